@@ -1,0 +1,55 @@
+// The host–module contract, module side. docs/ABI.md is the single truth;
+// native/abi.h mirrors these numbers and test/abi.test.ts checks they agree.
+//
+//   header (64 B) | event ring (evCap × 16 B) | submission ring (subCap × 16 B) | arena (2 × half)
+//
+// Every record in both rings is 16 bytes: { op: u32, conn: u32, a: u32, b: u32 }.
+
+export const ABI_MAGIC: u32 = 0x31415257; // "WRA1" little-endian
+export const ABI_VERSION: u32 = 1;
+
+export const RECORD_BYTES: u32 = 16;
+export const HEADER_BYTES: u32 = 64;
+
+// Header words (byte offsets from the header pointer).
+export const H_MAGIC: u32 = 0;
+export const H_VERSION: u32 = 4;
+export const H_EV_RING: u32 = 8;
+export const H_EV_CAP: u32 = 12;
+export const H_SUB_RING: u32 = 16;
+export const H_SUB_CAP: u32 = 20;
+export const H_ARENA: u32 = 24;
+export const H_ARENA_HALF: u32 = 28;
+export const H_MAX_CONNS: u32 = 32;
+export const H_FLAGS: u32 = 36;
+export const H_OPEN_CONNS: u32 = 40;
+
+// H_FLAGS bits, written by the module at the end of dispatch.
+export const FLAG_MORE: u32 = 1; // call dispatch again even if no event is ready
+
+// Events: host → module.
+export const EV_ACCEPT: u32 = 1; // a = listener index
+export const EV_DATA: u32 = 2; // a = pointer into the arena, b = length
+export const EV_EOF: u32 = 3; // the peer shut down its sending side
+export const EV_ERROR: u32 = 4; // a = errno; the connection is dead, the module must CLOSE it
+export const EV_WRITABLE: u32 = 5; // the socket accepts output again (only while OUT interest is on)
+export const EV_SENT: u32 = 6; // a = pointer to the first unsent byte, b = unsent length
+export const EV_SHUTDOWN: u32 = 7; // conn = 0: drain output and close every connection
+
+// Submissions: module → host.
+export const OP_SEND: u32 = 1; // a = pointer, b = length; reported (EV_SENT) only if short
+export const OP_SEND_NOTIFY: u32 = 2; // as OP_SEND, but always reported with EV_SENT
+export const OP_INTEREST: u32 = 3; // a = INTEREST_* mask
+export const OP_CLOSE: u32 = 4; // close the socket; the id is dead from now on
+
+export const INTEREST_IN: u32 = 1;
+export const INTEREST_OUT: u32 = 2;
+
+// Connection ids: slot in the low 20 bits, generation in the high 12.
+export const SLOT_BITS: u32 = 20;
+export const SLOT_MASK: u32 = (1 << SLOT_BITS) - 1;
+export const MAX_SLOTS: u32 = 1 << SLOT_BITS;
+
+// Protocols chosen at init.
+export const PROTOCOL_ECHO: u32 = 1;
+export const PROTOCOL_LINE: u32 = 2;

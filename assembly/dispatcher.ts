@@ -1,0 +1,73 @@
+// The Dispatcher: one call per host loop iteration. It walks the batch of event
+// records, finds each connection in the handle table in O(1) (stale ids are
+// dropped), runs the handler, then flushes every touched connection's output into
+// the submission ring and returns how many submissions it wrote.
+
+import {
+  EV_ACCEPT, EV_DATA, EV_EOF, EV_ERROR, EV_SENT, EV_SHUTDOWN, EV_WRITABLE, RECORD_BYTES,
+} from "./abi";
+import { F_CLOSING, F_OPEN, F_PEER_EOF, flags, findConn, openConn, setFlag, tableCapacity } from "./handles";
+import { onData, onEof } from "./handlers";
+import { beginBatch, closeNow, closeWhenFlushed, dirtyRoom, flushBatch, onSent, onWritable } from "./output";
+
+let evRing: usize = 0;
+let draining = false;
+let drainCursor: u32 = 0;
+
+export function dispatcherInit(ring: usize): void {
+  evRing = ring;
+}
+
+export function isDraining(): bool {
+  return draining;
+}
+
+export function dispatchBatch(n: u32): u32 {
+  beginBatch();
+  for (let i: u32 = 0; i < n; i++) {
+    const r = evRing + <usize>i * RECORD_BYTES;
+    handle(load<u32>(r, 0), load<u32>(r, 4), load<u32>(r, 8), load<u32>(r, 12));
+  }
+  if (draining) drainSome();
+  return flushBatch();
+}
+
+function handle(op: u32, id: u32, a: u32, b: u32): void {
+  if (op == EV_ACCEPT) {
+    openConn(id);
+    return;
+  }
+  if (op == EV_SHUTDOWN) {
+    draining = true;
+    drainCursor = 0;
+    return;
+  }
+  const found = findConn(id);
+  if (found < 0) return; // stale: the connection closed and its slot moved on
+  const slot = <u32>found;
+  if (op == EV_DATA) {
+    // A closing connection's input is discarded: its handler has given up on it.
+    if ((flags(slot) & F_CLOSING) == 0) onData(slot, a, b);
+  } else if (op == EV_EOF) {
+    setFlag(slot, F_PEER_EOF);
+    onEof(slot);
+  } else if (op == EV_ERROR) {
+    closeNow(slot);
+  } else if (op == EV_WRITABLE) {
+    onWritable(slot);
+  } else if (op == EV_SENT) {
+    onSent(slot, a, b);
+  } else {
+    assert(false, "unknown event op");
+  }
+}
+
+/** Graceful shutdown, a slice per batch: every open connection closes once flushed. */
+function drainSome(): void {
+  const cap = tableCapacity();
+  while (drainCursor < cap && dirtyRoom() > 0) {
+    const slot = drainCursor++;
+    if ((flags(slot) & (F_OPEN | F_CLOSING)) == F_OPEN) closeWhenFlushed(slot);
+  }
+  if (drainCursor >= cap) draining = false;
+}

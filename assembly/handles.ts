@@ -1,0 +1,99 @@
+// The handle table: per-connection state indexed by slot, O(1) from a connection id.
+//
+// A connection id is slot | generation << 20. The host picks both (the native host
+// uses the fd as the slot and bumps the generation on every accept), and the table
+// keeps the whole id, so an event for a reused slot with an old generation is
+// recognised as stale and dropped: a reused fd can never reach a dead connection.
+//
+// The table grows by doubling, up to MAX_SLOTS (1,048,576) entries of CONN_BYTES.
+// An idle connection costs exactly CONN_BYTES: buffers are allocated only for leftovers.
+
+import { MAX_SLOTS, SLOT_MASK } from "./abi";
+import { allocBlock, classOf, freeBlock } from "./alloc";
+
+export const CONN_BYTES: u32 = 20;
+const C_ID: u32 = 0; // full connection id, 0 when the slot is free
+const C_FLAGS: u32 = 4;
+const C_IN: u32 = 8; // leftover input buffer (buffer.ts), 0 if none
+const C_OUT: u32 = 12; // unsent output buffer (buffer.ts), 0 if none
+const C_DIRTY: u32 = 16; // index in this batch's dirty list (output.ts), if any
+
+// Flags.
+export const F_OPEN: u32 = 1;
+export const F_CUR_IN: u32 = 2; // the host has input interest on
+export const F_CUR_OUT: u32 = 4; // the host has output interest on
+export const F_WANT_OUT: u32 = 8; // output is waiting for the socket to become writable
+export const F_IN_PAUSED: u32 = 16; // input paused: too much unsent output (backpressure)
+export const F_PEER_EOF: u32 = 32; // the peer will send nothing more
+export const F_CLOSING: u32 = 64; // close once the output has drained
+export const F_WRITABLE: u32 = 128; // the host reported writability in this batch
+
+let table: usize = 0;
+let capacity: u32 = 0;
+let openCount: u32 = 0;
+
+export function tableInit(initialSlots: u32): void {
+  grow(initialSlots);
+}
+
+function grow(minSlots: u32): void {
+  let slots: u32 = capacity == 0 ? 1024 : capacity;
+  while (slots < minSlots) slots <<= 1;
+  slots = min(slots, MAX_SLOTS);
+  const bigger = allocBlock(<usize>slots * CONN_BYTES);
+  memory.copy(bigger, table, <usize>capacity * CONN_BYTES);
+  memory.fill(bigger + <usize>capacity * CONN_BYTES, 0, <usize>(slots - capacity) * CONN_BYTES);
+  if (table != 0) freeBlock(table, classOf(<usize>capacity * CONN_BYTES));
+  table = bigger;
+  capacity = slots;
+}
+
+@inline function entry(slot: u32): usize {
+  return table + <usize>slot * CONN_BYTES;
+}
+
+/** Claims the slot of a newly accepted connection. */
+export function openConn(id: u32): u32 {
+  const slot = id & SLOT_MASK;
+  if (slot >= capacity) grow(slot + 1);
+  const c = entry(slot);
+  assert(load<u32>(c, C_FLAGS) == 0, "accept on a slot that is still open");
+  store<u32>(c, id, C_ID);
+  store<u32>(c, F_OPEN | F_CUR_IN, C_FLAGS);
+  store<u32>(c, 0, C_IN);
+  store<u32>(c, 0, C_OUT);
+  openCount++;
+  return slot;
+}
+
+/** The slot of a live connection, or -1 if the id is stale or unknown. */
+export function findConn(id: u32): i32 {
+  const slot = id & SLOT_MASK;
+  if (slot >= capacity) return -1;
+  const c = entry(slot);
+  if (load<u32>(c, C_ID) != id || (load<u32>(c, C_FLAGS) & F_OPEN) == 0) return -1;
+  return <i32>slot;
+}
+
+/** Frees the slot; the caller has released the buffers. */
+export function releaseConn(slot: u32): void {
+  const c = entry(slot);
+  store<u32>(c, 0, C_ID);
+  store<u32>(c, 0, C_FLAGS);
+  openCount--;
+}
+
+@inline export function connId(slot: u32): u32 { return load<u32>(entry(slot), C_ID); }
+@inline export function flags(slot: u32): u32 { return load<u32>(entry(slot), C_FLAGS); }
+@inline export function hasFlag(slot: u32, f: u32): bool { return (flags(slot) & f) != 0; }
+@inline export function setFlag(slot: u32, f: u32): void { store<u32>(entry(slot), flags(slot) | f, C_FLAGS); }
+@inline export function clearFlag(slot: u32, f: u32): void { store<u32>(entry(slot), flags(slot) & ~f, C_FLAGS); }
+@inline export function inBuf(slot: u32): usize { return load<u32>(entry(slot), C_IN); }
+@inline export function setInBuf(slot: u32, buf: usize): void { store<u32>(entry(slot), <u32>buf, C_IN); }
+@inline export function outBuf(slot: u32): usize { return load<u32>(entry(slot), C_OUT); }
+@inline export function setOutBuf(slot: u32, buf: usize): void { store<u32>(entry(slot), <u32>buf, C_OUT); }
+@inline export function dirtyIndex(slot: u32): u32 { return load<u32>(entry(slot), C_DIRTY); }
+@inline export function setDirtyIndex(slot: u32, i: u32): void { store<u32>(entry(slot), i, C_DIRTY); }
+
+export function openConnections(): u32 { return openCount; }
+export function tableCapacity(): u32 { return capacity; }

@@ -1,0 +1,67 @@
+// line: newline-framed. Each complete line is answered with itself (newline
+// included). A line may arrive in pieces (the start waits in the connection's input
+// buffer) or many lines may arrive in one read (they are answered as one run of the
+// arena, without copying). A line longer than the limit gets an error line and the
+// connection closes; an unfinished line at end of input is not a line and is dropped.
+
+import { bufAppend, bufData, bufFree, bufLength } from "../buffer";
+import { inBuf, setInBuf } from "../handles";
+import { closeWhenFlushed, send } from "../output";
+
+const NEWLINE: u8 = 0x0a;
+
+let maxLine: u32 = 65536;
+let errorLine: usize = 0;
+let errorLineBytes: u32 = 0;
+
+export function lineInit(limit: u32): void {
+  maxLine = limit;
+  const msg = String.UTF8.encode("ERR line too long\n");
+  errorLine = changetype<usize>(msg);
+  errorLineBytes = <u32>msg.byteLength;
+}
+
+function indexOfNewline(ptr: usize, from: u32, len: u32): i32 {
+  for (let i = from; i < len; i++) {
+    if (load<u8>(ptr + i) == NEWLINE) return <i32>i;
+  }
+  return -1;
+}
+
+function tooLong(slot: u32): void {
+  bufFree(inBuf(slot));
+  setInBuf(slot, 0);
+  send(slot, errorLine, errorLineBytes);
+  closeWhenFlushed(slot);
+}
+
+export function lineData(slot: u32, ptr: usize, len: u32): void {
+  let pos: u32 = 0;
+  const pending = inBuf(slot);
+  if (pending != 0) {
+    // Finish the line started in an earlier read.
+    const nl = indexOfNewline(ptr, 0, len);
+    const take = nl < 0 ? len : <u32>nl + 1;
+    const content = bufLength(pending) + (nl < 0 ? take : take - 1);
+    if (content > maxLine) return tooLong(slot);
+    const line = bufAppend(pending, ptr, take);
+    if (nl < 0) return setInBuf(slot, line);
+    send(slot, bufData(line), bufLength(line));
+    bufFree(line);
+    setInBuf(slot, 0);
+    pos = take;
+  }
+  // Whole lines in this read form one run of the arena: answer them in one send.
+  const runStart = pos;
+  for (let nl = indexOfNewline(ptr, pos, len); nl >= 0; nl = indexOfNewline(ptr, pos, len)) {
+    if (<u32>nl - pos > maxLine) {
+      send(slot, ptr + runStart, pos - runStart);
+      return tooLong(slot);
+    }
+    pos = <u32>nl + 1;
+  }
+  send(slot, ptr + runStart, pos - runStart);
+  const rest = len - pos;
+  if (rest > maxLine) return tooLong(slot);
+  if (rest != 0) setInBuf(slot, bufAppend(0, ptr + pos, rest));
+}

@@ -1,0 +1,45 @@
+// The native addon (native/), loaded once.
+import { createRequire } from "node:module";
+import { addonPath } from "./paths.js";
+
+export interface ListenResult {
+  index: number;
+  port: number;
+}
+
+export interface NativeStats {
+  connections: number;
+  accepted: number;
+  bytesIn: number;
+  bytesOut: number;
+  batches: number;
+  events: number;
+  shed: number;
+}
+
+export interface NativeReactor {
+  attach(memory: WebAssembly.Memory, dispatch: (n: number) => number, header: number, onFailure: (err: Error) => void): void;
+  listen(host: string, port: number, backlog: number, reusePort: boolean, ipv6Only: boolean): ListenResult;
+  start(): void;
+  shutdown(onDrained: () => void): void;
+  dropConnections(): void;
+  destroy(): void;
+  stats(): NativeStats;
+}
+
+interface Addon {
+  Reactor: new () => NativeReactor;
+}
+
+let addon: Addon | undefined;
+
+export function loadAddon(): Addon {
+  if (!addon) {
+    try {
+      addon = createRequire(import.meta.url)(addonPath) as Addon;
+    } catch (err) {
+      throw new Error(`wasm-reactor: cannot load the native addon (${(err as Error).message}); run npm install`);
+    }
+  }
+  return addon;
+}

@@ -1,0 +1,19 @@
+// Where the built artifacts live, found from this file whether it runs from
+// host/ (tests, through tsx) or from dist/host/ (the published build).
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+function packageRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, "package.json"))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error("wasm-reactor: cannot find the package root");
+    dir = parent;
+  }
+  return dir;
+}
+
+export const root = packageRoot();
+export const wasmPath = path.join(root, "dist", "reactor.wasm");
+export const addonPath = path.join(root, "build", "Release", "wasm_reactor.node");

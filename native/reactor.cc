@@ -1,0 +1,248 @@
+#include "reactor.h"
+
+#include <cerrno>
+#include <cstring>
+
+#include "listener.h"
+
+namespace wr {
+
+namespace {
+
+// Batches per uv_poll wake-up before yielding to Node's loop: enough to drain a burst,
+// few enough that a 1 ms timer is not delayed by more than a few batches of work.
+constexpr int kBatchesPerWake = 16;
+
+Napi::Error ErrnoError(Napi::Env env, const std::string& what, int err) {
+  Napi::Error e = Napi::Error::New(env, what + ": " + std::strerror(err));
+  e.Set("errno", Napi::Number::New(env, err));
+  return e;
+}
+
+uint32_t Word(const uint8_t* base, uint32_t header, uint32_t offset) {
+  uint32_t v;
+  std::memcpy(&v, base + header + offset, sizeof v);
+  return v;
+}
+
+}  // namespace
+
+Napi::Function Reactor::Define(Napi::Env env) {
+  return DefineClass(env, "Reactor",
+                     {InstanceMethod("attach", &Reactor::Attach), InstanceMethod("listen", &Reactor::Listen),
+                      InstanceMethod("start", &Reactor::Start), InstanceMethod("shutdown", &Reactor::Shutdown),
+                      InstanceMethod("dropConnections", &Reactor::DropConnections),
+                      InstanceMethod("destroy", &Reactor::Destroy), InstanceMethod("stats", &Reactor::GetStats)});
+}
+
+Reactor::Reactor(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Reactor>(info) {
+  if (!demux_.ok()) {
+    ErrnoError(info.Env(), "epoll_create1/eventfd", errno).ThrowAsJavaScriptException();
+    return;
+  }
+  uv_loop_t* loop = nullptr;
+  napi_get_uv_event_loop(info.Env(), &loop);
+  poll_ = new uv_poll_t;
+  uv_poll_init(loop, poll_, demux_.epollFd());  // once per handle: re-init corrupts the loop
+  poll_->data = this;
+}
+
+Reactor::~Reactor() { Release(); }
+
+// attach(memory, dispatch, headerPtr, onFailure): binds a freshly initialised module.
+Napi::Value Reactor::Attach(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  memory_ = Napi::Persistent(info[0].As<Napi::Object>());
+  dispatch_ = Napi::Persistent(info[1].As<Napi::Function>());
+  header_ = info[2].As<Napi::Number>().Uint32Value();
+  onFailure_ = Napi::Persistent(info[3].As<Napi::Function>());
+  Memory m;
+  if (!RefreshMemory(&m) || uint64_t(header_) + 64 > m.length) {
+    Napi::Error::New(env, "module memory is detached or too small").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  if (Word(m.base, header_, kHMagic) != kAbiMagic || Word(m.base, header_, kHVersion) != kAbiVersion) {
+    Napi::Error::New(env, "module ABI mismatch: rebuild the module and the addon together")
+        .ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  layout_ = Layout{Word(m.base, header_, kHEvRing), Word(m.base, header_, kHEvCap),
+                   Word(m.base, header_, kHSubRing), Word(m.base, header_, kHSubCap),
+                   Word(m.base, header_, kHArena), Word(m.base, header_, kHArenaHalf)};
+  pending_ = 0;
+  attached_ = true;
+  return env.Undefined();
+}
+
+// listen(host, port, backlog, reusePort, ipv6Only) -> { index, port }
+Napi::Value Reactor::Listen(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ListenOptions o;
+  o.host = info[0].As<Napi::String>().Utf8Value();
+  o.port = info[1].As<Napi::Number>().Int32Value();
+  o.backlog = info[2].As<Napi::Number>().Int32Value();
+  o.reusePort = info[3].As<Napi::Boolean>().Value();
+  o.ipv6Only = info[4].As<Napi::Boolean>().Value();
+  ListenResult r = OpenListener(o);
+  if (r.fd < 0) {
+    ErrnoError(env, r.step, r.err).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  int index = demux_.AddListener(r.fd);
+  if (index < 0) {
+    ErrnoError(env, "epoll_ctl", errno).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("index", index);
+  out.Set("port", r.port);
+  return out;
+}
+
+Napi::Value Reactor::Start(const Napi::CallbackInfo& info) {
+  if (!polling_ && attached_) {
+    uv_poll_start(poll_, UV_READABLE, &Reactor::OnPoll);
+    polling_ = true;
+    Ref();  // a polling reactor must outlive its JS references
+    demux_.Wake();  // completions or a queued shutdown may be waiting
+  }
+  return info.Env().Undefined();
+}
+
+// shutdown(onDrained): stop accepting, let the module flush and close every connection.
+Napi::Value Reactor::Shutdown(const Napi::CallbackInfo& info) {
+  onDrained_ = Napi::Persistent(info[0].As<Napi::Function>());
+  demux_.CloseListeners();
+  shutdownQueued_ = true;
+  demux_.Wake();
+  return info.Env().Undefined();
+}
+
+Napi::Value Reactor::DropConnections(const Napi::CallbackInfo& info) {
+  demux_.CloseConnections();
+  pending_ = 0;
+  attached_ = false;
+  return info.Env().Undefined();
+}
+
+Napi::Value Reactor::Destroy(const Napi::CallbackInfo& info) {
+  Release();
+  return info.Env().Undefined();
+}
+
+Napi::Value Reactor::GetStats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const Stats& s = demux_.stats();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("connections", s.open);
+  o.Set("accepted", double(s.accepted));
+  o.Set("bytesIn", double(s.bytesIn));
+  o.Set("bytesOut", double(s.bytesOut));
+  o.Set("batches", double(s.batches));
+  o.Set("events", double(s.events));
+  o.Set("shed", double(s.shed));
+  return o;
+}
+
+void Reactor::OnPoll(uv_poll_t* handle, int status, int) {
+  auto* self = static_cast<Reactor*>(handle->data);
+  if (status < 0 || !self->polling_) return;  // uv_poll may also wake spuriously: RunLoop copes
+  self->RunLoop();
+}
+
+// The memory's ArrayBuffer is re-read every time: memory.grow detaches the old one,
+// and a pointer kept across a call into the module could point into freed memory.
+bool Reactor::RefreshMemory(Memory* m) {
+  napi_env env = Env();
+  napi_value memory, buffer;
+  void* data = nullptr;
+  size_t length = 0;
+  if (napi_get_reference_value(env, memory_.operator napi_ref(), &memory) != napi_ok ||
+      napi_get_named_property(env, memory, "buffer", &buffer) != napi_ok ||
+      napi_get_arraybuffer_info(env, buffer, &data, &length) != napi_ok || data == nullptr || length == 0) {
+    return false;
+  }
+  m->base = static_cast<uint8_t*>(data);
+  m->length = length;
+  return true;
+}
+
+bool Reactor::Dispatch(uint32_t n, uint32_t* m) {
+  napi_env env = Env();
+  napi_value fn, arg, result, global;
+  napi_get_reference_value(env, dispatch_.operator napi_ref(), &fn);
+  napi_get_global(env, &global);
+  napi_create_uint32(env, n, &arg);
+  if (napi_call_function(env, global, fn, 1, &arg, &result) != napi_ok) {
+    napi_value error;
+    napi_get_and_clear_last_exception(env, &error);
+    Fail(error);
+    return false;
+  }
+  napi_get_value_uint32(env, result, m);
+  return true;
+}
+
+void Reactor::RunLoop() {
+  Napi::Env env = Env();
+  Napi::HandleScope outer(env);
+  for (int i = 0; i < kBatchesPerWake && polling_; i++) {
+    Napi::HandleScope scope(env);
+    Memory mem;
+    if (!RefreshMemory(&mem)) return Fail(Napi::Error::New(env, "module memory is detached").Value());
+    uint32_t n = pending_;
+    pending_ = 0;
+    if (shutdownQueued_ && n < layout_.evCap) {
+      Record r{kEvShutdown, 0, 0, 0};
+      std::memcpy(mem.base + layout_.evRing + size_t(n++) * sizeof r, &r, sizeof r);
+      shutdownQueued_ = false;
+      draining_ = true;
+    }
+    n = demux_.Gather(mem, layout_, n, half_);
+    bool more = Word(mem.base, header_, kHFlags) & kFlagMore;
+    if (n == 0 && !more) break;
+    uint32_t m = 0;
+    if (!Dispatch(n, &m)) return;
+    if (!RefreshMemory(&mem)) return Fail(Napi::Error::New(env, "module memory is detached").Value());
+    if (m > layout_.subCap) return Fail(Napi::Error::New(env, "module wrote past its submission ring").Value());
+    pending_ = demux_.Execute(mem, layout_, m);
+    half_ ^= 1;  // this batch's bytes stay put through the next dispatch (short sends point at them)
+    demux_.CountBatch(n);
+  }
+  if (!polling_) return;
+  Memory mem;
+  bool more = RefreshMemory(&mem) && (Word(mem.base, header_, kHFlags) & kFlagMore);
+  if (pending_ > 0 || more) demux_.Wake();
+  if (draining_ && demux_.stats().open == 0 && !more) {
+    draining_ = false;
+    Stop();
+    if (!onDrained_.IsEmpty()) onDrained_.MakeCallback(Value(), {});
+  }
+}
+
+// A trap (or a broken memory) ends this module instance: stop, and let JS decide
+// what comes next (close the connections, start a fresh instance, keep listening).
+void Reactor::Fail(napi_value error) {
+  Stop();
+  attached_ = false;
+  if (!onFailure_.IsEmpty()) onFailure_.MakeCallback(Value(), {error});
+}
+
+void Reactor::Stop() {
+  if (!polling_) return;
+  uv_poll_stop(poll_);
+  polling_ = false;
+  Unref();
+}
+
+void Reactor::Release() {
+  Stop();
+  demux_.CloseListeners();
+  demux_.CloseConnections();
+  if (poll_ != nullptr) {
+    uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+    poll_ = nullptr;
+  }
+}
+
+}  // namespace wr

@@ -1,0 +1,52 @@
+// The Reactor as a JavaScript object: it joins Node's event loop by polling the
+// epoll fd (uv_poll), and each time it fires runs the loop
+//   completions + epoll_wait(0) → events in the ring → dispatch(n) → execute submissions
+// a bounded number of times, so timers and other I/O in the process keep running.
+#pragma once
+#include <napi.h>
+#include <uv.h>
+
+#include "demux.h"
+
+namespace wr {
+
+class Reactor : public Napi::ObjectWrap<Reactor> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+  explicit Reactor(const Napi::CallbackInfo& info);
+  ~Reactor() override;
+
+ private:
+  Napi::Value Attach(const Napi::CallbackInfo& info);
+  Napi::Value Listen(const Napi::CallbackInfo& info);
+  Napi::Value Start(const Napi::CallbackInfo& info);
+  Napi::Value Shutdown(const Napi::CallbackInfo& info);
+  Napi::Value DropConnections(const Napi::CallbackInfo& info);
+  Napi::Value Destroy(const Napi::CallbackInfo& info);
+  Napi::Value GetStats(const Napi::CallbackInfo& info);
+
+  static void OnPoll(uv_poll_t* handle, int status, int events);
+  void RunLoop();
+  bool RefreshMemory(Memory* m);
+  bool Dispatch(uint32_t n, uint32_t* m);
+  void Fail(napi_value error);
+  void Stop();
+  void Release();
+
+  Demux demux_;
+  Layout layout_;
+  uint32_t header_ = 0;
+  Napi::ObjectReference memory_;
+  Napi::FunctionReference dispatch_;
+  Napi::FunctionReference onFailure_;  // (error) => void: a trap or a detached memory
+  Napi::FunctionReference onDrained_;  // () => void: shutdown finished
+  uv_poll_t* poll_ = nullptr;
+  bool polling_ = false;
+  bool attached_ = false;
+  bool shutdownQueued_ = false;  // the SHUTDOWN event still has to be delivered
+  bool draining_ = false;
+  uint32_t pending_ = 0;  // completions already in the ring for the next batch
+  uint32_t half_ = 0;     // arena half the next batch reads into
+};
+
+}  // namespace wr

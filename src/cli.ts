@@ -1,0 +1,94 @@
+#!/usr/bin/env node
+// wasm-reactor command line: serve a protocol on one or many ports.
+import { parseArgs } from "node:util";
+import { PROTOCOLS } from "../host/module.js";
+import { createServer } from "./server.js";
+
+const USAGE = `Usage: wasm-reactor serve [options]
+
+Serve a protocol whose handlers run in WebAssembly, on a native epoll reactor.
+
+Options:
+  --protocol <name>     ${Object.keys(PROTOCOLS).join(" | ")} (default: echo)
+  --port <n>            first port to listen on (default: 2000; 0 = ephemeral)
+  --ports <n>           listen on n consecutive ports: port .. port+n-1 (default: 1)
+  --host <address>      address to bind (default: ::, which accepts IPv4 too)
+  --max-line <bytes>    line: longest line accepted (default: 65536)
+  --reuse-port          set SO_REUSEPORT on the listening sockets
+  -h, --help            show this help
+
+Examples:
+  wasm-reactor serve --protocol echo --port 2000
+  wasm-reactor serve --protocol line --port 2000 --ports 20`;
+
+class UsageError extends Error {}
+
+function positiveInt(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value)) throw new UsageError(`--${name} expects a whole number, got "${value}"`);
+  return Number(value);
+}
+
+async function serve(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      protocol: { type: "string" },
+      port: { type: "string" },
+      ports: { type: "string" },
+      host: { type: "string" },
+      "max-line": { type: "string" },
+      "reuse-port": { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const protocol = values.protocol ?? "echo";
+  if (!(protocol in PROTOCOLS)) {
+    throw new UsageError(`unknown protocol "${protocol}" (expected ${Object.keys(PROTOCOLS).join(", ")})`);
+  }
+  const server = createServer({
+    protocol: protocol as keyof typeof PROTOCOLS,
+    port: positiveInt("port", values.port, 2000),
+    ports: positiveInt("ports", values.ports, 1),
+    host: values.host,
+    maxLineLength: positiveInt("max-line", values["max-line"], 64 * 1024),
+    reusePort: values["reuse-port"],
+  });
+  server.on("trap", (err: Error) => console.error(`wasm-reactor: module trapped, restarted: ${err.message}`));
+  await server.listen();
+  const ports = server.addresses().map((a) => a.port);
+  const consecutive = ports.every((p, i) => p === ports[0] + i);
+  const shown = ports.length === 1 ? `port ${ports[0]}`
+    : consecutive ? `ports ${ports[0]}-${ports[ports.length - 1]}` : `ports ${ports.join(", ")}`;
+  console.log(`wasm-reactor: serving ${protocol} on ${server.address()!.address} ${shown} (Ctrl-C to stop)`);
+  const stop = async () => {
+    await server.close();
+    process.exit(0);
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === "-h" || command === "--help" || command === "help") {
+    console.log(USAGE);
+    return;
+  }
+  if (command !== "serve") throw new UsageError(`unknown command "${command}"`);
+  await serve(rest);
+}
+
+main(process.argv.slice(2)).catch((err: Error & { code?: string }) => {
+  // One line, no stack: usage mistakes and busy ports are the user's to fix, not bugs.
+  const hint = err instanceof UsageError || err.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION"
+    || err.code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" ? " (see wasm-reactor --help)" : "";
+  console.error(`wasm-reactor: ${err.message}${hint}`);
+  process.exit(err instanceof UsageError || err.code?.startsWith("ERR_PARSE_ARGS") ? 2 : 1);
+});

@@ -1,0 +1,70 @@
+// The options of createServer, their defaults and their validation.
+import { PROTOCOLS, type Protocol } from "../host/module.js";
+
+export interface ServerOptions {
+  /** Which handler the module runs: "echo" (default) or "line". */
+  protocol?: Protocol;
+  /** First port to listen on; 0 (default) picks an ephemeral port. */
+  port?: number;
+  /** How many consecutive ports to listen on, starting at `port` (default 1). */
+  ports?: number;
+  /** Address to bind (default "::", which also accepts IPv4); names are resolved. */
+  host?: string;
+  /** listen() backlog (default: the kernel's maximum, SOMAXCONN). */
+  backlog?: number;
+  /** Set SO_REUSEPORT so several processes or reactors can share a port. */
+  reusePort?: boolean;
+  /** With host "::", accept IPv6 only. */
+  ipv6Only?: boolean;
+  /** line: the longest line accepted, in bytes, newline excluded (default 64 KiB). */
+  maxLineLength?: number;
+  /** close(): how long to wait for connections to flush before forcing them shut (ms). */
+  closeTimeout?: number;
+  /** Event records per batch (default 1024). */
+  eventCapacity?: number;
+  /** Bytes read per batch, at most (default 2 MiB). */
+  readBytesPerBatch?: number;
+}
+
+export type ResolvedOptions = Required<ServerOptions>;
+
+const DEFAULTS: ResolvedOptions = {
+  protocol: "echo",
+  port: 0,
+  ports: 1,
+  host: "::",
+  backlog: 0,
+  reusePort: false,
+  ipv6Only: false,
+  maxLineLength: 64 * 1024,
+  closeTimeout: 5000,
+  eventCapacity: 1024,
+  readBytesPerBatch: 2 * 1024 * 1024,
+};
+
+function integer(name: string, value: number, min: number, max: number): void {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`wasm-reactor: ${name} must be an integer from ${min} to ${max}, got ${value}`);
+  }
+}
+
+export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
+  const o: ResolvedOptions = { ...DEFAULTS };
+  for (const [key, value] of Object.entries(options)) {
+    if (value !== undefined) (o as unknown as Record<string, unknown>)[key] = value;
+  }
+  if (!(o.protocol in PROTOCOLS)) {
+    throw new TypeError(`wasm-reactor: unknown protocol "${o.protocol}" (expected ${Object.keys(PROTOCOLS).join(", ")})`);
+  }
+  integer("port", o.port, 0, 65535);
+  integer("ports", o.ports, 1, 1024);
+  if (o.port !== 0 && o.port + o.ports - 1 > 65535) {
+    throw new RangeError(`wasm-reactor: ports ${o.port}..${o.port + o.ports - 1} run past 65535`);
+  }
+  integer("backlog", o.backlog, 0, 1 << 20);
+  integer("maxLineLength", o.maxLineLength, 1, 1 << 30);
+  integer("closeTimeout", o.closeTimeout, 0, 2 ** 31 - 1);
+  integer("eventCapacity", o.eventCapacity, 16, 1 << 16);
+  integer("readBytesPerBatch", o.readBytesPerBatch, 64 * 1024, 1 << 30);
+  return o;
+}

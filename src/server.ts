@@ -1,0 +1,116 @@
+// The public server: node:net-like lifecycle (listen, address, close, events)
+// around one reactor host.
+import { lookup } from "node:dns/promises";
+import { EventEmitter } from "node:events";
+import { isIP } from "node:net";
+import { constants } from "node:os";
+import { NativeHost, type HostStats } from "../host/native.js";
+import { resolveOptions, type ResolvedOptions, type ServerOptions } from "./options.js";
+
+export interface AddressInfo {
+  address: string;
+  family: "IPv4" | "IPv6";
+  port: number;
+}
+
+export type ServerStats = HostStats;
+
+type State = "idle" | "listening" | "closing" | "closed";
+
+const errnoNames = new Map(Object.entries(constants.errno).map(([name, code]) => [code, name]));
+
+/** A listen failure as node:net would word it: code, address, port, and a one-line message. */
+function listenError(err: Error & { errno?: number }, host: string, port: number): Error {
+  const code = errnoNames.get(err.errno ?? 0) ?? "EUNKNOWN";
+  const where = `${host.includes(":") ? `[${host}]` : host}:${port}`;
+  const reason = code === "EADDRINUSE" ? "address already in use" : code === "EACCES" ? "permission denied" : err.message;
+  return Object.assign(new Error(`listen ${code}: ${reason} ${where}`), { code, address: host, port });
+}
+
+export class Server extends EventEmitter {
+  readonly options: ResolvedOptions;
+  private host: NativeHost | undefined;
+  private bound: AddressInfo[] = [];
+  private state: State = "idle";
+  private closed: Promise<void> | undefined;
+
+  constructor(options: ServerOptions = {}) {
+    super();
+    this.options = resolveOptions(options);
+  }
+
+  /** Starts listening on every configured port; resolves once all are bound. */
+  async listen(port = this.options.port, host = this.options.host): Promise<this> {
+    if (this.state !== "idle") throw new Error(`wasm-reactor: listen() called on a ${this.state} server`);
+    const address = isIP(host) ? host : (await lookup(host)).address;
+    const reactor = new NativeHost(
+      { protocol: this.options.protocol, eventCapacity: this.options.eventCapacity,
+        arenaHalfBytes: this.options.readBytesPerBatch, maxLineLength: this.options.maxLineLength },
+      (err) => this.emit("trap", err),
+    );
+    const family = isIP(address) === 6 ? "IPv6" : "IPv4";
+    try {
+      for (let i = 0; i < this.options.ports; i++) {
+        const wanted = port === 0 ? 0 : port + i;
+        let bound: number;
+        try {
+          bound = reactor.listen({ host: address, port: wanted, backlog: this.options.backlog,
+            reusePort: this.options.reusePort, ipv6Only: this.options.ipv6Only });
+        } catch (err) {
+          throw listenError(err as Error, address, wanted);
+        }
+        this.bound.push({ address, family, port: bound });
+      }
+    } catch (err) {
+      reactor.destroy();
+      this.bound = [];
+      throw err;
+    }
+    this.host = reactor;
+    reactor.start();
+    this.state = "listening";
+    this.emit("listening");
+    return this;
+  }
+
+  /** The first listening address, as node:net's server.address(); null when not listening. */
+  address(): AddressInfo | null {
+    return this.bound[0] ?? null;
+  }
+
+  /** Every listening address, in port order. */
+  addresses(): AddressInfo[] {
+    return [...this.bound];
+  }
+
+  get listening(): boolean {
+    return this.state === "listening";
+  }
+
+  /**
+   * Graceful close: stop accepting, let every connection flush its output, then close
+   * them; connections still open after `closeTimeout` ms are closed regardless.
+   */
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      this.state = "closing";
+      await this.host?.close(this.options.closeTimeout);
+      this.state = "closed";
+      this.bound = [];
+      this.emit("close");
+    })();
+    return this.closed;
+  }
+
+  stats(): ServerStats {
+    if (!this.host) {
+      return { connections: 0, accepted: 0, bytesIn: 0, bytesOut: 0, batches: 0, events: 0, shed: 0,
+        traps: 0, moduleMemoryBytes: 0, connectionMemoryBytes: 0 };
+    }
+    return this.host.stats();
+  }
+}
+
+export function createServer(options: ServerOptions = {}): Server {
+  return new Server(options);
+}
