@@ -2,7 +2,9 @@
 // Runs every test/*.test.ts in its own Node process (through tsx), so a crash in one
 // file cannot take the others' results with it, and prints uvu's output followed by
 // one plain summary line: "N passed, N failed".
-import { spawnSync } from "node:child_process";
+// A file that is still running 10 s after uvu printed its summary left something open
+// (a server, a socket): that is a failure too, and the process is killed.
+import { spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,25 +14,49 @@ const only = process.argv.slice(2);
 const files = readdirSync(path.join(root, "test"))
   .filter((f) => f.endsWith(".test.ts") && (only.length === 0 || only.some((o) => f.includes(o))))
   .sort();
-const FILE_TIMEOUT_MS = 180_000;
+const FILE_TIMEOUT_MS = 240_000;
+const EXIT_GRACE_MS = 10_000;
+
+function runFile(file) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["--import", "tsx", path.join("test", file)], {
+      cwd: root, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    let note = "";
+    let grace;
+    const kill = (why) => {
+      note = why;
+      child.kill("SIGKILL");
+    };
+    const timer = setTimeout(() => kill(`timed out after ${FILE_TIMEOUT_MS / 1000} s`), FILE_TIMEOUT_MS);
+    const collect = (chunk) => {
+      out += chunk;
+      if (!grace && /Duration:/.test(out)) grace = setTimeout(() => kill("did not exit after its tests: something was left open"), EXIT_GRACE_MS);
+    };
+    child.stdout.on("data", collect);
+    child.stderr.on("data", collect);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      clearTimeout(grace);
+      resolve({ out, code, note });
+    });
+  });
+}
 
 let passed = 0;
 let failed = 0;
 for (const file of files) {
   const started = Date.now();
-  const r = spawnSync(process.execPath, ["--import", "tsx", path.join("test", file)], {
-    cwd: root, encoding: "utf8", timeout: FILE_TIMEOUT_MS, env: { ...process.env, NO_COLOR: "1" },
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  const out = (r.stdout ?? "") + (r.stderr ?? "");
+  const { out, code, note } = await runFile(file);
   const total = Number(/Total:\s+(\d+)/.exec(out)?.[1] ?? 0);
   const ok = Number(/Passed:\s+(\d+)/.exec(out)?.[1] ?? 0);
-  // A file that crashed, timed out or exited non-zero counts at least one failure.
-  const bad = Math.max(total - ok, r.status === 0 && total > 0 ? 0 : 1);
+  // A file that crashed, hung or exited non-zero counts at least one failure.
+  const bad = Math.max(total - ok, code === 0 && total > 0 && !note ? 0 : 1);
   passed += ok;
   failed += bad;
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
-  console.log(`\n== ${file}: ${ok} passed, ${bad} failed (${seconds} s)${r.error ? ` [${r.error.message}]` : ""}`);
+  console.log(`\n== ${file}: ${ok} passed, ${bad} failed (${seconds} s)${note ? ` [${note}]` : ""}`);
   if (bad > 0 || process.env.VERBOSE) console.log(out);
 }
 console.log(`\n${passed} passed, ${failed} failed`);

@@ -1,0 +1,61 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { spawn, spawnSync } from "node:child_process";
+import { once } from "node:events";
+import { connect, echoRoundTrip, startServer } from "./helpers.js";
+
+const CLI = ["--import", "tsx", "src/cli.ts"];
+
+function run(args: string[]) {
+  return spawnSync(process.execPath, [...CLI, ...args], { encoding: "utf8", timeout: 20_000 });
+}
+
+test("--help prints usage and exits 0", () => {
+  const r = run(["--help"]);
+  assert.is(r.status, 0);
+  assert.match(r.stdout, "Usage: wasm-reactor serve");
+  assert.match(r.stdout, "--ports <n>");
+});
+
+for (const [args, message] of [
+  [["serve", "--bogus"], "Unknown option '--bogus'"],
+  [["serve", "--port", "abc"], '--port expects a whole number, got "abc"'],
+  [["serve", "--protocol", "smtp"], 'unknown protocol "smtp"'],
+  [["launch"], 'unknown command "launch"'],
+] as const) {
+  test(`"${args.join(" ")}" fails with one line and no stack trace`, () => {
+    const r = run([...args]);
+    assert.is(r.status, 2);
+    assert.match(r.stderr, message);
+    assert.is(r.stderr.trim().split("\n").length, 1, r.stderr);
+  });
+}
+
+test("a busy port exits non-zero with one line", async () => {
+  const server = await startServer({});
+  const r = run(["serve", "--port", String(server.address()!.port), "--host", "127.0.0.1"]);
+  assert.is(r.status, 1);
+  assert.match(r.stderr, "EADDRINUSE");
+  assert.is(r.stderr.trim().split("\n").length, 1, r.stderr);
+  await server.close();
+});
+
+test("serve answers on its port and stops cleanly on SIGTERM", async () => {
+  const child = spawn(process.execPath, [...CLI, "serve", "--protocol", "line", "--port", "0", "--host", "127.0.0.1"],
+    { stdio: ["ignore", "pipe", "pipe"] });
+  try {
+    const [line] = await once(child.stdout!, "data");
+    const port = Number(/port (\d+)/.exec(String(line))?.[1]);
+    assert.ok(port > 0, `no port in: ${line}`);
+    const socket = await connect(port);
+    assert.is((await echoRoundTrip(socket, Buffer.from("hi\n"))).toString(), "hi\n");
+    socket.destroy();
+    child.kill("SIGTERM");
+    const [code] = await once(child, "exit");
+    assert.is(code, 0);
+  } finally {
+    child.kill("SIGKILL");
+  }
+});
+
+test.run();
