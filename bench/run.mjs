@@ -1,0 +1,118 @@
+#!/usr/bin/env node
+// npm run bench: echo round trips per second and MB/s for wasm-reactor, a plain
+// node:net echo server, and a minimal C epoll echo server (the ceiling), all driven by
+// the same native load client. The machine is small and shared, so each cell is the
+// median of several runs, and the table reports ratios rather than trusting one number.
+//
+//   node bench/run.mjs [--runs 3] [--seconds 4] [--only wasm,net,c]
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdirSync, statSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const bin = path.join(here, ".bin");
+const { values } = parseArgs({
+  options: { runs: { type: "string", default: "3" }, seconds: { type: "string", default: "4" }, only: { type: "string" } },
+});
+const RUNS = Number(values.runs);
+const SECONDS = Number(values.seconds);
+
+/** Compiles a C program of bench/c with the system compiler, if its source is newer. */
+function compile(name) {
+  const src = path.join(here, "c", `${name}.c`);
+  const out = path.join(bin, name);
+  mkdirSync(bin, { recursive: true });
+  if (!existsSync(out) || statSync(out).mtimeMs < statSync(src).mtimeMs) {
+    execFileSync("cc", ["-O2", "-Wall", "-Wextra", "-o", out, src], { stdio: "inherit" });
+  }
+  return out;
+}
+
+// Two cores: the server gets one and the load client the other, for every peer alike.
+const pin = (() => {
+  try {
+    execFileSync("taskset", ["-c", "0", "true"]);
+    return (cpu, cmd, args) => ["taskset", ["-c", String(cpu), cmd, ...args]];
+  } catch {
+    return (_cpu, cmd, args) => [cmd, args];
+  }
+})();
+
+const SERVERS = {
+  wasm: { label: "wasm-reactor", cmd: [process.execPath, [path.join(here, "servers", "wasm-echo.mjs"), "0"]] },
+  net: { label: "node:net", cmd: [process.execPath, [path.join(here, "servers", "net-echo.mjs"), "0"]] },
+  c: { label: "C epoll (ceiling)", cmd: [compile("epoll_echo"), ["0"]] },
+};
+const WORKLOADS = [
+  { name: "64 B, 50 conns", conns: 50, size: 64, metric: "rps" },
+  { name: "64 B, 1000 conns", conns: 1000, size: 64, metric: "rps" },
+  { name: "4 KiB, 1000 conns", conns: 1000, size: 4096, metric: "rps" },
+  { name: "64 KiB, 50 conns", conns: 50, size: 65536, metric: "mbps" },
+];
+const loadgen = compile("loadgen");
+
+function startServer(server) {
+  return new Promise((resolve, reject) => {
+    const [cmd, args] = pin(0, ...server.cmd);
+    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout.on("data", (chunk) => {
+      out += chunk;
+      const m = /listening (\d+)/.exec(out);
+      if (m) resolve({ child, port: Number(m[1]) });
+    });
+    child.once("exit", (code) => reject(new Error(`${server.label} exited (${code}) before listening`)));
+  });
+}
+
+async function stopServer({ child }) {
+  const exited = new Promise((r) => child.once("exit", r));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+function load(port, w) {
+  const [cmd, args] = pin(1, loadgen, ["--port", String(port), "--conns", String(w.conns), "--size", String(w.size),
+    "--seconds", String(SECONDS), "--warmup", "1"]);
+  const out = execFileSync(cmd, args, { encoding: "utf8", timeout: (SECONDS + 30) * 1000 });
+  const result = JSON.parse(out.trim().split("\n").pop());
+  if (result.errors > 0) throw new Error(`load client saw ${result.errors} corrupted replies`);
+  return result[w.metric];
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const chosen = values.only ? values.only.split(",") : Object.keys(SERVERS);
+const results = {}; // results[workload][server] = median
+
+for (const w of WORKLOADS) results[w.name] = {};
+// Runs interleave the servers, so a noisy moment on the shared machine hits all of them.
+for (let run = 0; run < RUNS; run++) {
+  for (const key of chosen) {
+    const server = await startServer(SERVERS[key]);
+    try {
+      for (const w of WORKLOADS) {
+        (results[w.name][key] ??= []).push(load(server.port, w));
+        process.stderr.write(`run ${run + 1}/${RUNS} ${SERVERS[key].label.padEnd(18)} ${w.name.padEnd(18)} ${results[w.name][key].at(-1).toFixed(0)}\n`);
+      }
+    } finally {
+      await stopServer(server);
+    }
+  }
+}
+
+const fmt = (v) => (v === undefined ? "-" : v >= 1000 ? `${(v / 1000).toFixed(1)}k` : v.toFixed(0));
+const ratio = (a, b) => (a && b ? `${(a / b).toFixed(2)}×` : "-");
+console.log(`\nEcho, median of ${RUNS} runs of ${SECONDS} s (round trips/s, or MB/s for 64 KiB); server and client pinned to separate cores\n`);
+const header = ["workload", "metric", ...chosen.map((k) => SERVERS[k].label), "wasm/C", "wasm/net"];
+const rows = WORKLOADS.map((w) => {
+  const m = Object.fromEntries(chosen.map((k) => [k, median(results[w.name][k])]));
+  return [w.name, w.metric === "rps" ? "rt/s" : "MB/s", ...chosen.map((k) => fmt(m[k])), ratio(m.wasm, m.c), ratio(m.wasm, m.net)];
+});
+const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+for (const r of [header, widths.map((n) => "-".repeat(n)), ...rows]) {
+  console.log(r.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  "));
+}
