@@ -15,6 +15,8 @@ export interface NativeStats {
   batches: number;
   events: number;
   shed: number;
+  /** The most events one dispatch received. */
+  largestBatch: number;
 }
 
 export interface NativeReactor {

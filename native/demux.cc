@@ -126,6 +126,9 @@ uint32_t Demux::Gather(const Memory& m, const Layout& L, uint32_t n, uint32_t ha
 }
 
 uint32_t Demux::ReadReady(const Memory& m, const Layout& L, uint32_t n, const epoll_event& ev) {
+  // Accepts earlier in this batch may have used the room; level-triggered epoll
+  // reports this socket again next time.
+  if (n + 2 > L.evCap) return n;
   int fd = static_cast<int>(ev.data.u64 & 0xffffffffu);
   FdState& s = fds_[fd];
   uint32_t id = static_cast<uint32_t>(fd) | uint32_t(s.gen) << kSlotBits;

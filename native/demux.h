@@ -24,6 +24,7 @@ struct Memory {
 
 struct Stats {
   uint64_t accepted = 0, bytesIn = 0, bytesOut = 0, batches = 0, events = 0, shed = 0;
+  uint32_t largestBatch = 0;  // most events in one dispatch: never more than the ring holds
   uint32_t open = 0;
 };
 
@@ -48,6 +49,7 @@ class Demux {
   void CountBatch(uint32_t events) {
     stats_.batches++;
     stats_.events += events;
+    if (events > stats_.largestBatch) stats_.largestBatch = events;
   }
 
  private:

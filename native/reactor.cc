@@ -141,6 +141,7 @@ Napi::Value Reactor::GetStats(const Napi::CallbackInfo& info) {
   o.Set("batches", double(s.batches));
   o.Set("events", double(s.events));
   o.Set("shed", double(s.shed));
+  o.Set("largestBatch", s.largestBatch);
   return o;
 }
 

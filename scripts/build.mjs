@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const require = createRequire(import.meta.url);
 const only = process.argv[2]; // optional: wasm | addon | ts
+const toolBin = (pkg, ...file) => path.join(path.dirname(require.resolve(`${pkg}/package.json`)), "bin", ...file);
 
 function run(label, args) {
   const started = Date.now();
@@ -35,15 +36,14 @@ function nodeHeadersDir() {
 }
 
 if (!only || only === "wasm") {
-  run("WebAssembly module", [require.resolve("assemblyscript/bin/asc"), "assembly/index.ts", "--config", "asconfig.json"]);
+  run("WebAssembly module", [toolBin("assemblyscript", "asc.js"), "assembly/index.ts", "--config", "asconfig.json"]);
 }
 if (!only || only === "addon") {
   const nodedir = nodeHeadersDir();
-  const args = [require.resolve("node-gyp/bin/node-gyp.js"), "rebuild", "--jobs=2"];
+  const args = [toolBin("node-gyp", "node-gyp.js"), "rebuild", "--jobs=2"];
   if (nodedir) args.push(`--nodedir=${nodedir}`);
   run("native addon", args);
 }
 if (!only || only === "ts") {
-  const tsc = path.join(path.dirname(require.resolve("typescript/package.json")), "bin", "tsc");
-  run("TypeScript", [tsc, "-p", "tsconfig.json"]);
+  run("TypeScript", [toolBin("typescript", "tsc"), "-p", "tsconfig.json"]);
 }

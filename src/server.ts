@@ -104,7 +104,7 @@ export class Server extends EventEmitter {
 
   stats(): ServerStats {
     if (!this.host) {
-      return { connections: 0, accepted: 0, bytesIn: 0, bytesOut: 0, batches: 0, events: 0, shed: 0,
+      return { connections: 0, accepted: 0, bytesIn: 0, bytesOut: 0, batches: 0, events: 0, shed: 0, largestBatch: 0,
         traps: 0, moduleMemoryBytes: 0, connectionMemoryBytes: 0 };
     }
     return this.host.stats();
