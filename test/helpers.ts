@@ -58,8 +58,8 @@ export function receiveAll(socket: net.Socket, timeoutMs = 20_000): Promise<Buff
   });
 }
 
-export async function echoRoundTrip(socket: net.Socket, payload: Buffer): Promise<Buffer> {
-  const reply = receive(socket, payload.length);
+export async function echoRoundTrip(socket: net.Socket, payload: Buffer, timeoutMs?: number): Promise<Buffer> {
+  const reply = receive(socket, payload.length, timeoutMs);
   socket.write(payload);
   return reply;
 }
