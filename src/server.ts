@@ -64,6 +64,8 @@ export class Server extends EventEmitter {
     } catch (err) {
       reactor.destroy();
       this.bound = [];
+      // The returned promise rejects; 'error' is for those who listen in node:net style.
+      if (this.listenerCount("error") > 0) this.emit("error", err);
       throw err;
     }
     this.host = reactor;

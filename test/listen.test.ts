@@ -38,6 +38,8 @@ test("a busy port is a clear EADDRINUSE error, and nothing stays bound", async (
   const first = await startServer({});
   const port = first.address()!.port;
   const second = createServer({ host: HOST, port });
+  const emitted: Error[] = [];
+  second.on("error", (err) => emitted.push(err));
   try {
     await second.listen();
     assert.unreachable("listen on a busy port succeeded");
@@ -48,6 +50,7 @@ test("a busy port is a clear EADDRINUSE error, and nothing stays bound", async (
     assert.match(e.message, `address already in use 127.0.0.1:${port}`);
   }
   assert.is(second.address(), null);
+  assert.is((emitted[0] as Error & { code?: string })?.code, "EADDRINUSE", "'error' is emitted too");
   await first.close();
 });
 
