@@ -1,0 +1,231 @@
+// loadgen: a native echo/HTTP load client for npm run bench, so the client is never
+// the bottleneck. One epoll loop; each connection keeps exactly one request in flight:
+// send a message, read the whole reply (checking every echoed byte), send the next.
+//
+//   loadgen --port P [--host 127.0.0.1] --conns N --size S --seconds T [--warmup W] [--mode echo|http]
+//
+// Prints one JSON line: {"conns","size","seconds","roundTrips","rps","mbps","errors"}.
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { ECHO, HTTP };
+static const char kRequest[] = "GET / HTTP/1.1\r\nHost: bench\r\n\r\n";
+
+typedef struct {
+  int fd;
+  size_t sent, received;  // progress of the current round trip
+  char head[1024];        // http: the response header seen so far
+  size_t headLen, bodyWant;
+  int inBody;
+  int outOn;  // EPOLLOUT interest: only while a send is blocked (or connect is pending)
+} Conn;
+
+static int mode = ECHO;
+static size_t msgSize = 64;
+static uint8_t* pattern;  // the message; echo replies must equal it byte for byte
+static uint64_t roundTrips, bytesIn, errors;
+static int counting;
+static int ep;
+
+static void wantOut(Conn* c, int idx, int on) {
+  if (c->outOn == on) return;
+  struct epoll_event ev = {.events = EPOLLIN | (on ? EPOLLOUT : 0), .data.u32 = (uint32_t)idx};
+  epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
+  c->outOn = on;
+}
+
+static double now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static void die(const char* what) {
+  fprintf(stderr, "loadgen: %s: %s\n", what, strerror(errno));
+  exit(1);
+}
+
+static const uint8_t* outgoing(size_t* len) {
+  if (mode == HTTP) {
+    *len = sizeof kRequest - 1;
+    return (const uint8_t*)kRequest;
+  }
+  *len = msgSize;
+  return pattern;
+}
+
+// Sends as much of the current message as the socket takes; 0 on success, -1 if dead.
+static int pump(Conn* c, int idx) {
+  size_t len;
+  const uint8_t* msg = outgoing(&len);
+  while (c->sent < len) {
+    ssize_t n = send(c->fd, msg + c->sent, len - c->sent, MSG_NOSIGNAL);
+    if (n > 0) {
+      c->sent += (size_t)n;
+    } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+      wantOut(c, idx, 1);
+      return 0;
+    } else {
+      return -1;
+    }
+  }
+  wantOut(c, idx, 0);
+  return 0;
+}
+
+static void finishRoundTrip(Conn* c) {
+  if (counting) roundTrips++;
+  c->sent = c->received = c->headLen = c->bodyWant = 0;
+  c->inBody = 0;
+}
+
+// Consumes reply bytes; returns how many round trips completed.
+static int consumeEcho(Conn* c, const uint8_t* buf, size_t n) {
+  int done = 0;
+  for (size_t i = 0; i < n;) {
+    size_t take = msgSize - c->received;
+    if (take > n - i) take = n - i;
+    if (memcmp(buf + i, pattern + c->received, take) != 0) errors++;
+    c->received += take;
+    i += take;
+    if (c->received == msgSize) {
+      if (i < n) errors++;  // bytes beyond the reply: the server sent more than it got
+      finishRoundTrip(c);
+      done++;
+      break;
+    }
+  }
+  return done;
+}
+
+static int consumeHttp(Conn* c, const uint8_t* buf, size_t n) {
+  int done = 0;
+  for (size_t i = 0; i < n;) {
+    if (!c->inBody) {
+      if (c->headLen == sizeof c->head) { errors++; return done; }
+      c->head[c->headLen++] = (char)buf[i++];
+      if (c->headLen >= 4 && memcmp(c->head + c->headLen - 4, "\r\n\r\n", 4) == 0) {
+        c->head[c->headLen] = 0;
+        const char* cl = strcasestr(c->head, "content-length:");
+        if (strncmp(c->head, "HTTP/1.1 200", 12) != 0 || !cl) errors++;
+        c->bodyWant = cl ? strtoul(cl + 15, NULL, 10) : 0;
+        c->inBody = 1;
+      }
+    } else {
+      size_t take = c->bodyWant - c->received;
+      if (take > n - i) take = n - i;
+      c->received += take;
+      i += take;
+    }
+    if (c->inBody && c->received == c->bodyWant) {
+      finishRoundTrip(c);
+      done++;
+    }
+  }
+  return done;
+}
+
+int main(int argc, char** argv) {
+  const char* host = "127.0.0.1";
+  int port = 0, conns = 50;
+  double seconds = 5, warmup = 1;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!strcmp(argv[i], "--port")) port = atoi(argv[i + 1]);
+    else if (!strcmp(argv[i], "--host")) host = argv[i + 1];
+    else if (!strcmp(argv[i], "--conns")) conns = atoi(argv[i + 1]);
+    else if (!strcmp(argv[i], "--size")) msgSize = (size_t)atol(argv[i + 1]);
+    else if (!strcmp(argv[i], "--seconds")) seconds = atof(argv[i + 1]);
+    else if (!strcmp(argv[i], "--warmup")) warmup = atof(argv[i + 1]);
+    else if (!strcmp(argv[i], "--mode")) mode = strcmp(argv[i + 1], "http") ? ECHO : HTTP;
+    else { fprintf(stderr, "loadgen: unknown option %s\n", argv[i]); return 2; }
+  }
+  if (port <= 0 || conns <= 0 || msgSize == 0) {
+    fprintf(stderr, "usage: loadgen --port P --conns N --size S --seconds T [--warmup W] [--mode echo|http]\n");
+    return 2;
+  }
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+  pattern = malloc(msgSize);
+  for (size_t i = 0; i < msgSize; i++) pattern[i] = (uint8_t)(i * 31 + 7);
+
+  struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+  if (inet_pton(AF_INET, host, &addr.sin_addr) != 1) { fprintf(stderr, "loadgen: bad host %s\n", host); return 2; }
+  ep = epoll_create1(0);
+  Conn* cs = calloc((size_t)conns, sizeof(Conn));
+  for (int i = 0; i < conns; i++) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    if (fd < 0) die("socket");
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (connect(fd, (struct sockaddr*)&addr, sizeof addr) < 0 && errno != EINPROGRESS) die("connect");
+    cs[i].fd = fd;
+    cs[i].outOn = 1;
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.u32 = (uint32_t)i};
+    epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+  }
+
+  size_t bufSize = msgSize > 65536 ? msgSize : 65536;
+  uint8_t* buf = malloc(bufSize);
+  struct epoll_event* evs = malloc(sizeof(struct epoll_event) * 1024);
+  double start = now(), measureFrom = start + warmup, end = measureFrom + seconds;
+  int alive = conns;
+  uint64_t inAtStart = 0;
+  while (alive > 0) {
+    double t = now();
+    if (!counting && t >= measureFrom) { counting = 1; inAtStart = bytesIn; }
+    if (t >= end) break;
+    int k = epoll_wait(ep, evs, 1024, 100);
+    for (int e = 0; e < k; e++) {
+      int idx = (int)evs[e].data.u32;
+      Conn* c = &cs[idx];
+      if (c->fd < 0) continue;
+      int dead = (evs[e].events & (EPOLLERR | EPOLLHUP)) != 0;
+      if (!dead && (evs[e].events & EPOLLIN)) {
+        for (;;) {
+          ssize_t n = recv(c->fd, buf, bufSize, 0);
+          if (n > 0) {
+            bytesIn += (uint64_t)n;
+            if ((mode == ECHO ? consumeEcho(c, buf, (size_t)n) : consumeHttp(c, buf, (size_t)n)) > 0 && pump(c, idx) < 0) dead = 1;
+            if ((size_t)n < bufSize) break;
+          } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+            dead = 1;
+            break;
+          } else {
+            break;
+          }
+        }
+      }
+      if (!dead && (evs[e].events & EPOLLOUT) && pump(c, idx) < 0) dead = 1;
+      if (dead) {
+        if (t < measureFrom && roundTrips == 0 && c->sent == 0) {
+          fprintf(stderr, "loadgen: connection %u failed\n", evs[e].data.u32);
+        }
+        close(c->fd);
+        c->fd = -1;
+        alive--;
+      }
+    }
+  }
+  if (alive == 0) { fprintf(stderr, "loadgen: every connection was closed by the server\n"); return 1; }
+  double measured = now() - measureFrom;
+  if (measured > seconds) measured = seconds;
+  printf("{\"conns\":%d,\"size\":%zu,\"seconds\":%.3f,\"roundTrips\":%llu,\"rps\":%.1f,\"mbps\":%.2f,\"errors\":%llu}\n",
+         conns, mode == ECHO ? msgSize : sizeof kRequest - 1, measured, (unsigned long long)roundTrips,
+         roundTrips / measured, (bytesIn - inAtStart) / 1e6 / measured, (unsigned long long)errors);
+  return errors ? 2 : 0;
+}
