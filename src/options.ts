@@ -22,7 +22,7 @@ export interface ServerOptions {
   closeTimeout?: number;
   /** Event records per batch (default 1024). */
   eventCapacity?: number;
-  /** Bytes read per batch, at most (default 2 MiB). */
+  /** Bytes read per batch, at most (default 512 KiB: small enough to stay in cache). */
   readBytesPerBatch?: number;
 }
 
@@ -39,7 +39,7 @@ const DEFAULTS: ResolvedOptions = {
   maxLineLength: 64 * 1024,
   closeTimeout: 5000,
   eventCapacity: 1024,
-  readBytesPerBatch: 2 * 1024 * 1024,
+  readBytesPerBatch: 512 * 1024,
 };
 
 function integer(name: string, value: number, min: number, max: number): void {
