@@ -4,7 +4,7 @@
 // the same native load client. The machine is small and shared, so each cell is the
 // median of several runs, and the table reports ratios rather than trusting one number.
 //
-//   node bench/run.mjs [--runs 3] [--seconds 4] [--only wasm,net,c]
+//   node bench/run.mjs [--runs 5] [--seconds 4] [--only wasm,net,c]
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, statSync } from "node:fs";
 import path from "node:path";
@@ -14,7 +14,7 @@ import { parseArgs } from "node:util";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const bin = path.join(here, ".bin");
 const { values } = parseArgs({
-  options: { runs: { type: "string", default: "3" }, seconds: { type: "string", default: "4" }, only: { type: "string" } },
+  options: { runs: { type: "string", default: "5" }, seconds: { type: "string", default: "4" }, only: { type: "string" } },
 });
 const RUNS = Number(values.runs);
 const SECONDS = Number(values.seconds);
@@ -105,12 +105,17 @@ for (let run = 0; run < RUNS; run++) {
 }
 
 const fmt = (v) => (v === undefined ? "-" : v >= 1000 ? `${(v / 1000).toFixed(1)}k` : v.toFixed(0));
-const ratio = (a, b) => (a && b ? `${(a / b).toFixed(2)}×` : "-");
-console.log(`\nEcho, median of ${RUNS} runs of ${SECONDS} s (round trips/s, or MB/s for 64 KiB); server and client pinned to separate cores\n`);
+// Ratios are the median of per-run ratios: run k of every server ran minutes apart at
+// most, so pairing them cancels the slow drifts of a shared machine.
+const ratio = (w, a, b) => {
+  const xs = results[w.name][a]?.map((v, i) => v / results[w.name][b]?.[i]).filter(Number.isFinite);
+  return xs?.length ? `${median(xs).toFixed(2)}×` : "-";
+};
+console.log(`\nEcho, median of ${RUNS} runs of ${SECONDS} s (round trips/s, or MB/s for 64 KiB); ratios are medians of per-run ratios;\nserver and client pinned to separate cores\n`);
 const header = ["workload", "metric", ...chosen.map((k) => SERVERS[k].label), "wasm/C", "wasm/net"];
 const rows = WORKLOADS.map((w) => {
   const m = Object.fromEntries(chosen.map((k) => [k, median(results[w.name][k])]));
-  return [w.name, w.metric === "rps" ? "rt/s" : "MB/s", ...chosen.map((k) => fmt(m[k])), ratio(m.wasm, m.c), ratio(m.wasm, m.net)];
+  return [w.name, w.metric === "rps" ? "rt/s" : "MB/s", ...chosen.map((k) => fmt(m[k])), ratio(w, "wasm", "c"), ratio(w, "wasm", "net")];
 });
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
 for (const r of [header, widths.map((n) => "-".repeat(n)), ...rows]) {
