@@ -1,25 +1,10 @@
 // The native epoll host: the addon does epoll and the socket calls, the module does
 // the rest. One NativeHost is one reactor: one epoll fd, one module instance.
-import { loadAddon, type NativeReactor, type NativeStats } from "./addon.js";
+import { loadAddon, type NativeReactor } from "./addon.js";
+import { closeWithin, type HostStats, type ListenSpec, type ReactorHost } from "./host.js";
 import { startInstance, type ModuleConfig, type ModuleInstance } from "./module.js";
 
-export interface ListenSpec {
-  host: string;
-  port: number;
-  backlog: number;
-  reusePort: boolean;
-  ipv6Only: boolean;
-}
-
-export interface HostStats extends NativeStats {
-  traps: number;
-  /** Bytes of the module's linear memory (rings, arena, tables, buffers). */
-  moduleMemoryBytes: number;
-  /** Of those, bytes held by connection state: the handle table and leftover buffers. */
-  connectionMemoryBytes: number;
-}
-
-export class NativeHost {
+export class NativeHost implements ReactorHost {
   private readonly reactor: NativeReactor;
   private instance: ModuleInstance;
   private traps = 0;
@@ -30,8 +15,7 @@ export class NativeHost {
     this.instance = this.attachFreshInstance();
   }
 
-  /** Opens a listening socket; returns the bound port. Throws with `errno` set. */
-  listen(spec: ListenSpec): number {
+  async listen(spec: ListenSpec): Promise<number> {
     return this.reactor.listen(spec.host, spec.port, spec.backlog, spec.reusePort, spec.ipv6Only).port;
   }
 
@@ -39,21 +23,11 @@ export class NativeHost {
     this.reactor.start();
   }
 
-  /** Stops accepting, lets every connection flush and close; forces it after timeoutMs. */
   close(timeoutMs: number): Promise<void> {
-    this.closing ??= new Promise<void>((resolve) => {
-      const finish = () => {
-        clearTimeout(timer);
-        this.reactor.destroy();
-        resolve();
-      };
-      const timer = setTimeout(finish, timeoutMs);
-      this.reactor.shutdown(finish);
-    });
+    this.closing ??= closeWithin(timeoutMs, (done) => this.reactor.shutdown(done), () => this.reactor.destroy());
     return this.closing;
   }
 
-  /** Releases everything at once (listeners, connections) without flushing. */
   destroy(): void {
     this.reactor.destroy();
   }

@@ -15,6 +15,7 @@ Options:
   --host <address>      address to bind (default: ::, which accepts IPv4 too)
   --max-line <bytes>    line: longest line accepted (default: 65536)
   --reuse-port          set SO_REUSEPORT on the listening sockets
+  --backend <host>      native (epoll addon) | net (node:net); default: native where it loads
   -h, --help            show this help
 
 Examples:
@@ -39,6 +40,7 @@ async function serve(argv: string[]): Promise<void> {
       host: { type: "string" },
       "max-line": { type: "string" },
       "reuse-port": { type: "boolean" },
+      backend: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -52,7 +54,12 @@ async function serve(argv: string[]): Promise<void> {
   if (!(protocol in PROTOCOLS)) {
     throw new UsageError(`unknown protocol "${protocol}" (expected ${Object.keys(PROTOCOLS).join(", ")})`);
   }
+  const backend = values.backend;
+  if (backend !== undefined && backend !== "native" && backend !== "net") {
+    throw new UsageError(`unknown backend "${backend}" (expected native, net)`);
+  }
   const server = createServer({
+    backend,
     protocol: protocol as keyof typeof PROTOCOLS,
     port: positiveInt("port", values.port, 2000),
     ports: positiveInt("ports", values.ports, 1),
@@ -66,7 +73,7 @@ async function serve(argv: string[]): Promise<void> {
   const consecutive = ports.every((p, i) => p === ports[0] + i);
   const shown = ports.length === 1 ? `port ${ports[0]}`
     : consecutive ? `ports ${ports[0]}-${ports[ports.length - 1]}` : `ports ${ports.join(", ")}`;
-  console.log(`wasm-reactor: serving ${protocol} on ${server.address()!.address} ${shown} (Ctrl-C to stop)`);
+  console.log(`wasm-reactor: serving ${protocol} on ${server.address()!.address} ${shown}, ${server.backend} host (Ctrl-C to stop)`);
   const stop = async () => {
     await server.close();
     process.exit(0);

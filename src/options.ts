@@ -1,7 +1,15 @@
 // The options of createServer, their defaults and their validation.
 import { PROTOCOLS, type Protocol } from "../host/module.js";
 
+export type Backend = "native" | "net";
+
 export interface ServerOptions {
+  /**
+   * Which host drives the module: "native" (epoll addon, default on Linux) or "net"
+   * (Node's own sockets, any platform). Without it, native is used where the addon
+   * loads, and net otherwise (with a one-line notice).
+   */
+  backend?: Backend;
   /** Which handler the module runs: "echo" (default) or "line". */
   protocol?: Protocol;
   /** First port to listen on; 0 (default) picks an ephemeral port. */
@@ -26,9 +34,10 @@ export interface ServerOptions {
   readBytesPerBatch?: number;
 }
 
-export type ResolvedOptions = Required<ServerOptions>;
+export type ResolvedOptions = Required<Omit<ServerOptions, "backend">> & { backend: Backend | undefined };
 
 const DEFAULTS: ResolvedOptions = {
+  backend: undefined,
   protocol: "echo",
   port: 0,
   ports: 1,
@@ -55,6 +64,9 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   }
   if (!(o.protocol in PROTOCOLS)) {
     throw new TypeError(`wasm-reactor: unknown protocol "${o.protocol}" (expected ${Object.keys(PROTOCOLS).join(", ")})`);
+  }
+  if (o.backend !== undefined && o.backend !== "native" && o.backend !== "net") {
+    throw new TypeError(`wasm-reactor: unknown backend "${o.backend}" (expected native, net)`);
   }
   integer("port", o.port, 0, 65535);
   integer("ports", o.ports, 1, 1024);

@@ -4,8 +4,12 @@ import { lookup } from "node:dns/promises";
 import { EventEmitter } from "node:events";
 import { isIP } from "node:net";
 import { constants } from "node:os";
-import { NativeHost, type HostStats } from "../host/native.js";
-import { resolveOptions, type ResolvedOptions, type ServerOptions } from "./options.js";
+import { loadAddon } from "../host/addon.js";
+import type { HostStats, ReactorHost } from "../host/host.js";
+import type { ModuleConfig } from "../host/module.js";
+import { NativeHost } from "../host/native.js";
+import { NetHost } from "../host/net.js";
+import { resolveOptions, type Backend, type ResolvedOptions, type ServerOptions } from "./options.js";
 
 export interface AddressInfo {
   address: string;
@@ -15,13 +19,30 @@ export interface AddressInfo {
 
 export type ServerStats = HostStats;
 
-type State = "idle" | "listening" | "closing" | "closed";
+type State = "idle" | "starting" | "listening" | "closing" | "closed";
+
+let fallbackNoticeShown = false;
+
+/** The backend asked for, or native where the addon loads and net elsewhere. */
+function chooseBackend(wanted: Backend | undefined): Backend {
+  if (wanted) return wanted;
+  try {
+    loadAddon();
+    return "native";
+  } catch (err) {
+    if (!fallbackNoticeShown) {
+      fallbackNoticeShown = true;
+      console.warn(`wasm-reactor: native epoll host unavailable (${(err as Error).message}); using the node:net host`);
+    }
+    return "net";
+  }
+}
 
 const errnoNames = new Map(Object.entries(constants.errno).map(([name, code]) => [code, name]));
 
 /** A listen failure as node:net would word it: code, address, port, and a one-line message. */
-function listenError(err: Error & { errno?: number }, host: string, port: number): Error {
-  const code = errnoNames.get(err.errno ?? 0) ?? "EUNKNOWN";
+function listenError(err: Error & { errno?: number; code?: string }, host: string, port: number): Error {
+  const code = err.code ?? errnoNames.get(err.errno ?? 0) ?? "EUNKNOWN";
   const where = `${host.includes(":") ? `[${host}]` : host}:${port}`;
   const reason = code === "EADDRINUSE" ? "address already in use" : code === "EACCES" ? "permission denied" : err.message;
   return Object.assign(new Error(`listen ${code}: ${reason} ${where}`), { code, address: host, port });
@@ -29,9 +50,11 @@ function listenError(err: Error & { errno?: number }, host: string, port: number
 
 export class Server extends EventEmitter {
   readonly options: ResolvedOptions;
-  private host: NativeHost | undefined;
+  private host: ReactorHost | undefined;
   private bound: AddressInfo[] = [];
   private state: State = "idle";
+  /** The host serving this server, once listen() has chosen it. */
+  backend: Backend | undefined;
   private closed: Promise<void> | undefined;
 
   constructor(options: ServerOptions = {}) {
@@ -42,19 +65,34 @@ export class Server extends EventEmitter {
   /** Starts listening on every configured port; resolves once all are bound. */
   async listen(port = this.options.port, host = this.options.host): Promise<this> {
     if (this.state !== "idle") throw new Error(`wasm-reactor: listen() called on a ${this.state} server`);
+    this.state = "starting";
+    try {
+      await this.bind(port, host);
+    } catch (err) {
+      this.state = "idle";
+      // The returned promise rejects; 'error' is for those who listen in node:net style.
+      if (this.listenerCount("error") > 0) this.emit("error", err);
+      throw err;
+    }
+    this.state = "listening";
+    this.emit("listening");
+    return this;
+  }
+
+  private async bind(port: number, host: string): Promise<void> {
     const address = isIP(host) ? host : (await lookup(host)).address;
-    const reactor = new NativeHost(
-      { protocol: this.options.protocol, eventCapacity: this.options.eventCapacity,
-        arenaHalfBytes: this.options.readBytesPerBatch, maxLineLength: this.options.maxLineLength },
-      (err) => this.emit("trap", err),
-    );
+    const config: ModuleConfig = { protocol: this.options.protocol, eventCapacity: this.options.eventCapacity,
+      arenaHalfBytes: this.options.readBytesPerBatch, maxLineLength: this.options.maxLineLength };
+    const onTrap = (err: Error) => this.emit("trap", err);
+    this.backend = chooseBackend(this.options.backend);
+    const reactor = this.backend === "native" ? new NativeHost(config, onTrap) : new NetHost(config, onTrap);
     const family = isIP(address) === 6 ? "IPv6" : "IPv4";
     try {
       for (let i = 0; i < this.options.ports; i++) {
         const wanted = port === 0 ? 0 : port + i;
         let bound: number;
         try {
-          bound = reactor.listen({ host: address, port: wanted, backlog: this.options.backlog,
+          bound = await reactor.listen({ host: address, port: wanted, backlog: this.options.backlog,
             reusePort: this.options.reusePort, ipv6Only: this.options.ipv6Only });
         } catch (err) {
           throw listenError(err as Error, address, wanted);
@@ -64,15 +102,10 @@ export class Server extends EventEmitter {
     } catch (err) {
       reactor.destroy();
       this.bound = [];
-      // The returned promise rejects; 'error' is for those who listen in node:net style.
-      if (this.listenerCount("error") > 0) this.emit("error", err);
       throw err;
     }
     this.host = reactor;
     reactor.start();
-    this.state = "listening";
-    this.emit("listening");
-    return this;
   }
 
   /** The first listening address, as node:net's server.address(); null when not listening. */

@@ -22,6 +22,7 @@ for (const [args, message] of [
   [["serve", "--port", "abc"], '--port expects a whole number, got "abc"'],
   [["serve", "--protocol", "smtp"], 'unknown protocol "smtp"'],
   [["launch"], 'unknown command "launch"'],
+  [["serve", "--backend", "kqueue"], 'unknown backend "kqueue"'],
 ] as const) {
   test(`"${args.join(" ")}" fails with one line and no stack trace`, () => {
     const r = run([...args]);
@@ -40,13 +41,16 @@ test("a busy port exits non-zero with one line", async () => {
   await server.close();
 });
 
-test("serve answers on its port and stops cleanly on SIGTERM", async () => {
-  const child = spawn(process.execPath, [...CLI, "serve", "--protocol", "line", "--port", "0", "--host", "127.0.0.1"],
+for (const backend of ["native", "net"]) {
+test(`serve --backend ${backend} answers on its port and stops cleanly on SIGTERM`, async () => {
+  const child = spawn(process.execPath,
+    [...CLI, "serve", "--protocol", "line", "--port", "0", "--host", "127.0.0.1", "--backend", backend],
     { stdio: ["ignore", "pipe", "pipe"] });
   try {
     const [line] = await once(child.stdout!, "data");
     const port = Number(/port (\d+)/.exec(String(line))?.[1]);
     assert.ok(port > 0, `no port in: ${line}`);
+    assert.match(String(line), `${backend} host`);
     const socket = await connect(port);
     assert.is((await echoRoundTrip(socket, Buffer.from("hi\n"))).toString(), "hi\n");
     socket.destroy();
@@ -57,5 +61,6 @@ test("serve answers on its port and stops cleanly on SIGTERM", async () => {
     child.kill("SIGKILL");
   }
 });
+}
 
 test.run();

@@ -1,0 +1,116 @@
+// The door, for hosts written in TypeScript (node:net, simulator): writes event
+// records and DATA bytes into the module, calls dispatch once, and reads the
+// submissions back. The native host does the same in C++ (native/reactor.cc).
+// Offsets come from the module's header; the memory's buffer is re-read after every
+// call into the module, because memory.grow detaches it.
+import type { ModuleInstance } from "./module.js";
+
+export const EV = { ACCEPT: 1, DATA: 2, EOF: 3, ERROR: 4, WRITABLE: 5, SENT: 6, SHUTDOWN: 7 } as const;
+export const OP = { SEND: 1, SEND_NOTIFY: 2, INTEREST: 3, CLOSE: 4 } as const;
+export const INTEREST = { IN: 1, OUT: 2 } as const;
+export const SLOT_BITS = 20;
+export const SLOT_MASK = (1 << SLOT_BITS) - 1;
+const H = { EV_RING: 8, EV_CAP: 12, SUB_RING: 16, SUB_CAP: 20, ARENA: 24, ARENA_HALF: 28, FLAGS: 36, OPEN: 40 };
+const FLAG_MORE = 1;
+
+export const connId = (slot: number, gen: number): number => (slot | (gen << SLOT_BITS)) >>> 0;
+
+export interface Submission {
+  op: number;
+  conn: number;
+  a: number;
+  b: number;
+}
+
+export class Door {
+  readonly eventCapacity: number;
+  private readonly evRing: number;
+  private readonly subRing: number;
+  private readonly subCap: number;
+  private readonly arena: number;
+  private readonly arenaHalf: number;
+  private count = 0;
+  private half = 0;
+  private arenaUsed = 0;
+
+  constructor(readonly instance: ModuleInstance) {
+    const view = this.view();
+    const word = (offset: number) => view.getUint32(instance.header + offset, true);
+    this.evRing = word(H.EV_RING);
+    this.eventCapacity = word(H.EV_CAP);
+    this.subRing = word(H.SUB_RING);
+    this.subCap = word(H.SUB_CAP);
+    this.arena = word(H.ARENA);
+    this.arenaHalf = word(H.ARENA_HALF);
+  }
+
+  private view(): DataView {
+    return new DataView(this.instance.memory.buffer);
+  }
+
+  get pending(): number {
+    return this.count;
+  }
+
+  roomForEvents(): number {
+    return this.eventCapacity - this.count;
+  }
+
+  /** Bytes of the current arena half still free for DATA. */
+  roomForData(): number {
+    return this.arenaHalf - this.arenaUsed;
+  }
+
+  push(op: number, conn: number, a = 0, b = 0): void {
+    if (this.count >= this.eventCapacity) throw new Error("door: event ring full");
+    const view = this.view();
+    const at = this.evRing + this.count * 16;
+    view.setUint32(at, op, true);
+    view.setUint32(at + 4, conn, true);
+    view.setUint32(at + 8, a, true);
+    view.setUint32(at + 12, b, true);
+    this.count++;
+  }
+
+  /** Copies bytes into the arena and queues a DATA record; the caller checked the room. */
+  pushData(conn: number, bytes: Uint8Array): void {
+    const at = this.arena + this.half * this.arenaHalf + this.arenaUsed;
+    new Uint8Array(this.instance.memory.buffer, at, bytes.length).set(bytes);
+    this.arenaUsed += bytes.length;
+    this.push(EV.DATA, conn, at, bytes.length);
+  }
+
+  /** Whether the module asked to be called again even without events. */
+  wantsMore(): boolean {
+    return (this.view().getUint32(this.instance.header + H.FLAGS, true) & FLAG_MORE) !== 0;
+  }
+
+  /**
+   * Hands the queued events to the module; returns its submissions. A trap propagates
+   * as the exception it is. The arena half flips: these bytes stay valid through the
+   * next dispatch, as short sends may point at them.
+   */
+  dispatch(): Submission[] {
+    const n = this.count;
+    this.count = 0;
+    const m = this.instance.dispatch(n);
+    if (m > this.subCap) throw new Error(`module wrote ${m} submissions into a ring of ${this.subCap}`);
+    const view = this.view();
+    const out: Submission[] = new Array(m);
+    for (let i = 0; i < m; i++) {
+      const at = this.subRing + i * 16;
+      out[i] = { op: view.getUint32(at, true), conn: view.getUint32(at + 4, true),
+        a: view.getUint32(at + 8, true), b: view.getUint32(at + 12, true) };
+    }
+    this.half ^= 1;
+    this.arenaUsed = 0;
+    return out;
+  }
+
+  /** The bytes a SEND names, as a view into the current memory (copy before the next dispatch). */
+  bytes(ptr: number, len: number): Uint8Array {
+    const memory = this.instance.memory.buffer;
+    if (ptr + len > memory.byteLength) throw new Error(`module named bytes past its memory: ${ptr}+${len}`);
+    return new Uint8Array(memory, ptr, len);
+  }
+}

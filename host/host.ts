@@ -1,0 +1,46 @@
+// What every host offers the server (native epoll, node:net, and later the simulator):
+// a small interface, like Redis's ae backends, with the loop logic in each host's file.
+import type { NativeStats } from "./addon.js";
+
+export interface ListenSpec {
+  host: string;
+  port: number;
+  backlog: number;
+  reusePort: boolean;
+  ipv6Only: boolean;
+}
+
+export interface HostStats extends NativeStats {
+  traps: number;
+  /** Bytes of the module's linear memory (rings, arena, tables, buffers). */
+  moduleMemoryBytes: number;
+  /** Of those, bytes held by connection state: the handle table and leftover buffers. */
+  connectionMemoryBytes: number;
+}
+
+export interface ReactorHost {
+  /** Opens a listening socket; resolves with the bound port. Rejects with `errno` or `code` set. */
+  listen(spec: ListenSpec): Promise<number>;
+  start(): void;
+  /** Stops accepting, lets every connection flush and close; forces it after timeoutMs. */
+  close(timeoutMs: number): Promise<void>;
+  /** Releases everything at once (listeners, connections) without flushing. */
+  destroy(): void;
+  stats(): HostStats;
+}
+
+/** Runs a graceful close, falling back to `force` if it takes longer than timeoutMs. */
+export function closeWithin(timeoutMs: number, graceful: (done: () => void) => void, force: () => void): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let finished = false;
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      force();
+      resolve();
+    };
+    const timer = setTimeout(finish, timeoutMs);
+    graceful(finish);
+  });
+}

@@ -1,0 +1,237 @@
+// The node:net host: the same module served through Node's own sockets, for
+// platforms without epoll and as proof that handlers port unchanged. Node's loop is
+// the demultiplexer here; socket events queue up and run as one batch per turn
+// (setImmediate), through the same door as every other host.
+//
+// Differences from the native host, each kept behind the same ABI:
+// - bytes are copied into the arena (Node hands us Buffers) and out of it on send;
+// - a SEND is "short" (nothing taken) when Node already buffers more than
+//   WRITE_BUFFER_LIMIT for the socket, and 'drain' becomes WRITABLE, so the module's
+//   backpressure (buffer, OUT interest, pause input) works as it does over epoll;
+// - input interest off is socket.pause().
+import net from "node:net";
+import { connId, Door, EV, INTEREST, OP, SLOT_MASK, type Submission } from "./door.js";
+import { closeWithin, type HostStats, type ListenSpec, type ReactorHost } from "./host.js";
+import { startInstance, type ModuleConfig } from "./module.js";
+
+const WRITE_BUFFER_LIMIT = 1 << 20;
+const EPIPE = 32;
+
+interface Connection {
+  id: number;
+  socket: net.Socket;
+  interest: number;
+  dead: boolean; // the module closed it, or it died and ERROR was queued
+}
+
+interface Pending {
+  op: number;
+  conn: Connection | null; // null: SHUTDOWN
+  a: number;
+  data?: Buffer;
+}
+
+export class NetHost implements ReactorHost {
+  private door: Door;
+  private readonly servers: net.Server[] = [];
+  private readonly slots: (Connection | undefined)[] = [];
+  private readonly generations: number[] = [];
+  private readonly freeSlots: number[] = [];
+  private queue: Pending[] = [];
+  private scheduled = false;
+  private started = false;
+  private draining: (() => void) | undefined;
+  private closing: Promise<void> | undefined;
+  private traps = 0;
+  private readonly counters = { connections: 0, accepted: 0, bytesIn: 0, bytesOut: 0, batches: 0, events: 0, largestBatch: 0 };
+
+  constructor(private readonly config: ModuleConfig, private readonly onTrap: (err: Error) => void) {
+    this.door = new Door(startInstance(config));
+  }
+
+  listen(spec: ListenSpec): Promise<number> {
+    const index = this.servers.length;
+    const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.accept(socket, index));
+    this.servers.push(server);
+    return new Promise((resolve, reject) => {
+      server.once("error", reject);
+      server.listen({ host: spec.host, port: spec.port, backlog: spec.backlog || undefined, ipv6Only: spec.ipv6Only }, () => {
+        server.off("error", reject);
+        resolve((server.address() as net.AddressInfo).port);
+      });
+    });
+  }
+
+  start(): void {
+    this.started = true;
+    this.schedule();
+  }
+
+  close(timeoutMs: number): Promise<void> {
+    this.closing ??= closeWithin(timeoutMs, (done) => {
+      for (const s of this.servers) s.close();
+      this.draining = done;
+      this.enqueue({ op: EV.SHUTDOWN, conn: null, a: 0 });
+    }, () => this.destroy());
+    return this.closing;
+  }
+
+  destroy(): void {
+    for (const s of this.servers) s.close();
+    this.dropConnections();
+    this.draining = undefined;
+  }
+
+  stats(): HostStats {
+    return {
+      ...this.counters,
+      shed: 0,
+      traps: this.traps,
+      moduleMemoryBytes: this.door.instance.memory.buffer.byteLength,
+      connectionMemoryBytes: this.door.instance.connectionBytes(),
+    };
+  }
+
+  private accept(socket: net.Socket, listener: number): void {
+    if (this.draining || this.closing) {
+      socket.destroy();
+      return;
+    }
+    const slot = this.freeSlots.pop() ?? this.slots.length;
+    if (slot > SLOT_MASK) {
+      socket.destroy();
+      return;
+    }
+    const gen = ((this.generations[slot] ?? 0) + 1) & 0xfff;
+    this.generations[slot] = gen;
+    const c: Connection = { id: connId(slot, gen), socket, interest: INTEREST.IN, dead: false };
+    this.slots[slot] = c;
+    this.counters.accepted++;
+    this.counters.connections++;
+    this.enqueue({ op: EV.ACCEPT, conn: c, a: listener });
+    socket.on("data", (data: Buffer) => this.enqueue({ op: EV.DATA, conn: c, a: 0, data }));
+    socket.on("end", () => this.enqueue({ op: EV.EOF, conn: c, a: 0 }));
+    socket.on("drain", () => {
+      if (c.interest & INTEREST.OUT) this.enqueue({ op: EV.WRITABLE, conn: c, a: 0 });
+    });
+    socket.on("error", (err: NodeJS.ErrnoException) => this.fail(c, Math.abs(err.errno ?? EPIPE)));
+    socket.on("close", () => this.fail(c, EPIPE));
+  }
+
+  /** The socket died under the module: one ERROR, then the module CLOSEs it. */
+  private fail(c: Connection, errno: number): void {
+    if (c.dead) return;
+    c.dead = true;
+    this.enqueue({ op: EV.ERROR, conn: c, a: errno });
+  }
+
+  private enqueue(p: Pending): void {
+    this.queue.push(p);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.scheduled || !this.started) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.runBatch();
+    });
+  }
+
+  private runBatch(): void {
+    // Completions from the previous batch are already first in the ring.
+    const door = this.door;
+    let taken = 0;
+    while (taken < this.queue.length && door.roomForEvents() > 0) {
+      const p = this.queue[taken];
+      if (p.op === EV.DATA) {
+        const room = door.roomForData();
+        if (room === 0) break;
+        if (p.data!.length > room) {
+          door.pushData(p.conn!.id, p.data!.subarray(0, room));
+          p.data = p.data!.subarray(room);
+          break;
+        }
+        door.pushData(p.conn!.id, p.data!);
+        this.counters.bytesIn += p.data!.length;
+      } else {
+        door.push(p.op, p.conn?.id ?? 0, p.a);
+      }
+      taken++;
+    }
+    this.queue = this.queue.slice(taken);
+    const n = door.pending;
+    if (n === 0 && !door.wantsMore()) return this.checkDrained();
+    this.counters.batches++;
+    this.counters.events += n;
+    this.counters.largestBatch = Math.max(this.counters.largestBatch, n);
+    let submissions: Submission[];
+    try {
+      submissions = door.dispatch();
+    } catch (err) {
+      return this.recover(err as Error);
+    }
+    for (const s of submissions) this.execute(s);
+    if (this.queue.length > 0 || door.pending > 0 || door.wantsMore()) this.schedule();
+    this.checkDrained();
+  }
+
+  private execute(s: Submission): void {
+    const c = this.slots[s.conn & SLOT_MASK];
+    if (!c || c.id !== s.conn) return; // stale
+    if (s.op === OP.SEND || s.op === OP.SEND_NOTIFY) {
+      if (c.dead || c.socket.writableLength > WRITE_BUFFER_LIMIT) {
+        this.door.push(EV.SENT, c.id, s.a, s.b); // nothing taken: the module buffers it
+        return;
+      }
+      c.socket.write(Buffer.from(this.door.bytes(s.a, s.b))); // copy: the arena is reused
+      this.counters.bytesOut += s.b;
+      if (s.op === OP.SEND_NOTIFY) this.door.push(EV.SENT, c.id, s.a + s.b, 0);
+    } else if (s.op === OP.INTEREST) {
+      c.interest = s.a;
+      if (s.a & INTEREST.IN) c.socket.resume();
+      else c.socket.pause();
+      if ((s.a & INTEREST.OUT) && c.socket.writableLength <= WRITE_BUFFER_LIMIT) {
+        this.enqueue({ op: EV.WRITABLE, conn: c, a: 0 });
+      }
+    } else if (s.op === OP.CLOSE) {
+      this.release(c);
+      c.socket.end(() => c.socket.destroy()); // what Node still buffers goes out first
+    }
+  }
+
+  private release(c: Connection): void {
+    c.dead = true;
+    const slot = c.id & SLOT_MASK;
+    this.slots[slot] = undefined;
+    this.freeSlots.push(slot);
+    this.counters.connections--;
+  }
+
+  private checkDrained(): void {
+    if (this.draining && this.counters.connections === 0 && !this.door.wantsMore()) {
+      const done = this.draining;
+      this.draining = undefined;
+      done();
+    }
+  }
+
+  private dropConnections(): void {
+    for (const c of this.slots) {
+      if (!c) continue;
+      this.release(c);
+      c.socket.destroy();
+    }
+    this.queue = [];
+  }
+
+  // As on the native host: a trap ends the instance, not the server.
+  private recover(err: Error): void {
+    this.traps++;
+    this.dropConnections();
+    this.door = new Door(startInstance(this.config));
+    this.onTrap(err);
+    this.checkDrained();
+  }
+}
