@@ -50,6 +50,9 @@ export const SLOT_BITS: u32 = 20;
 export const SLOT_MASK: u32 = (1 << SLOT_BITS) - 1;
 export const MAX_SLOTS: u32 = 1 << SLOT_BITS;
 
+// init flags.
+export const INIT_TRAP_ON_MAGIC: u32 = 1; // fault injection: abort on input holding TRAP_MAGIC
+
 // Protocols chosen at init.
 export const PROTOCOL_ECHO: u32 = 1;
 export const PROTOCOL_LINE: u32 = 2;

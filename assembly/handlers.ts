@@ -4,6 +4,7 @@
 // output.ts (send, closeWhenFlushed) and keeps leftovers in the connection's buffers.
 
 import { PROTOCOL_ECHO, PROTOCOL_LINE } from "./abi";
+import { checkTrapMagic } from "./faults";
 import { echoData } from "./echo/handler";
 import { lineData } from "./line/handler";
 import { closeWhenFlushed } from "./output";
@@ -16,6 +17,7 @@ export function selectProtocol(p: u32): void {
 }
 
 export function onData(slot: u32, ptr: usize, len: u32): void {
+  checkTrapMagic(ptr, len);
   if (protocol == PROTOCOL_LINE) lineData(slot, ptr, len);
   else echoData(slot, ptr, len);
 }

@@ -1,12 +1,13 @@
 // The module's exports: the whole door between host and module (docs/ABI.md).
 
 import {
-  ABI_MAGIC, ABI_VERSION, FLAG_MORE, H_ARENA, H_ARENA_HALF, H_EV_CAP, H_EV_RING, H_FLAGS,
+  INIT_TRAP_ON_MAGIC, ABI_MAGIC, ABI_VERSION, FLAG_MORE, H_ARENA, H_ARENA_HALF, H_EV_CAP, H_EV_RING, H_FLAGS,
   H_MAGIC, H_MAX_CONNS, H_OPEN_CONNS, H_SUB_CAP, H_SUB_RING, H_VERSION, HEADER_BYTES,
   MAX_SLOTS, RECORD_BYTES,
 } from "./abi";
 import { reservedBytes } from "./alloc";
 import { dispatchBatch, dispatcherInit, isDraining } from "./dispatcher";
+import { enableTrapOnMagic } from "./faults";
 import { CONN_BYTES, openConnections, tableInit } from "./handles";
 import { selectProtocol } from "./handlers";
 import { lineInit } from "./line/handler";
@@ -19,10 +20,11 @@ let header: usize = 0;
 /**
  * Lays out the rings and the arena and returns the header pointer.
  * evCap: event records per batch; arenaHalf: bytes the host may read per batch;
- * maxLine: the line protocol's limit.
+ * maxLine: the line protocol's limit; flags: INIT_* bits.
  */
-export function init(protocol: u32, evCap: u32, arenaHalf: u32, maxLine: u32): usize {
+export function init(protocol: u32, evCap: u32, arenaHalf: u32, maxLine: u32, flags: u32): usize {
   assert(header == 0, "init called twice");
+  if ((flags & INIT_TRAP_ON_MAGIC) != 0) enableTrapOnMagic();
   selectProtocol(protocol);
   lineInit(maxLine);
   const subCap = evCap * 2; // a touched connection yields at most a send and an interest change

@@ -15,11 +15,17 @@ export interface ModuleConfig {
   /** Bytes the host may read per batch; the arena holds two halves. */
   arenaHalfBytes: number;
   maxLineLength: number;
+  /** Fault injection: the module aborts on a read starting with TRAP_MAGIC. */
+  trapOnMagic?: boolean;
 }
+
+/** With trapOnMagic, a read that starts with these bytes makes the module abort. */
+export const TRAP_MAGIC = "wasm-reactor:trap!";
+const INIT_TRAP_ON_MAGIC = 1;
 
 type ReactorExports = {
   memory: WebAssembly.Memory;
-  init(protocol: number, evCap: number, arenaHalf: number, maxLine: number): number;
+  init(protocol: number, evCap: number, arenaHalf: number, maxLine: number, flags: number): number;
   dispatch(n: number): number;
   connectionBytes(): number;
 };
@@ -51,6 +57,7 @@ export function startInstance(config: ModuleConfig): ModuleInstance {
   const { exports } = instantiateSync<ReactorExports>(compiledModule(), { env: { memory } });
   const header = exports.init(
     PROTOCOLS[config.protocol], config.eventCapacity, config.arenaHalfBytes, config.maxLineLength,
+    config.trapOnMagic ? INIT_TRAP_ON_MAGIC : 0,
   );
   return { memory, dispatch: exports.dispatch, header, connectionBytes: exports.connectionBytes };
 }

@@ -32,6 +32,11 @@ export interface ServerOptions {
   eventCapacity?: number;
   /** Bytes read per batch, at most (default 512 KiB: small enough to stay in cache). */
   readBytesPerBatch?: number;
+  /**
+   * Fault injection for testing supervision: a read starting with "wasm-reactor:trap!"
+   * makes the module abort. Never enable it in production.
+   */
+  trapOnMagic?: boolean;
 }
 
 export type ResolvedOptions = Required<Omit<ServerOptions, "backend">> & { backend: Backend | undefined };
@@ -49,6 +54,7 @@ const DEFAULTS: ResolvedOptions = {
   closeTimeout: 5000,
   eventCapacity: 1024,
   readBytesPerBatch: 512 * 1024,
+  trapOnMagic: false,
 };
 
 function integer(name: string, value: number, min: number, max: number): void {

@@ -82,7 +82,8 @@ export class Server extends EventEmitter {
   private async bind(port: number, host: string): Promise<void> {
     const address = isIP(host) ? host : (await lookup(host)).address;
     const config: ModuleConfig = { protocol: this.options.protocol, eventCapacity: this.options.eventCapacity,
-      arenaHalfBytes: this.options.readBytesPerBatch, maxLineLength: this.options.maxLineLength };
+      arenaHalfBytes: this.options.readBytesPerBatch, maxLineLength: this.options.maxLineLength,
+      trapOnMagic: this.options.trapOnMagic };
     const onTrap = (err: Error) => this.emit("trap", err);
     this.backend = chooseBackend(this.options.backend);
     const reactor = this.backend === "native" ? new NativeHost(config, onTrap) : new NetHost(config, onTrap);
