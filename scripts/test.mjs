@@ -4,7 +4,7 @@
 // one plain summary line: "N passed, N failed".
 // A file that is still running 10 s after uvu printed its summary left something open
 // (a server, a socket): that is a failure too, and the process is killed.
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -46,6 +46,19 @@ function runFile(file) {
 
 let passed = 0;
 let failed = 0;
+
+// tsx strips types without checking them, so the tests (and what they import) are
+// type-checked first; a type error counts as one failure.
+const tsc = path.join(root, "node_modules", "typescript", "bin", "tsc");
+const typecheck = spawnSync(process.execPath, [tsc, "-p", "test/tsconfig.json"], { cwd: root, encoding: "utf8" });
+if (typecheck.status === 0) {
+  passed++;
+  console.log("== type check of test/, src/, host/: ok");
+} else {
+  failed++;
+  console.log(`== type check of test/, src/, host/: failed\n${typecheck.stdout}${typecheck.stderr}`);
+}
+
 for (const file of files) {
   const started = Date.now();
   const { out, code, note } = await runFile(file);

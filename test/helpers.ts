@@ -48,6 +48,15 @@ export function receive(socket: net.Socket, length: number, timeoutMs = 20_000):
   });
 }
 
+/**
+ * Resolves when the socket closes, whether cleanly or by reset. (events.once would
+ * reject on an 'error' first, and a reset is often exactly what a test expects.)
+ */
+export function closed(socket: net.Socket): Promise<void> {
+  socket.on("error", () => {});
+  return new Promise((resolve) => socket.once("close", () => resolve()));
+}
+
 /** Everything the socket receives until the peer closes it. */
 export function receiveAll(socket: net.Socket, timeoutMs = 20_000): Promise<Buffer> {
   return new Promise((resolve, reject) => {

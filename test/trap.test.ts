@@ -2,9 +2,8 @@
 // connections that instance owned, starts a fresh instance and keeps accepting.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { once } from "node:events";
 import { TRAP_MAGIC } from "../host/module.js";
-import { BACKENDS, connect, echoRoundTrip, startServer, waitFor } from "./helpers.js";
+import { BACKENDS, closed, connect, echoRoundTrip, startServer, waitFor } from "./helpers.js";
 
 for (const backend of BACKENDS) {
   test(`a trap on the ${backend} host is contained: its connections close, new ones are served, others unaffected`, async () => {
@@ -18,10 +17,8 @@ for (const backend of BACKENDS) {
     const sameInstance = await connect(port);
     assert.is((await echoRoundTrip(sameInstance, Buffer.from("before"))).toString(), "before");
     const attacker = await connect(port);
-    const attackerClosed = once(attacker, "close");
-    const sameClosed = once(sameInstance, "close");
-    attacker.on("error", () => {});
-    sameInstance.on("error", () => {});
+    const attackerClosed = closed(attacker);
+    const sameClosed = closed(sameInstance);
     attacker.write(TRAP_MAGIC);
 
     await attackerClosed;
