@@ -11,12 +11,13 @@
 import { MAX_SLOTS, SLOT_MASK } from "./abi";
 import { allocBlock, classOf, freeBlock } from "./alloc";
 
-export const CONN_BYTES: u32 = 20;
+// 16 bytes, so a full table of 1,048,576 entries is exactly 16 MiB (a power-of-two block).
+export const CONN_BYTES: u32 = 16;
 const C_ID: u32 = 0; // full connection id, 0 when the slot is free
-const C_FLAGS: u32 = 4;
+const C_STATE: u32 = 4; // flags in the low 8 bits, dirty-list index (output.ts) in the high 24
 const C_IN: u32 = 8; // leftover input buffer (buffer.ts), 0 if none
 const C_OUT: u32 = 12; // unsent output buffer (buffer.ts), 0 if none
-const C_DIRTY: u32 = 16; // index in this batch's dirty list (output.ts), if any
+const FLAG_BITS: u32 = 0xff;
 
 // Flags.
 export const F_OPEN: u32 = 1;
@@ -57,9 +58,9 @@ export function openConn(id: u32): u32 {
   const slot = id & SLOT_MASK;
   if (slot >= capacity) grow(slot + 1);
   const c = entry(slot);
-  assert(load<u32>(c, C_FLAGS) == 0, "accept on a slot that is still open");
+  assert((load<u32>(c, C_STATE) & F_OPEN) == 0, "accept on a slot that is still open");
   store<u32>(c, id, C_ID);
-  store<u32>(c, F_OPEN | F_CUR_IN, C_FLAGS);
+  store<u32>(c, F_OPEN | F_CUR_IN, C_STATE);
   store<u32>(c, 0, C_IN);
   store<u32>(c, 0, C_OUT);
   openCount++;
@@ -71,7 +72,7 @@ export function findConn(id: u32): i32 {
   const slot = id & SLOT_MASK;
   if (slot >= capacity) return -1;
   const c = entry(slot);
-  if (load<u32>(c, C_ID) != id || (load<u32>(c, C_FLAGS) & F_OPEN) == 0) return -1;
+  if (load<u32>(c, C_ID) != id || (load<u32>(c, C_STATE) & F_OPEN) == 0) return -1;
   return <i32>slot;
 }
 
@@ -79,21 +80,24 @@ export function findConn(id: u32): i32 {
 export function releaseConn(slot: u32): void {
   const c = entry(slot);
   store<u32>(c, 0, C_ID);
-  store<u32>(c, 0, C_FLAGS);
+  store<u32>(c, 0, C_STATE);
   openCount--;
 }
 
 @inline export function connId(slot: u32): u32 { return load<u32>(entry(slot), C_ID); }
-@inline export function flags(slot: u32): u32 { return load<u32>(entry(slot), C_FLAGS); }
+@inline function state(slot: u32): u32 { return load<u32>(entry(slot), C_STATE); }
+@inline export function flags(slot: u32): u32 { return state(slot) & FLAG_BITS; }
 @inline export function hasFlag(slot: u32, f: u32): bool { return (flags(slot) & f) != 0; }
-@inline export function setFlag(slot: u32, f: u32): void { store<u32>(entry(slot), flags(slot) | f, C_FLAGS); }
-@inline export function clearFlag(slot: u32, f: u32): void { store<u32>(entry(slot), flags(slot) & ~f, C_FLAGS); }
+@inline export function setFlag(slot: u32, f: u32): void { store<u32>(entry(slot), state(slot) | f, C_STATE); }
+@inline export function clearFlag(slot: u32, f: u32): void { store<u32>(entry(slot), state(slot) & ~f, C_STATE); }
 @inline export function inBuf(slot: u32): usize { return load<u32>(entry(slot), C_IN); }
 @inline export function setInBuf(slot: u32, buf: usize): void { store<u32>(entry(slot), <u32>buf, C_IN); }
 @inline export function outBuf(slot: u32): usize { return load<u32>(entry(slot), C_OUT); }
 @inline export function setOutBuf(slot: u32, buf: usize): void { store<u32>(entry(slot), <u32>buf, C_OUT); }
-@inline export function dirtyIndex(slot: u32): u32 { return load<u32>(entry(slot), C_DIRTY); }
-@inline export function setDirtyIndex(slot: u32, i: u32): void { store<u32>(entry(slot), i, C_DIRTY); }
+@inline export function dirtyIndex(slot: u32): u32 { return state(slot) >>> 8; }
+@inline export function setDirtyIndex(slot: u32, i: u32): void {
+  store<u32>(entry(slot), (i << 8) | flags(slot), C_STATE);
+}
 
 export function openConnections(): u32 { return openCount; }
 export function tableCapacity(): u32 { return capacity; }

@@ -24,6 +24,7 @@ let header: usize = 0;
  */
 export function init(protocol: u32, evCap: u32, arenaHalf: u32, maxLine: u32, flags: u32): usize {
   assert(header == 0, "init called twice");
+  assert(evCap <= 1 << 24, "the dirty-list index has 24 bits");
   if ((flags & INIT_TRAP_ON_MAGIC) != 0) enableTrapOnMagic();
   selectProtocol(protocol);
   lineInit(maxLine);

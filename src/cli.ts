@@ -3,8 +3,10 @@
 import { parseArgs } from "node:util";
 import { PROTOCOLS } from "../host/module.js";
 import { createServer } from "./server.js";
+import { runSimulate, UsageError } from "./simulate.js";
 
 const USAGE = `Usage: wasm-reactor serve [options]
+       wasm-reactor simulate [options]   (see wasm-reactor simulate --help)
 
 Serve a protocol whose handlers run in WebAssembly, on a native epoll reactor.
 
@@ -21,8 +23,6 @@ Options:
 Examples:
   wasm-reactor serve --protocol echo --port 2000
   wasm-reactor serve --protocol line --port 2000 --ports 20`;
-
-class UsageError extends Error {}
 
 function positiveInt(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -86,6 +86,10 @@ async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (command === undefined || command === "-h" || command === "--help" || command === "help") {
     console.log(USAGE);
+    return;
+  }
+  if (command === "simulate") {
+    process.exitCode = runSimulate(rest);
     return;
   }
   if (command !== "serve") throw new UsageError(`unknown command "${command}"`);
