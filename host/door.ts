@@ -15,6 +15,23 @@ const FLAG_MORE = 1;
 
 export const connId = (slot: number, gen: number): number => (slot | (gen << SLOT_BITS)) >>> 0;
 
+export interface Layout {
+  evRing: number;
+  eventCapacity: number;
+  subRing: number;
+  subCap: number;
+  arena: number;
+  arenaHalf: number;
+}
+
+/** The ring and arena offsets an instance's header declares. */
+export function readLayout(memory: WebAssembly.Memory, header: number): Layout {
+  const view = new DataView(memory.buffer);
+  const word = (offset: number) => view.getUint32(header + offset, true);
+  return { evRing: word(H.EV_RING), eventCapacity: word(H.EV_CAP), subRing: word(H.SUB_RING),
+    subCap: word(H.SUB_CAP), arena: word(H.ARENA), arenaHalf: word(H.ARENA_HALF) };
+}
+
 export interface Submission {
   op: number;
   conn: number;
@@ -34,14 +51,13 @@ export class Door {
   private arenaUsed = 0;
 
   constructor(readonly instance: ModuleInstance) {
-    const view = this.view();
-    const word = (offset: number) => view.getUint32(instance.header + offset, true);
-    this.evRing = word(H.EV_RING);
-    this.eventCapacity = word(H.EV_CAP);
-    this.subRing = word(H.SUB_RING);
-    this.subCap = word(H.SUB_CAP);
-    this.arena = word(H.ARENA);
-    this.arenaHalf = word(H.ARENA_HALF);
+    const layout = readLayout(instance.memory, instance.header);
+    this.evRing = layout.evRing;
+    this.eventCapacity = layout.eventCapacity;
+    this.subRing = layout.subRing;
+    this.subCap = layout.subCap;
+    this.arena = layout.arena;
+    this.arenaHalf = layout.arenaHalf;
   }
 
   private view(): DataView {

@@ -2,7 +2,8 @@
 // the rest. One NativeHost is one reactor: one epoll fd, one module instance.
 import { loadAddon, type NativeReactor } from "./addon.js";
 import { closeWithin, type HostStats, type ListenSpec, type ReactorHost } from "./host.js";
-import { startInstance, type ModuleConfig, type ModuleInstance } from "./module.js";
+import type { ModuleConfig, ModuleInstance } from "./module.js";
+import { startRecordedInstance, type TraceWriter } from "./trace.js";
 
 export class NativeHost implements ReactorHost {
   private readonly reactor: NativeReactor;
@@ -10,7 +11,11 @@ export class NativeHost implements ReactorHost {
   private traps = 0;
   private closing: Promise<void> | undefined;
 
-  constructor(private readonly config: ModuleConfig, private readonly onTrap: (err: Error) => void) {
+  constructor(
+    private readonly config: ModuleConfig,
+    private readonly onTrap: (err: Error) => void,
+    private readonly recorder?: TraceWriter,
+  ) {
     this.reactor = new (loadAddon().Reactor)();
     this.instance = this.attachFreshInstance();
   }
@@ -42,7 +47,7 @@ export class NativeHost implements ReactorHost {
   }
 
   private attachFreshInstance(): ModuleInstance {
-    const instance = startInstance(this.config);
+    const instance = startRecordedInstance(this.config, this.recorder);
     this.reactor.attach(instance.memory, instance.dispatch, instance.header, (err) => this.recover(err));
     return instance;
   }

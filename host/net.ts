@@ -12,7 +12,8 @@
 import net from "node:net";
 import { connId, Door, EV, INTEREST, OP, SLOT_MASK, type Submission } from "./door.js";
 import { closeWithin, type HostStats, type ListenSpec, type ReactorHost } from "./host.js";
-import { startInstance, type ModuleConfig } from "./module.js";
+import type { ModuleConfig } from "./module.js";
+import { startRecordedInstance, type TraceWriter } from "./trace.js";
 
 const WRITE_BUFFER_LIMIT = 1 << 20;
 const EPIPE = 32;
@@ -45,8 +46,12 @@ export class NetHost implements ReactorHost {
   private traps = 0;
   private readonly counters = { connections: 0, accepted: 0, bytesIn: 0, bytesOut: 0, batches: 0, events: 0, largestBatch: 0 };
 
-  constructor(private readonly config: ModuleConfig, private readonly onTrap: (err: Error) => void) {
-    this.door = new Door(startInstance(config));
+  constructor(
+    private readonly config: ModuleConfig,
+    private readonly onTrap: (err: Error) => void,
+    private readonly recorder?: TraceWriter,
+  ) {
+    this.door = new Door(startRecordedInstance(config, recorder));
   }
 
   listen(spec: ListenSpec): Promise<number> {
@@ -230,7 +235,7 @@ export class NetHost implements ReactorHost {
   private recover(err: Error): void {
     this.traps++;
     this.dropConnections();
-    this.door = new Door(startInstance(this.config));
+    this.door = new Door(startRecordedInstance(this.config, this.recorder));
     this.onTrap(err);
     this.checkDrained();
   }

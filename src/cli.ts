@@ -3,10 +3,12 @@
 import { parseArgs } from "node:util";
 import { PROTOCOLS } from "../host/module.js";
 import { createServer } from "./server.js";
+import { runReplay } from "./replay.js";
 import { runSimulate, UsageError } from "./simulate.js";
 
 const USAGE = `Usage: wasm-reactor serve [options]
        wasm-reactor simulate [options]   (see wasm-reactor simulate --help)
+       wasm-reactor replay <trace.wrt>   (see wasm-reactor replay --help)
 
 Serve a protocol whose handlers run in WebAssembly, on a native epoll reactor.
 
@@ -18,6 +20,7 @@ Options:
   --max-line <bytes>    line: longest line accepted (default: 65536)
   --reuse-port          set SO_REUSEPORT on the listening sockets
   --backend <host>      native (epoll addon) | net (node:net); default: native where it loads
+  --record <file>       record every batch to a trace file (complete after Ctrl-C or SIGTERM)
   -h, --help            show this help
 
 Examples:
@@ -41,6 +44,7 @@ async function serve(argv: string[]): Promise<void> {
       "max-line": { type: "string" },
       "reuse-port": { type: "boolean" },
       backend: { type: "string" },
+      record: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -66,6 +70,7 @@ async function serve(argv: string[]): Promise<void> {
     host: values.host,
     maxLineLength: positiveInt("max-line", values["max-line"], 64 * 1024),
     reusePort: values["reuse-port"],
+    record: values.record,
   });
   server.on("trap", (err: Error) => console.error(`wasm-reactor: module trapped, restarted: ${err.message}`));
   await server.listen();
@@ -86,6 +91,10 @@ async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (command === undefined || command === "-h" || command === "--help" || command === "help") {
     console.log(USAGE);
+    return;
+  }
+  if (command === "replay") {
+    process.exitCode = runReplay(rest);
     return;
   }
   if (command === "simulate") {

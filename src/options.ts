@@ -37,12 +37,19 @@ export interface ServerOptions {
    * makes the module abort. Never enable it in production.
    */
   trapOnMagic?: boolean;
+  /**
+   * Record every batch that crosses the door to this trace file (docs/TRACE.md); the
+   * file is complete once close() has finished. Replay with `wasm-reactor replay FILE`.
+   */
+  record?: string;
 }
 
-export type ResolvedOptions = Required<Omit<ServerOptions, "backend">> & { backend: Backend | undefined };
+export type ResolvedOptions = Required<Omit<ServerOptions, "backend" | "record">>
+  & { backend: Backend | undefined; record: string | undefined };
 
 const DEFAULTS: ResolvedOptions = {
   backend: undefined,
+  record: undefined,
   protocol: "echo",
   port: 0,
   ports: 1,

@@ -9,6 +9,7 @@ import type { HostStats, ReactorHost } from "../host/host.js";
 import type { ModuleConfig } from "../host/module.js";
 import { NativeHost } from "../host/native.js";
 import { NetHost } from "../host/net.js";
+import { moduleDigest, TraceWriter } from "../host/trace.js";
 import { resolveOptions, type Backend, type ResolvedOptions, type ServerOptions } from "./options.js";
 
 export interface AddressInfo {
@@ -56,6 +57,7 @@ export class Server extends EventEmitter {
   /** The host serving this server, once listen() has chosen it. */
   backend: Backend | undefined;
   private closed: Promise<void> | undefined;
+  private recorder: TraceWriter | undefined;
 
   constructor(options: ServerOptions = {}) {
     super();
@@ -86,7 +88,10 @@ export class Server extends EventEmitter {
       trapOnMagic: this.options.trapOnMagic };
     const onTrap = (err: Error) => this.emit("trap", err);
     this.backend = chooseBackend(this.options.backend);
-    const reactor = this.backend === "native" ? new NativeHost(config, onTrap) : new NetHost(config, onTrap);
+    const recorder = this.options.record === undefined ? undefined : new TraceWriter(this.options.record,
+      { ...config, module: moduleDigest(), host: this.backend, recordedAt: new Date().toISOString() });
+    const reactor = this.backend === "native"
+      ? new NativeHost(config, onTrap, recorder) : new NetHost(config, onTrap, recorder);
     const family = isIP(address) === 6 ? "IPv6" : "IPv4";
     try {
       for (let i = 0; i < this.options.ports; i++) {
@@ -102,10 +107,12 @@ export class Server extends EventEmitter {
       }
     } catch (err) {
       reactor.destroy();
+      recorder?.end();
       this.bound = [];
       throw err;
     }
     this.host = reactor;
+    this.recorder = recorder;
     reactor.start();
   }
 
@@ -131,6 +138,7 @@ export class Server extends EventEmitter {
     this.closed ??= (async () => {
       this.state = "closing";
       await this.host?.close(this.options.closeTimeout);
+      this.recorder?.end(); // the trace is complete from here on
       this.state = "closed";
       this.bound = [];
       this.emit("close");

@@ -1,0 +1,202 @@
+// Replaying a trace (docs/TRACE.md): a fresh instance gets the recorded inputs, and
+// every output record and sent byte must match. The first difference is reported with
+// its batch, connection and byte offset in that connection's output.
+import { readFileSync } from "node:fs";
+import { EV, OP, readLayout, SLOT_MASK } from "./door.js";
+import { startInstance, type ModuleInstance } from "./module.js";
+import { moduleDigest, type TraceHeader } from "./trace.js";
+
+export class TraceError extends Error {}
+
+const MAGIC = "WRTRACE\0";
+
+interface Frame {
+  trapped: boolean;
+  index: number;
+  events: Buffer;
+  data: Buffer[];
+  submissions: Buffer;
+  sent: Buffer[];
+  trap: string;
+}
+
+export interface Divergence {
+  batch: number;
+  connection: number;
+  slot: number;
+  byteOffset: number | undefined;
+  detail: string;
+}
+
+export interface ReplayResult {
+  header: TraceHeader;
+  batches: number;
+  traps: string[];
+  moduleMatches: boolean;
+  divergence: Divergence | undefined;
+}
+
+/** A cursor over the file that names where it ran out. */
+class Reader {
+  pos = 0;
+  constructor(private readonly buf: Buffer, private readonly path: string) {}
+  need(n: number, what: string): void {
+    if (this.pos + n > this.buf.length) {
+      throw new TraceError(`${this.path}: truncated at byte ${this.buf.length} (reading ${what})`);
+    }
+  }
+  u8(what: string): number {
+    this.need(1, what);
+    return this.buf[this.pos++];
+  }
+  u32(what: string): number {
+    this.need(4, what);
+    const v = this.buf.readUInt32LE(this.pos);
+    this.pos += 4;
+    return v;
+  }
+  bytes(n: number, what: string): Buffer {
+    this.need(n, what);
+    const b = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return b;
+  }
+  get done(): boolean {
+    return this.pos >= this.buf.length;
+  }
+}
+
+/** The bytes each record of `ops` carries, in record order. */
+function payloads(r: Reader, records: Buffer, ops: number[], what: string): Buffer[] {
+  const out: Buffer[] = [];
+  for (let i = 0; i < records.length / 16; i++) {
+    if (ops.includes(records.readUInt32LE(i * 16))) out.push(r.bytes(records.readUInt32LE(i * 16 + 12), what));
+  }
+  return out;
+}
+
+export function readTrace(path: string): { header: TraceHeader; frames: Frame[] } {
+  let buf: Buffer;
+  try {
+    buf = readFileSync(path);
+  } catch (err) {
+    throw new TraceError(`${path}: ${(err as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (err as Error).message}`);
+  }
+  const r = new Reader(buf, path);
+  if (buf.length < 8 || buf.toString("latin1", 0, 8) !== MAGIC) throw new TraceError(`${path}: not a wasm-reactor trace`);
+  r.pos = 8;
+  const version = r.u32("the version");
+  if (version !== 1) throw new TraceError(`${path}: trace version ${version} is not supported (this build reads 1)`);
+  let header: TraceHeader;
+  try {
+    header = JSON.parse(r.bytes(r.u32("the header length"), "the header").toString("utf8"));
+  } catch (err) {
+    if (err instanceof TraceError) throw err;
+    throw new TraceError(`${path}: the header is not valid JSON`);
+  }
+  const frames: Frame[] = [];
+  for (;;) {
+    const at = r.pos;
+    const kind = r.u8("a frame");
+    if (kind === 0xff) {
+      const count = r.u32("the end frame");
+      if (count !== frames.length || !r.done) throw new TraceError(`${path}: corrupt end frame at byte ${at}`);
+      return { header, frames };
+    }
+    if (kind !== 0x01 && kind !== 0x02) throw new TraceError(`${path}: corrupt trace: unknown frame kind ${kind} at byte ${at}`);
+    const what = `batch ${frames.length}`;
+    const index = r.u32(what);
+    if (index !== frames.length) throw new TraceError(`${path}: corrupt trace: batch ${index} where ${frames.length} was due, at byte ${at}`);
+    const events = r.bytes(r.u32(what) * 16, what);
+    const data = payloads(r, events, [EV.DATA], what);
+    if (kind === 0x02) {
+      const trap = r.bytes(r.u32(what), what).toString("utf8");
+      frames.push({ trapped: true, index, events, data, submissions: Buffer.alloc(0), sent: [], trap });
+    } else {
+      const submissions = r.bytes(r.u32(what) * 16, what);
+      const sent = payloads(r, submissions, [OP.SEND, OP.SEND_NOTIFY], what);
+      frames.push({ trapped: false, index, events, data, submissions, sent, trap: "" });
+    }
+  }
+}
+
+function feed(instance: ModuleInstance, frame: Frame): void {
+  const layout = readLayout(instance.memory, instance.header);
+  const memory = new Uint8Array(instance.memory.buffer);
+  let d = 0;
+  for (let i = 0; i < frame.events.length / 16; i++) {
+    if (frame.events.readUInt32LE(i * 16) !== EV.DATA) continue;
+    const at = frame.events.readUInt32LE(i * 16 + 8);
+    if (at + frame.data[d].length > memory.length) throw new TraceError(`batch ${frame.index}: DATA outside the module's memory`);
+    memory.set(frame.data[d++], at);
+  }
+  memory.set(frame.events, layout.evRing);
+}
+
+export function replayTrace(path: string): ReplayResult {
+  const { header, frames } = readTrace(path);
+  const config = { protocol: header.protocol, eventCapacity: header.eventCapacity, arenaHalfBytes: header.arenaHalfBytes,
+    maxLineLength: header.maxLineLength, trapOnMagic: header.trapOnMagic };
+  const result: ReplayResult = { header, batches: 0, traps: [], moduleMatches: header.module === moduleDigest(), divergence: undefined };
+  const sentSoFar = new Map<number, number>(); // bytes each connection had sent before this batch
+  let instance = startInstance(config);
+  for (const frame of frames) {
+    result.batches++;
+    feed(instance, frame);
+    // A short send's remainder will be sent again: offsets count bytes that left.
+    for (let i = 0; i < frame.events.length / 16; i++) {
+      if (frame.events.readUInt32LE(i * 16) !== EV.SENT) continue;
+      const conn = frame.events.readUInt32LE(i * 16 + 4);
+      sentSoFar.set(conn, (sentSoFar.get(conn) ?? 0) - frame.events.readUInt32LE(i * 16 + 12));
+    }
+    const diverge = (connection: number, byteOffset: number | undefined, detail: string): ReplayResult => {
+      result.divergence = { batch: frame.index, connection, slot: connection & SLOT_MASK, byteOffset, detail };
+      return result;
+    };
+    let m: number;
+    try {
+      m = instance.dispatch(frame.events.length / 16);
+    } catch (err) {
+      const message = (err as Error).message;
+      if (!frame.trapped) return diverge(0, undefined, `the module trapped (${message}); the recording did not`);
+      if (message !== frame.trap) return diverge(0, undefined, `trapped with "${message}", recorded "${frame.trap}"`);
+      result.traps.push(message);
+      instance = startInstance(config); // as the host did
+      continue;
+    }
+    if (frame.trapped) return diverge(0, undefined, `the recording trapped (${frame.trap}); the replay did not`);
+    const layout = readLayout(instance.memory, instance.header);
+    const memory = Buffer.from(instance.memory.buffer);
+    const expected = frame.submissions.length / 16;
+    let s = 0;
+    for (let i = 0; i < Math.max(m, expected); i++) {
+      if (i >= m || i >= expected) {
+        const conn = frame.submissions.readUInt32LE(Math.min(i, expected - 1) * 16 + 4);
+        return diverge(conn, undefined, `${m} submissions, recorded ${expected}`);
+      }
+      const got = memory.subarray(layout.subRing + i * 16, layout.subRing + i * 16 + 16);
+      const want = frame.submissions.subarray(i * 16, i * 16 + 16);
+      const [op, conn] = [want.readUInt32LE(0), want.readUInt32LE(4)];
+      const before = sentSoFar.get(conn) ?? 0;
+      if (got.readUInt32LE(0) !== op || got.readUInt32LE(4) !== conn) {
+        return diverge(conn, before, `submission ${i} is op ${got.readUInt32LE(0)} for ${got.readUInt32LE(4)}, recorded op ${op} for ${conn}`);
+      }
+      if (op === OP.INTEREST && got.readUInt32LE(8) !== want.readUInt32LE(8)) {
+        return diverge(conn, before, `interest ${got.readUInt32LE(8)}, recorded ${want.readUInt32LE(8)}`);
+      }
+      if (op !== OP.SEND && op !== OP.SEND_NOTIFY) continue;
+      const recorded = frame.sent[s++];
+      const actual = memory.subarray(got.readUInt32LE(8), got.readUInt32LE(8) + got.readUInt32LE(12));
+      const n = Math.min(recorded.length, actual.length);
+      let k = 0;
+      while (k < n && recorded[k] === actual[k]) k++;
+      if (k < n || recorded.length !== actual.length) {
+        return diverge(conn, before + k, k < n
+          ? `sent byte 0x${actual[k].toString(16).padStart(2, "0")}, recorded 0x${recorded[k].toString(16).padStart(2, "0")}`
+          : `sent ${actual.length} bytes, recorded ${recorded.length}`);
+      }
+      sentSoFar.set(conn, before + n);
+    }
+  }
+  return result;
+}

@@ -1,0 +1,35 @@
+// wasm-reactor replay: feed a recorded trace to a fresh module and check every output.
+import { replayTrace, TraceError } from "../host/replay.js";
+
+export const REPLAY_USAGE = `Usage: wasm-reactor replay <trace.wrt>
+
+Feed a trace recorded with --record (or the record option) to a fresh module and
+check every output record and byte against the recording. Exit code 0 if all match,
+1 at the first divergence (printed with its batch, connection and byte offset),
+2 if the file is not a complete, readable trace.`;
+
+export function runReplay(argv: string[]): number {
+  const [file, ...extra] = argv;
+  if (file === undefined || file === "-h" || file === "--help" || extra.length > 0) {
+    console.log(REPLAY_USAGE);
+    return file === undefined || extra.length > 0 ? 2 : 0;
+  }
+  let result;
+  try {
+    result = replayTrace(file);
+  } catch (err) {
+    if (!(err instanceof TraceError)) throw err;
+    console.error(`wasm-reactor: ${err.message}`);
+    return 2;
+  }
+  const { header, batches, traps, divergence } = result;
+  if (!result.moduleMatches) console.log("note: this trace was recorded with a different build of the module");
+  if (divergence) {
+    const where = divergence.byteOffset === undefined ? "" : `, byte offset ${divergence.byteOffset}`;
+    console.log(`${file}: diverged at batch ${divergence.batch}, connection ${divergence.connection} (slot ${divergence.slot})${where}: ${divergence.detail}`);
+    return 1;
+  }
+  const trapNote = traps.length > 0 ? `; reproduced ${traps.length} trap(s): ${traps[0]}` : "";
+  console.log(`${file}: replayed ${batches} batches (${header.protocol}, recorded on the ${header.host} host at ${header.recordedAt}); every output matches${trapNote}`);
+  return 0;
+}
