@@ -10,9 +10,9 @@ import { F_CLOSING, F_OPEN, F_PEER_EOF, flags, findConn, openConn, setFlag, tabl
 import { onData, onEof } from "./handlers";
 import { beginBatch, closeNow, closeWhenFlushed, dirtyRoom, flushBatch, onSent, onWritable } from "./output";
 
-let evRing: usize = 0;
-let draining = false;
-let drainCursor: u32 = 0;
+export let evRing: usize = 0;
+export let draining = false;
+export let drainCursor: u32 = 0;
 
 export function dispatcherInit(ring: usize): void {
   evRing = ring;

@@ -2,7 +2,7 @@
 // checking their supervision) provoke a real trap from the network and watch the host
 // contain it. The magic must arrive at the start of one read.
 
-let trapOnMagic = false;
+export let trapOnMagic = false;
 const MAGIC = "wasm-reactor:trap!";
 
 export function enableTrapOnMagic(): void {

@@ -9,7 +9,7 @@ import { echoData } from "./echo/handler";
 import { lineData } from "./line/handler";
 import { closeWhenFlushed } from "./output";
 
-let protocol: u32 = PROTOCOL_ECHO;
+export let protocol: u32 = PROTOCOL_ECHO;
 
 export function selectProtocol(p: u32): void {
   assert(p == PROTOCOL_ECHO || p == PROTOCOL_LINE, "unknown protocol");

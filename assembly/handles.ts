@@ -29,9 +29,9 @@ export const F_PEER_EOF: u32 = 32; // the peer will send nothing more
 export const F_CLOSING: u32 = 64; // close once the output has drained
 export const F_WRITABLE: u32 = 128; // the host reported writability in this batch
 
-let table: usize = 0;
-let capacity: u32 = 0;
-let openCount: u32 = 0;
+export let table: usize = 0;
+export let capacity: u32 = 0;
+export let openCount: u32 = 0;
 
 export function tableInit(initialSlots: u32): void {
   grow(initialSlots);

@@ -5,7 +5,7 @@ import {
   H_MAGIC, H_MAX_CONNS, H_OPEN_CONNS, H_SUB_CAP, H_SUB_RING, H_VERSION, HEADER_BYTES,
   MAX_SLOTS, RECORD_BYTES,
 } from "./abi";
-import { reservedBytes } from "./alloc";
+import { bump, reservedBytes } from "./alloc";
 import { dispatchBatch, dispatcherInit, isDraining } from "./dispatcher";
 import { enableTrapOnMagic } from "./faults";
 import { CONN_BYTES, openConnections, tableInit } from "./handles";
@@ -15,7 +15,23 @@ import { outputInit } from "./output";
 
 export { ABI_VERSION, CONN_BYTES };
 
+// Every piece of mutable state outside linear memory, exported for checkpoints
+// (host/checkpoint.ts); test/checkpoint.test.ts fails if one is missing.
+export {
+  bytesReserved as state_bytesReserved, heapTop as state_heapTop,
+} from "./alloc";
+export { table as state_table, capacity as state_capacity, openCount as state_openCount } from "./handles";
+export { trapOnMagic as state_trapOnMagic } from "./faults";
+export {
+  subRing as state_subRing, subCap as state_subCap, subCount as state_subCount, arenaStart as state_arenaStart,
+  arenaEnd as state_arenaEnd, dirty as state_dirty, dirtyCap as state_dirtyCap, dirtyCount as state_dirtyCount,
+} from "./output";
+export { maxLine as state_maxLine } from "./line/handler";
+export { protocol as state_protocol } from "./handlers";
+export { evRing as state_evRing, draining as state_draining, drainCursor as state_drainCursor } from "./dispatcher";
+
 let header: usize = 0;
+export { header as state_header };
 
 /**
  * Lays out the rings and the arena and returns the header pointer.
@@ -29,11 +45,11 @@ export function init(protocol: u32, evCap: u32, arenaHalf: u32, maxLine: u32, fl
   selectProtocol(protocol);
   lineInit(maxLine);
   const subCap = evCap * 2; // a touched connection yields at most a send and an interest change
-  header = heap.alloc(HEADER_BYTES);
-  const evRing = heap.alloc(<usize>evCap * RECORD_BYTES);
-  const subRing = heap.alloc(<usize>subCap * RECORD_BYTES);
-  const arena = heap.alloc(<usize>arenaHalf * 2);
-  const dirtyList = heap.alloc(<usize>evCap * 12);
+  header = bump(HEADER_BYTES);
+  const evRing = bump(<usize>evCap * RECORD_BYTES);
+  const subRing = bump(<usize>subCap * RECORD_BYTES);
+  const arena = bump(<usize>arenaHalf * 2);
+  const dirtyList = bump(<usize>evCap * 12);
   dispatcherInit(evRing);
   outputInit(subRing, subCap, arena, <usize>arenaHalf * 2, dirtyList, evCap);
   tableInit(1024);

@@ -31,14 +31,14 @@ const LOW_WATER: u32 = 256 << 10;
 // Dirty list entries: { slot, direct segment pointer, direct segment length }.
 const D_BYTES: u32 = 12;
 
-let subRing: usize = 0;
-let subCap: u32 = 0;
-let subCount: u32 = 0;
-let arenaStart: usize = 0;
-let arenaEnd: usize = 0;
-let dirty: usize = 0;
-let dirtyCap: u32 = 0;
-let dirtyCount: u32 = 0;
+export let subRing: usize = 0;
+export let subCap: u32 = 0;
+export let subCount: u32 = 0;
+export let arenaStart: usize = 0;
+export let arenaEnd: usize = 0;
+export let dirty: usize = 0;
+export let dirtyCap: u32 = 0;
+export let dirtyCount: u32 = 0;
 
 export function outputInit(ring: usize, ringCap: u32, arena: usize, arenaBytes: usize, list: usize, listCap: u32): void {
   subRing = ring;

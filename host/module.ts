@@ -32,6 +32,8 @@ type ReactorExports = {
 
 export interface ModuleInstance {
   memory: WebAssembly.Memory;
+  /** All exports, for checkpoints (host/checkpoint.ts). */
+  exports: WebAssembly.Exports;
   dispatch: (n: number) => number;
   header: number;
   connectionBytes: () => number;
@@ -59,5 +61,6 @@ export function startInstance(config: ModuleConfig): ModuleInstance {
     PROTOCOLS[config.protocol], config.eventCapacity, config.arenaHalfBytes, config.maxLineLength,
     config.trapOnMagic ? INIT_TRAP_ON_MAGIC : 0,
   );
-  return { memory, dispatch: exports.dispatch, header, connectionBytes: exports.connectionBytes };
+  return { memory, exports: exports as unknown as WebAssembly.Exports, dispatch: exports.dispatch, header,
+    connectionBytes: exports.connectionBytes };
 }

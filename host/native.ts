@@ -3,7 +3,7 @@
 import { loadAddon, type NativeReactor } from "./addon.js";
 import { closeWithin, type HostStats, type ListenSpec, type ReactorHost } from "./host.js";
 import type { ModuleConfig, ModuleInstance } from "./module.js";
-import { startRecordedInstance, type TraceWriter } from "./trace.js";
+import { startRecordedInstance, type Recorder } from "./trace.js";
 
 export class NativeHost implements ReactorHost {
   private readonly reactor: NativeReactor;
@@ -14,7 +14,7 @@ export class NativeHost implements ReactorHost {
   constructor(
     private readonly config: ModuleConfig,
     private readonly onTrap: (err: Error) => void,
-    private readonly recorder?: TraceWriter,
+    private readonly recorder?: Recorder,
   ) {
     this.reactor = new (loadAddon().Reactor)();
     this.instance = this.attachFreshInstance();

@@ -13,7 +13,7 @@ import net from "node:net";
 import { connId, Door, EV, INTEREST, OP, SLOT_MASK, type Submission } from "./door.js";
 import { closeWithin, type HostStats, type ListenSpec, type ReactorHost } from "./host.js";
 import type { ModuleConfig } from "./module.js";
-import { startRecordedInstance, type TraceWriter } from "./trace.js";
+import { startRecordedInstance, type Recorder } from "./trace.js";
 
 const WRITE_BUFFER_LIMIT = 1 << 20;
 const EPIPE = 32;
@@ -49,7 +49,7 @@ export class NetHost implements ReactorHost {
   constructor(
     private readonly config: ModuleConfig,
     private readonly onTrap: (err: Error) => void,
-    private readonly recorder?: TraceWriter,
+    private readonly recorder?: Recorder,
   ) {
     this.door = new Door(startRecordedInstance(config, recorder));
   }

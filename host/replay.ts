@@ -3,6 +3,7 @@
 // its batch, connection and byte offset in that connection's output.
 import { readFileSync } from "node:fs";
 import { EV, OP, readLayout, SLOT_MASK } from "./door.js";
+import { restoreCheckpoint, type Checkpoint } from "./checkpoint.js";
 import { startInstance, type ModuleInstance } from "./module.js";
 import { moduleDigest, type TraceHeader } from "./trace.js";
 
@@ -39,7 +40,7 @@ export interface ReplayResult {
 /** A cursor over the file that names where it ran out. */
 class Reader {
   pos = 0;
-  constructor(private readonly buf: Buffer, private readonly path: string) {}
+  constructor(readonly buf: Buffer, private readonly path: string) {}
   need(n: number, what: string): void {
     if (this.pos + n > this.buf.length) {
       throw new TraceError(`${this.path}: truncated at byte ${this.buf.length} (reading ${what})`);
@@ -75,7 +76,15 @@ function payloads(r: Reader, records: Buffer, ops: number[], what: string): Buff
   return out;
 }
 
-export function readTrace(path: string): { header: TraceHeader; frames: Frame[] } {
+export interface Trace {
+  header: TraceHeader;
+  /** Flight-recorder traces start from a checkpoint taken before batch `firstBatch`. */
+  checkpoint: Checkpoint | undefined;
+  firstBatch: number;
+  frames: Frame[];
+}
+
+export function readTrace(path: string): Trace {
   let buf: Buffer;
   try {
     buf = readFileSync(path);
@@ -95,18 +104,34 @@ export function readTrace(path: string): { header: TraceHeader; frames: Frame[] 
     throw new TraceError(`${path}: the header is not valid JSON`);
   }
   const frames: Frame[] = [];
+  let checkpoint: Checkpoint | undefined;
+  let firstBatch = 0;
+  if (r.buf[r.pos] === 0x03) {
+    r.pos++;
+    firstBatch = r.u32("the checkpoint");
+    const memory = Buffer.from(r.bytes(r.u32("the checkpoint"), "the checkpoint's memory"));
+    let globals: Record<string, number>;
+    try {
+      globals = JSON.parse(r.bytes(r.u32("the checkpoint"), "the checkpoint's globals").toString("utf8"));
+    } catch (err) {
+      if (err instanceof TraceError) throw err;
+      throw new TraceError(`${path}: the checkpoint's globals are not valid JSON`);
+    }
+    checkpoint = { memory, globals };
+  }
   for (;;) {
     const at = r.pos;
     const kind = r.u8("a frame");
     if (kind === 0xff) {
       const count = r.u32("the end frame");
-      if (count !== frames.length || !r.done) throw new TraceError(`${path}: corrupt end frame at byte ${at}`);
-      return { header, frames };
+      if (count !== firstBatch + frames.length || !r.done) throw new TraceError(`${path}: corrupt end frame at byte ${at}`);
+      return { header, checkpoint, firstBatch, frames };
     }
     if (kind !== 0x01 && kind !== 0x02) throw new TraceError(`${path}: corrupt trace: unknown frame kind ${kind} at byte ${at}`);
-    const what = `batch ${frames.length}`;
+    const due = firstBatch + frames.length;
+    const what = `batch ${due}`;
     const index = r.u32(what);
-    if (index !== frames.length) throw new TraceError(`${path}: corrupt trace: batch ${index} where ${frames.length} was due, at byte ${at}`);
+    if (index !== due) throw new TraceError(`${path}: corrupt trace: batch ${index} where ${due} was due, at byte ${at}`);
     const events = r.bytes(r.u32(what) * 16, what);
     const data = payloads(r, events, [EV.DATA], what);
     if (kind === 0x02) {
@@ -134,12 +159,13 @@ function feed(instance: ModuleInstance, frame: Frame): void {
 }
 
 export function replayTrace(path: string): ReplayResult {
-  const { header, frames } = readTrace(path);
+  const { header, frames, checkpoint } = readTrace(path);
   const config = { protocol: header.protocol, eventCapacity: header.eventCapacity, arenaHalfBytes: header.arenaHalfBytes,
     maxLineLength: header.maxLineLength, trapOnMagic: header.trapOnMagic };
   const result: ReplayResult = { header, batches: 0, traps: [], moduleMatches: header.module === moduleDigest(), divergence: undefined };
   const sentSoFar = new Map<number, number>(); // bytes each connection had sent before this batch
   let instance = startInstance(config);
+  if (checkpoint) restoreCheckpoint(instance.memory, instance.exports, checkpoint);
   for (const frame of frames) {
     result.batches++;
     feed(instance, frame);

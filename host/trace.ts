@@ -2,7 +2,8 @@
 // Recording wraps an instance's dispatch, so every host records the same way: the
 // native host's C++ loop calls whatever dispatch it was attached with.
 import { createHash } from "node:crypto";
-import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
+import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
+import { takeCheckpoint, type Checkpoint } from "./checkpoint.js";
 import { EV, OP, readLayout, SLOT_MASK, type Layout } from "./door.js";
 import { startInstance, type ModuleConfig, type ModuleInstance } from "./module.js";
 import { wasmPath } from "./paths.js";
@@ -11,6 +12,7 @@ const MAGIC = Buffer.from("WRTRACE\0", "latin1");
 const VERSION = 1;
 const FRAME_BATCH = 0x01;
 const FRAME_TRAP = 0x02;
+const FRAME_CHECKPOINT = 0x03;
 const FRAME_END = 0xff;
 const FLUSH_BYTES = 1 << 20;
 
@@ -26,82 +28,167 @@ export function moduleDigest(): string {
   return moduleHash;
 }
 
-/** Appends frames to a trace file, buffering writes. */
-export class TraceWriter {
-  private readonly fd: number;
-  private chunks: Buffer[] = [];
-  private buffered = 0;
-  private batches = 0;
-  private ended = false;
-  private kind = Buffer.alloc(1); // the current frame's kind byte, settled when its outcome is known
+/**
+ * Builds trace frames from what crosses the door; a frame is handed to commit() only
+ * once it is whole (its kind is settled after dispatch: batch or trap).
+ */
+abstract class FrameRecorder {
+  protected batches = 0;
+  private parts: Buffer[] = [];
+  private kind = Buffer.alloc(1);
 
-  constructor(readonly path: string, header: TraceHeader) {
-    this.fd = openSync(path, "w");
-    const json = Buffer.from(JSON.stringify(header));
-    this.put(MAGIC, u32(VERSION), u32(json.length), json);
+  constructor(protected readonly header: TraceHeader) {}
+
+  protected abstract commit(frame: Buffer): void;
+
+  /** Called before each batch's inputs, with the instance about to dispatch it. */
+  abstract beforeBatch(instance: ModuleInstance): void;
+
+  protected headerBytes(): Buffer {
+    const json = Buffer.from(JSON.stringify(this.header));
+    return Buffer.concat([MAGIC, u32(VERSION), u32(json.length), json]);
   }
 
-  // Frames are flushed only whole (see settle), so a frame's kind byte can still change.
-  private put(...parts: Buffer[]): void {
-    for (const p of parts) {
-      this.chunks.push(p);
-      this.buffered += p.length;
-    }
-  }
-
-  private settle(): void {
-    this.batches++;
-    if (this.buffered >= FLUSH_BYTES) this.flush();
-  }
-
-  flush(): void {
-    if (this.chunks.length === 0) return;
-    writeSync(this.fd, Buffer.concat(this.chunks, this.buffered));
-    this.chunks = [];
-    this.buffered = 0;
+  protected endFrame(): Buffer {
+    return Buffer.concat([Buffer.from([FRAME_END]), u32(this.batches)]);
   }
 
   /** The inputs of one batch: records and the bytes of its DATA events. */
   input(memory: ArrayBuffer, layout: Layout, n: number): void {
     const records = Buffer.from(memory, layout.evRing, n * 16);
     this.kind = Buffer.from([FRAME_BATCH]);
-    this.put(this.kind, u32(this.batches), u32(n), Buffer.from(records));
-    for (let i = 0; i < n; i++) {
-      if (records.readUInt32LE(i * 16) === EV.DATA) {
-        this.put(Buffer.from(Buffer.from(memory, records.readUInt32LE(i * 16 + 8), records.readUInt32LE(i * 16 + 12))));
-      }
-    }
+    this.parts = [this.kind, u32(this.batches), u32(n), Buffer.from(records)];
+    this.copyPayloads(memory, records, EV.DATA, EV.DATA);
   }
 
   /** The outputs of the same batch: submissions and the bytes each send named. */
   output(memory: ArrayBuffer, layout: Layout, m: number): void {
     const records = Buffer.from(Buffer.from(memory, layout.subRing, m * 16));
-    this.put(u32(m), records);
-    for (let i = 0; i < m; i++) {
-      const op = records.readUInt32LE(i * 16);
-      if (op === OP.SEND || op === OP.SEND_NOTIFY) {
-        this.put(Buffer.from(Buffer.from(memory, records.readUInt32LE(i * 16 + 8), records.readUInt32LE(i * 16 + 12))));
-      }
-    }
+    this.parts.push(u32(m), records);
+    this.copyPayloads(memory, records, OP.SEND, OP.SEND_NOTIFY);
     this.settle();
   }
 
-  /** The batch whose inputs were just written trapped instead of answering. */
+  /** The batch whose inputs were just taken trapped instead of answering. */
   trap(message: string): void {
     this.kind[0] = FRAME_TRAP;
     const text = Buffer.from(message);
-    this.put(u32(text.length), text);
+    this.parts.push(u32(text.length), text);
     this.settle();
+  }
+
+  private copyPayloads(memory: ArrayBuffer, records: Buffer, opA: number, opB: number): void {
+    for (let i = 0; i < records.length / 16; i++) {
+      const op = records.readUInt32LE(i * 16);
+      if (op !== opA && op !== opB) continue;
+      this.parts.push(Buffer.from(Buffer.from(memory, records.readUInt32LE(i * 16 + 8), records.readUInt32LE(i * 16 + 12))));
+    }
+  }
+
+  private settle(): void {
+    this.batches++;
+    this.commit(Buffer.concat(this.parts));
+    this.parts = [];
+  }
+}
+
+/** Records every batch to a file, from the first; complete once end() has run. */
+export class TraceWriter extends FrameRecorder {
+  private readonly fd: number;
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private ended = false;
+
+  constructor(readonly path: string, header: TraceHeader) {
+    super(header);
+    this.fd = openSync(path, "w");
+    this.commit(this.headerBytes());
+  }
+
+  beforeBatch(): void {}
+
+  protected commit(frame: Buffer): void {
+    this.chunks.push(frame);
+    this.buffered += frame.length;
+    if (this.buffered >= FLUSH_BYTES) this.flush();
+  }
+
+  override trap(message: string): void {
+    super.trap(message);
     this.flush(); // what led to a trap is worth having on disk at once
+  }
+
+  private flush(): void {
+    if (this.chunks.length === 0) return;
+    writeSync(this.fd, Buffer.concat(this.chunks, this.buffered));
+    this.chunks = [];
+    this.buffered = 0;
   }
 
   /** Writes the end frame: from now on the file is complete. */
   end(): void {
     if (this.ended) return;
     this.ended = true;
-    this.put(Buffer.from([FRAME_END]), u32(this.batches));
+    this.commit(this.endFrame());
     this.flush();
     closeSync(this.fd);
+  }
+}
+
+interface Window {
+  instance: ModuleInstance;
+  firstBatch: number;
+  checkpoint: Checkpoint;
+  frames: Buffer[];
+}
+
+/**
+ * The flight recorder: keeps only the recent past in memory (at least `batches`
+ * batches, at most twice that, from a checkpoint of the module) and writes it out as a
+ * replayable trace when the module traps. Files: path, then path-2.wrt, path-3.wrt, …
+ */
+export class FlightRecorder extends FrameRecorder {
+  private previous: Window | undefined;
+  private current: Window | undefined;
+  private dumps = 0;
+  readonly written: string[] = [];
+
+  constructor(readonly path: string, readonly batchesKept: number, header: TraceHeader) {
+    super(header);
+  }
+
+  beforeBatch(instance: ModuleInstance): void {
+    const fresh = this.current?.instance !== instance; // first batch, or a new instance after a trap
+    if (fresh) this.previous = undefined;
+    if (fresh || this.batches - this.current!.firstBatch >= this.batchesKept) {
+      if (!fresh) this.previous = this.current;
+      this.current = { instance, firstBatch: this.batches, frames: [],
+        checkpoint: takeCheckpoint(instance.memory, instance.exports) };
+    }
+  }
+
+  protected commit(frame: Buffer): void {
+    this.current!.frames.push(frame);
+  }
+
+  override trap(message: string): void {
+    super.trap(message);
+    this.dump();
+  }
+
+  /** Writes the window as a trace: header, checkpoint, the batches since, end. */
+  dump(): string {
+    const from = this.previous ?? this.current!;
+    const frames = [...(this.previous?.frames ?? []), ...this.current!.frames];
+    const memory = from.checkpoint.memory;
+    const globals = Buffer.from(JSON.stringify(from.checkpoint.globals));
+    const checkpoint = Buffer.concat([Buffer.from([FRAME_CHECKPOINT]), u32(from.firstBatch), u32(memory.length), memory,
+      u32(globals.length), globals]);
+    this.dumps++;
+    const file = this.dumps === 1 ? this.path : this.path.replace(/(\.wrt)?$/, `-${this.dumps}.wrt`);
+    writeFileSync(file, Buffer.concat([this.headerBytes(), checkpoint, ...frames, this.endFrame()]));
+    this.written.push(file);
+    return file;
   }
 }
 
@@ -111,19 +198,22 @@ function u32(v: number): Buffer {
   return b;
 }
 
-/** A fresh instance, recorded if a writer is given. */
-export function startRecordedInstance(config: ModuleConfig, writer: TraceWriter | undefined): ModuleInstance {
+export type Recorder = TraceWriter | FlightRecorder;
+
+/** A fresh instance, recorded if a recorder is given. */
+export function startRecordedInstance(config: ModuleConfig, writer: Recorder | undefined): ModuleInstance {
   const instance = startInstance(config);
   return writer ? recorded(instance, writer) : instance;
 }
 
 /** The same instance, with every dispatch recorded into the writer. */
-export function recorded(instance: ModuleInstance, writer: TraceWriter): ModuleInstance {
+export function recorded(instance: ModuleInstance, writer: Recorder): ModuleInstance {
   const layout = readLayout(instance.memory, instance.header);
   const dispatch = instance.dispatch;
-  return {
+  const wrapped: ModuleInstance = {
     ...instance,
     dispatch: (n: number) => {
+      writer.beforeBatch(wrapped);
       writer.input(instance.memory.buffer, layout, n);
       let m: number;
       try {
@@ -136,4 +226,5 @@ export function recorded(instance: ModuleInstance, writer: TraceWriter): ModuleI
       return m;
     },
   };
+  return wrapped;
 }

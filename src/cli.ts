@@ -21,6 +21,7 @@ Options:
   --reuse-port          set SO_REUSEPORT on the listening sockets
   --backend <host>      native (epoll addon) | net (node:net); default: native where it loads
   --record <file>       record every batch to a trace file (complete after Ctrl-C or SIGTERM)
+  --flight-recorder <file>  keep the last 1000 batches in memory; write them to <file> if the module traps
   -h, --help            show this help
 
 Examples:
@@ -45,6 +46,7 @@ async function serve(argv: string[]): Promise<void> {
       "reuse-port": { type: "boolean" },
       backend: { type: "string" },
       record: { type: "string" },
+      "flight-recorder": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -71,8 +73,12 @@ async function serve(argv: string[]): Promise<void> {
     maxLineLength: positiveInt("max-line", values["max-line"], 64 * 1024),
     reusePort: values["reuse-port"],
     record: values.record,
+    flightRecorder: values["flight-recorder"] === undefined ? undefined : { path: values["flight-recorder"] },
   });
-  server.on("trap", (err: Error) => console.error(`wasm-reactor: module trapped, restarted: ${err.message}`));
+  server.on("trap", (err: Error, info: { flightRecording?: string }) => {
+    const saved = info.flightRecording ? ` (flight recording: ${info.flightRecording})` : "";
+    console.error(`wasm-reactor: module trapped, restarted: ${err.message}${saved}`);
+  });
   await server.listen();
   const ports = server.addresses().map((a) => a.port);
   const consecutive = ports.every((p, i) => p === ports[0] + i);

@@ -42,14 +42,20 @@ export interface ServerOptions {
    * file is complete once close() has finished. Replay with `wasm-reactor replay FILE`.
    */
   record?: string;
+  /**
+   * Keep only the recent past in memory (`batches`, default 1000, from a checkpoint of
+   * the module) and write it to `path` as a replayable trace when the module traps.
+   */
+  flightRecorder?: { path: string; batches?: number };
 }
 
-export type ResolvedOptions = Required<Omit<ServerOptions, "backend" | "record">>
-  & { backend: Backend | undefined; record: string | undefined };
+export type ResolvedOptions = Required<Omit<ServerOptions, "backend" | "record" | "flightRecorder">>
+  & Pick<ServerOptions, "backend" | "record" | "flightRecorder">;
 
 const DEFAULTS: ResolvedOptions = {
   backend: undefined,
   record: undefined,
+  flightRecorder: undefined,
   protocol: "echo",
   port: 0,
   ports: 1,
@@ -81,6 +87,10 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   if (o.backend !== undefined && o.backend !== "native" && o.backend !== "net") {
     throw new TypeError(`wasm-reactor: unknown backend "${o.backend}" (expected native, net)`);
   }
+  if (o.record !== undefined && o.flightRecorder !== undefined) {
+    throw new TypeError("wasm-reactor: choose record (everything) or flightRecorder (the recent past), not both");
+  }
+  if (o.flightRecorder) integer("flightRecorder.batches", o.flightRecorder.batches ?? 1000, 1, 1 << 24);
   integer("port", o.port, 0, 65535);
   integer("ports", o.ports, 1, 1024);
   if (o.port !== 0 && o.port + o.ports - 1 > 65535) {

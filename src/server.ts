@@ -9,7 +9,7 @@ import type { HostStats, ReactorHost } from "../host/host.js";
 import type { ModuleConfig } from "../host/module.js";
 import { NativeHost } from "../host/native.js";
 import { NetHost } from "../host/net.js";
-import { moduleDigest, TraceWriter } from "../host/trace.js";
+import { FlightRecorder, moduleDigest, TraceWriter, type Recorder } from "../host/trace.js";
 import { resolveOptions, type Backend, type ResolvedOptions, type ServerOptions } from "./options.js";
 
 export interface AddressInfo {
@@ -57,7 +57,7 @@ export class Server extends EventEmitter {
   /** The host serving this server, once listen() has chosen it. */
   backend: Backend | undefined;
   private closed: Promise<void> | undefined;
-  private recorder: TraceWriter | undefined;
+  private recorder: Recorder | undefined;
 
   constructor(options: ServerOptions = {}) {
     super();
@@ -86,10 +86,11 @@ export class Server extends EventEmitter {
     const config: ModuleConfig = { protocol: this.options.protocol, eventCapacity: this.options.eventCapacity,
       arenaHalfBytes: this.options.readBytesPerBatch, maxLineLength: this.options.maxLineLength,
       trapOnMagic: this.options.trapOnMagic };
-    const onTrap = (err: Error) => this.emit("trap", err);
+    // The flight recorder (if any) has written its file before the host reports the trap.
+    const onTrap = (err: Error) => this.emit("trap", err,
+      { flightRecording: this.recorder instanceof FlightRecorder ? this.recorder.written.at(-1) : undefined });
     this.backend = chooseBackend(this.options.backend);
-    const recorder = this.options.record === undefined ? undefined : new TraceWriter(this.options.record,
-      { ...config, module: moduleDigest(), host: this.backend, recordedAt: new Date().toISOString() });
+    const recorder = this.makeRecorder(config, this.backend);
     const reactor = this.backend === "native"
       ? new NativeHost(config, onTrap, recorder) : new NetHost(config, onTrap, recorder);
     const family = isIP(address) === 6 ? "IPv6" : "IPv4";
@@ -107,13 +108,20 @@ export class Server extends EventEmitter {
       }
     } catch (err) {
       reactor.destroy();
-      recorder?.end();
+      if (recorder instanceof TraceWriter) recorder.end();
       this.bound = [];
       throw err;
     }
     this.host = reactor;
     this.recorder = recorder;
     reactor.start();
+  }
+
+  private makeRecorder(config: ModuleConfig, host: Backend): Recorder | undefined {
+    const header = { ...config, module: moduleDigest(), host, recordedAt: new Date().toISOString() };
+    if (this.options.record !== undefined) return new TraceWriter(this.options.record, header);
+    const flight = this.options.flightRecorder;
+    return flight && new FlightRecorder(flight.path, flight.batches ?? 1000, header);
   }
 
   /** The first listening address, as node:net's server.address(); null when not listening. */
@@ -138,7 +146,7 @@ export class Server extends EventEmitter {
     this.closed ??= (async () => {
       this.state = "closing";
       await this.host?.close(this.options.closeTimeout);
-      this.recorder?.end(); // the trace is complete from here on
+      if (this.recorder instanceof TraceWriter) this.recorder.end(); // the trace is complete from here on
       this.state = "closed";
       this.bound = [];
       this.emit("close");

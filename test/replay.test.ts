@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { TRAP_MAGIC } from "../host/module.js";
-import { replayTrace } from "../host/replay.js";
+import { readTrace, replayTrace } from "../host/replay.js";
 import { BACKENDS, closed, connect, echoRoundTrip, receive, receiveAll, startServer } from "./helpers.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "wasm-reactor-trace-"));
@@ -123,6 +123,28 @@ test("serve --record writes a complete trace on SIGTERM", async () => {
   const r = cli("replay", trace);
   assert.is(r.status, 0, r.stdout + r.stderr);
   assert.match(r.stdout, "every output matches");
+});
+
+test("the flight recorder keeps only the recent past and replays it to the trap", async () => {
+  const trace = file("flight.wrt");
+  const server = await startServer({ protocol: "echo", trapOnMagic: true, flightRecorder: { path: trace, batches: 5 } });
+  const recordings: string[] = [];
+  server.on("trap", (_err: Error, info: { flightRecording?: string }) => recordings.push(info.flightRecording ?? ""));
+  // One long-lived connection: 30 round trips are 30+ batches, far more than the window.
+  const a = await connect(server.address()!.port);
+  for (let i = 0; i < 30; i++) assert.is((await echoRoundTrip(a, Buffer.from(`msg ${i}`))).toString(), `msg ${i}`);
+  const gone = closed(a);
+  a.write(TRAP_MAGIC); // the same connection: replay must know it from the checkpoint
+  await gone;
+  await server.close();
+  assert.equal(recordings, [trace]);
+  const t = readTrace(trace);
+  assert.ok(t.checkpoint, "a flight recording starts from a checkpoint");
+  assert.ok(t.firstBatch >= 20, `it starts at batch ${t.firstBatch}, not at the beginning`);
+  assert.ok(t.frames.length <= 11, `${t.frames.length} batches kept for a window of 5`);
+  const r = cli("replay", trace);
+  assert.is(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, "reproduced 1 trap(s): abort: trap requested by input");
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));

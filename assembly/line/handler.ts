@@ -10,15 +10,15 @@ import { closeWhenFlushed, send } from "../output";
 
 const NEWLINE: u8 = 0x0a;
 
-let maxLine: u32 = 65536;
-let errorLine: usize = 0;
-let errorLineBytes: u32 = 0;
+export let maxLine: u32 = 65536;
+// "ERR line too long\n", static so that nothing is allocated for it.
+const ERROR_LINE = memory.data<u8>([
+  0x45, 0x52, 0x52, 0x20, 0x6c, 0x69, 0x6e, 0x65, 0x20, 0x74, 0x6f, 0x6f, 0x20, 0x6c, 0x6f, 0x6e, 0x67, 0x0a,
+]);
+const ERROR_LINE_BYTES: u32 = 18;
 
 export function lineInit(limit: u32): void {
   maxLine = limit;
-  const msg = String.UTF8.encode("ERR line too long\n");
-  errorLine = changetype<usize>(msg);
-  errorLineBytes = <u32>msg.byteLength;
 }
 
 function indexOfNewline(ptr: usize, from: u32, len: u32): i32 {
@@ -31,7 +31,7 @@ function indexOfNewline(ptr: usize, from: u32, len: u32): i32 {
 function tooLong(slot: u32): void {
   bufFree(inBuf(slot));
   setInBuf(slot, 0);
-  send(slot, errorLine, errorLineBytes);
+  send(slot, ERROR_LINE, ERROR_LINE_BYTES);
   closeWhenFlushed(slot);
 }
 

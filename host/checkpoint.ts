@@ -1,0 +1,31 @@
+// A checkpoint of a module instance: its linear memory and its exported state
+// globals (the module keeps nothing else: assembly/alloc.ts). Restoring one into a
+// fresh instance of the same build and configuration resumes exactly where it was.
+
+export interface Checkpoint {
+  memory: Buffer;
+  globals: Record<string, number>;
+}
+
+const PREFIX = "state_";
+
+function stateGlobals(exports: WebAssembly.Exports): [string, WebAssembly.Global][] {
+  return Object.entries(exports)
+    .filter(([name, value]) => name.startsWith(PREFIX) && value instanceof WebAssembly.Global) as [string, WebAssembly.Global][];
+}
+
+export function takeCheckpoint(memory: WebAssembly.Memory, exports: WebAssembly.Exports): Checkpoint {
+  const globals: Record<string, number> = {};
+  for (const [name, g] of stateGlobals(exports)) globals[name] = g.value as number;
+  return { memory: Buffer.from(new Uint8Array(memory.buffer).slice()), globals };
+}
+
+export function restoreCheckpoint(memory: WebAssembly.Memory, exports: WebAssembly.Exports, cp: Checkpoint): void {
+  const missing = cp.memory.length - memory.buffer.byteLength;
+  if (missing > 0) memory.grow(Math.ceil(missing / 65536));
+  new Uint8Array(memory.buffer).set(cp.memory);
+  for (const [name, g] of stateGlobals(exports)) {
+    if (!(name in cp.globals)) throw new Error(`checkpoint lacks ${name}: it was taken from another build`);
+    g.value = cp.globals[name];
+  }
+}
