@@ -42,6 +42,8 @@ export interface SimOptions {
   faults: Faults;
   eventCapacity?: number;
   arenaHalfBytes?: number;
+  /** line: the module's limit (default: maxMessageBytes). */
+  maxLineLength?: number;
 }
 
 export interface SimResult {
@@ -93,6 +95,8 @@ interface Client {
   wantsWritable: boolean;
   state: "connecting" | "open" | "ending" | "reset" | "closed";
   eofSent: boolean;
+  /** Scripted clients (see ScriptedNetwork) keep what they receive and end when told. */
+  scripted: { inbox: Buffer[]; endRequested: boolean } | undefined;
 }
 
 const ECONNRESET = 104;
@@ -100,12 +104,12 @@ const STEP_MS = 1;
 
 export class Simulation {
   private readonly random: Random;
-  private readonly door: Door;
+  protected readonly door: Door;
   private readonly clients: Client[] = [];
-  private readonly bySlot: (Client | undefined)[] = [];
+  protected readonly bySlot: (Client | undefined)[] = [];
   private readonly digest = createHash("sha256");
   private readonly violations: string[] = [];
-  private now = 0;
+  protected now = 0;
   private events = 0;
   private batches = 0;
   private dispatchNs = 0n;
@@ -117,7 +121,7 @@ export class Simulation {
       protocol: o.protocol,
       eventCapacity: o.eventCapacity ?? 1024,
       arenaHalfBytes: o.arenaHalfBytes ?? 256 * 1024,
-      maxLineLength: Math.max(o.maxMessageBytes, 1),
+      maxLineLength: o.maxLineLength ?? Math.max(o.maxMessageBytes, 1),
     }));
   }
 
@@ -145,9 +149,10 @@ export class Simulation {
     };
   }
 
-  private newClient(index: number): Client {
+  protected newClient(index: number): Client {
     return { index, id: 0, outbound: [], sent: [], sentBytes: 0, received: 0, toSend: 0, readyAt: 0,
-      windowClosedUntil: 0, interest: INTEREST.IN, wantsWritable: false, state: "connecting", eofSent: false };
+      windowClosedUntil: 0, interest: INTEREST.IN, wantsWritable: false, state: "connecting", eofSent: false,
+      scripted: undefined };
   }
 
   private violation(message: string): void {
@@ -196,7 +201,7 @@ export class Simulation {
   }
 
   /** One client's turn: maybe reset, write, deliver a read, signal writability or end. */
-  private advance(c: Client): void {
+  protected advance(c: Client): void {
     if (c.state !== "open" && c.state !== "ending") return;
     if (c.state === "open" && c.toSend > 0 && this.random.chance(0.5)) {
       if (this.random.chance(this.o.faults.reset)) {
@@ -204,7 +209,7 @@ export class Simulation {
         this.door.push(EV.ERROR, c.id, ECONNRESET);
         return;
       }
-      this.write(c);
+      this.writeGenerated(c);
     }
     if (c.wantsWritable && (c.interest & INTEREST.OUT) && this.now >= c.windowClosedUntil) {
       c.wantsWritable = false;
@@ -213,7 +218,8 @@ export class Simulation {
     if (this.now < c.readyAt || !(c.interest & INTEREST.IN)) return;
     if (c.outbound.length > 0) {
       this.deliver(c);
-    } else if (c.toSend === 0 && !c.eofSent && c.received === c.sentBytes) {
+    } else if (c.scripted ? c.scripted.endRequested && !c.eofSent
+      : c.toSend === 0 && !c.eofSent && c.received === c.sentBytes) {
       // Everything answered: half-close, as `nc -q` would; the server then closes.
       c.eofSent = true;
       c.state = "ending";
@@ -221,7 +227,7 @@ export class Simulation {
     }
   }
 
-  private write(c: Client): void {
+  private writeGenerated(c: Client): void {
     const size = 1 + this.random.int(this.o.maxMessageBytes);
     const bytes = Buffer.allocUnsafe(this.o.protocol === "line" ? size + 1 : size);
     for (let i = 0; i < size; i++) bytes[i] = this.o.protocol === "line" ? 0x20 + this.random.int(95) : this.random.int(256);
@@ -258,7 +264,7 @@ export class Simulation {
   }
 
   /** One batch through the door; then the module's submissions are carried out. */
-  private step(): void {
+  protected step(): void {
     const n = this.door.pending;
     if (n === 0 && !this.door.wantsMore()) return;
     this.events += n;
@@ -294,7 +300,8 @@ export class Simulation {
     let take = this.now < c.windowClosedUntil ? 0 : s.b;
     if (take > 0 && this.random.chance(f.shortSend)) take = this.random.int(s.b);
     const bytes = this.door.bytes(s.a, take);
-    this.check(c, bytes);
+    if (c.scripted) c.scripted.inbox.push(Buffer.from(bytes));
+    else this.check(c, bytes);
     this.digest.update(`${c.index}:`).update(bytes);
     this.bytesExchanged += take;
     if (take < s.b) c.wantsWritable = true;
@@ -330,7 +337,9 @@ export class Simulation {
   }
 
   private close(c: Client): void {
-    if (c.state === "open" && c.toSend === 0 && c.outbound.length === 0 && c.received === c.sentBytes) {
+    if (c.scripted) {
+      // What a scripted client should have received is the script's to judge.
+    } else if (c.state === "open" && c.toSend === 0 && c.outbound.length === 0 && c.received === c.sentBytes) {
       c.state = "closed"; // an idle client closed by shutdown
     } else if (c.state === "open" || (c.state === "ending" && c.received !== c.sentBytes)) {
       this.violation(`client ${c.index}: closed by the server with ${c.sentBytes - c.received} bytes unanswered`);
@@ -350,6 +359,56 @@ export class Simulation {
   private verify(): void {
     const open = this.clients.filter((c) => c.state !== "closed").length;
     if (open > 0) this.violation(`${open} connections still open after shutdown`);
+  }
+}
+
+/**
+ * The simulator driven by a script instead of generated traffic: open clients, write,
+ * half-close, run until the network is quiet, read what each client received. The same
+ * faults apply (reads split and glued, short sends, slow readers, delays), from the seed.
+ */
+export class ScriptedNetwork extends Simulation {
+  private readonly scriptedClients: Client[] = [];
+
+  openClient(): number {
+    const c = this.newClient(this.scriptedClients.length);
+    c.scripted = { inbox: [], endRequested: false };
+    c.id = connId(c.index, 1);
+    c.state = "open";
+    this.bySlot[c.index] = c;
+    this.scriptedClients.push(c);
+    this.door.push(EV.ACCEPT, c.id, 0);
+    return c.index;
+  }
+
+  write(client: number, bytes: Uint8Array): void {
+    this.scriptedClients[client].outbound.push(Buffer.from(bytes));
+  }
+
+  end(client: number): void {
+    this.scriptedClients[client].scripted!.endRequested = true;
+  }
+
+  /** Runs until nothing is left to deliver and the module has nothing more to say. */
+  settle(maxSteps = 100_000): void {
+    for (let quiet = 0, steps = 0; quiet < 50; steps++) {
+      if (steps > maxSteps) throw new Error(`the network did not settle in ${maxSteps} steps`);
+      const busy = this.scriptedClients.some((c) => (c.state === "open" || c.state === "ending")
+        && (c.outbound.length > 0 || c.wantsWritable || (c.scripted!.endRequested && !c.eofSent)));
+      for (const c of this.scriptedClients) if (this.door.roomForEvents() >= 2) this.advance(c);
+      const active = this.door.pending > 0;
+      this.step();
+      this.now += STEP_MS;
+      quiet = busy || active ? 0 : quiet + 1;
+    }
+  }
+
+  received(client: number): Buffer {
+    return Buffer.concat(this.scriptedClients[client].scripted!.inbox);
+  }
+
+  closedByServer(client: number): boolean {
+    return this.scriptedClients[client].state === "closed";
   }
 }
 

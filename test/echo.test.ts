@@ -18,15 +18,14 @@ for (const backend of BACKENDS) {
     await ctx.server.close();
   });
 
-  for (const size of [1, 64 * 1024, 8 * 1024 * 1024]) {
-    test(`a ${size}-byte payload comes back intact`, async ({ server }) => {
-      const socket = await connect(server.address()!.port);
-      const data = payload(size);
-      const reply = await echoRoundTrip(socket, data);
-      assert.ok(reply.equals(data), "echoed bytes differ");
-      socket.destroy();
-    });
-  }
+  // Smaller payloads and the protocol's other promises: conformance.test.ts.
+  test("an 8 MiB payload comes back intact", async ({ server }) => {
+    const socket = await connect(server.address()!.port);
+    const data = payload(8 * 1024 * 1024);
+    const reply = await echoRoundTrip(socket, data);
+    assert.ok(reply.equals(data), "echoed bytes differ");
+    socket.destroy();
+  });
 
   test("a client that stops reading gets all 8 MiB once it reads again", async ({ server }) => {
     const socket = await connect(server.address()!.port);

@@ -1,0 +1,108 @@
+// One conformance suite for every host: each scenario is data (what a client writes,
+// what it must receive, whether the server closes), run over real sockets on the
+// native and node:net hosts and through the simulator under several fault seeds.
+// Host-specific behaviour (backpressure over real sockets, resets, memory growth…) is
+// tested in echo.test.ts; the protocols' promises are here, once.
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import type { Protocol } from "../host/module.js";
+import { NO_FAULTS, ScriptedNetwork } from "../host/sim.js";
+import { connect, prng, receive, receiveAll, sleep, startServer } from "./helpers.js";
+
+interface Scenario {
+  name: string;
+  protocol: Protocol;
+  maxLineLength?: number;
+  /** Each a separate write; the socket runners pause between them so they arrive as separate reads. */
+  writes: Buffer[];
+  /** Half-close after the writes. */
+  end?: boolean;
+  reply: Buffer;
+  /** The server closes the connection after the reply. */
+  closes: boolean;
+}
+
+const b = (s: string) => Buffer.from(s);
+const bytes = (n: number, seed: number) => {
+  const random = prng(seed);
+  return Buffer.from(Array.from({ length: n }, () => Math.floor(random() * 256)));
+};
+const chunks = (buf: Buffer, size: number) =>
+  Array.from({ length: Math.ceil(buf.length / size) }, (_, i) => buf.subarray(i * size, (i + 1) * size));
+/** Lines cut at random byte boundaries (seeded), so pieces straddle line ends. */
+const randomCuts = (text: string, seed: number) => {
+  const random = prng(seed);
+  const out: Buffer[] = [];
+  for (let at = 0; at < text.length;) {
+    const next = Math.min(text.length, at + 1 + Math.floor(random() * 40));
+    out.push(b(text.slice(at, next)));
+    at = next;
+  }
+  return out;
+};
+const manyLines = Array.from({ length: 60 }, (_, i) => `line ${i} ${"x".repeat((i * 37) % 90)}\n`).join("");
+const glued = Array.from({ length: 100 }, (_, i) => `glued ${i}\n`).join("");
+const big = bytes(64 * 1024, 1);
+const large = bytes(1024 * 1024, 2);
+
+const SCENARIOS: Scenario[] = [
+  { name: "echo: one byte comes back", protocol: "echo", writes: [b("x")], reply: b("x"), closes: false },
+  { name: "echo: 64 KiB in one write comes back intact", protocol: "echo", writes: [big], reply: big, closes: false },
+  { name: "echo: 1 MiB in 16 writes comes back intact, in order", protocol: "echo", writes: chunks(large, 65536), reply: large, closes: false },
+  { name: "echo: a half-close gets everything back, then the close", protocol: "echo", writes: [b("bye")], end: true, reply: b("bye"), closes: true },
+  { name: "line: a line split at every byte is answered once", protocol: "line", writes: [...b("one byte at a time\n")].map((c) => Buffer.from([c])), reply: b("one byte at a time\n"), closes: false },
+  { name: "line: 100 lines glued into one write get 100 replies in order", protocol: "line", writes: [b(glued)], reply: b(glued), closes: false },
+  { name: "line: lines cut at random boundaries are answered exactly", protocol: "line", writes: randomCuts(manyLines, 3), reply: b(manyLines), closes: false },
+  { name: "line: a line exactly at the limit is accepted", protocol: "line", maxLineLength: 64, writes: [b("z".repeat(30)), b("z".repeat(34) + "\n")], reply: b("z".repeat(64) + "\n"), closes: false },
+  { name: "line: one byte over the limit gets an error line and the close", protocol: "line", maxLineLength: 64, writes: [b("fine\n" + "y".repeat(65) + "\n")], reply: b("fine\nERR line too long\n"), closes: true },
+  { name: "line: an over-long line without a newline is caught while it grows", protocol: "line", maxLineLength: 64, writes: [b("y".repeat(40)), b("y".repeat(40))], reply: b("ERR line too long\n"), closes: true },
+  { name: "line: a half-closed client gets its complete lines, then the close", protocol: "line", writes: [b("first\nsecond\nunfin"), b("ished")], end: true, reply: b("first\nsecond\n"), closes: true },
+];
+
+const SIM_SEEDS = [1, 2, 3, 4, 5];
+const SIM_FAULTS = { ...NO_FAULTS, split: 0.4, glue: 0.4, shortSend: 0.3, slowReader: 0.2, delay: 0.1 };
+
+async function overSockets(backend: "native" | "net", s: Scenario): Promise<void> {
+  const server = await startServer({ backend, protocol: s.protocol, maxLineLength: s.maxLineLength });
+  try {
+    const socket = await connect(server.address()!.port);
+    const got = s.closes ? receiveAll(socket) : receive(socket, s.reply.length);
+    for (const w of s.writes) {
+      socket.write(w);
+      if (s.writes.length > 1) await sleep(2);
+    }
+    if (s.end) socket.end();
+    const reply = await got;
+    if (!s.closes) {
+      await sleep(30); // nothing more may follow
+      assert.is(socket.readableLength, 0, "bytes after the expected reply");
+      assert.ok(!socket.closed, "the server closed a connection it should keep");
+    }
+    assert.ok(reply.equals(s.reply), `got ${JSON.stringify(reply.subarray(0, 80).toString())}…`);
+    socket.destroy();
+  } finally {
+    await server.close();
+  }
+}
+
+function overSimulator(s: Scenario): void {
+  for (const seed of SIM_SEEDS) {
+    const net = new ScriptedNetwork({ protocol: s.protocol, seed, connections: 0, active: 0, messagesPerClient: 0,
+      maxMessageBytes: 1, maxLineLength: s.maxLineLength ?? 64 * 1024, faults: SIM_FAULTS });
+    const client = net.openClient();
+    for (const w of s.writes) net.write(client, w);
+    if (s.end) net.end(client);
+    net.settle();
+    const reply = net.received(client);
+    assert.ok(reply.equals(s.reply), `seed ${seed}: got ${JSON.stringify(reply.subarray(0, 80).toString())}…`);
+    assert.is(net.closedByServer(client), s.closes, `seed ${seed}: closed`);
+  }
+}
+
+for (const host of ["native", "net", "sim"] as const) {
+  const test = suite(`conformance on the ${host} host`);
+  for (const s of SCENARIOS) {
+    test(s.name, () => (host === "sim" ? overSimulator(s) : overSockets(host, s)));
+  }
+  test.run();
+}
