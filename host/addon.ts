@@ -40,7 +40,9 @@ export function loadAddon(): Addon {
     try {
       addon = createRequire(import.meta.url)(addonPath) as Addon;
     } catch (err) {
-      throw new Error(`wasm-reactor: cannot load the native addon (${(err as Error).message}); run npm install`);
+      // Only the first line: require() appends its whole require stack.
+      const reason = (err as Error).message.split("\n")[0];
+      throw new Error(`wasm-reactor: cannot load the native addon (${reason}); run npm install`);
     }
   }
   return addon;

@@ -16,4 +16,5 @@ function packageRoot(): string {
 
 export const root = packageRoot();
 export const wasmPath = path.join(root, "dist", "reactor.wasm");
-export const addonPath = path.join(root, "build", "Release", "wasm_reactor.node");
+/** The native addon; WASM_REACTOR_ADDON_PATH points elsewhere (a packager's own build). */
+export const addonPath = process.env.WASM_REACTOR_ADDON_PATH ?? path.join(root, "build", "Release", "wasm_reactor.node");

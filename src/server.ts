@@ -33,7 +33,8 @@ function chooseBackend(wanted: Backend | undefined): Backend {
   } catch (err) {
     if (!fallbackNoticeShown) {
       fallbackNoticeShown = true;
-      console.warn(`wasm-reactor: native epoll host unavailable (${(err as Error).message}); using the node:net host`);
+      const reason = (err as Error).message.replace(/^wasm-reactor: /, "");
+      console.warn(`wasm-reactor: native epoll host unavailable (${reason}); using the node:net host`);
     }
     return "net";
   }

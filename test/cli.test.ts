@@ -63,4 +63,22 @@ test(`serve --backend ${backend} answers on its port and stops cleanly on SIGTER
 });
 }
 
+test("where the addon cannot load, serve falls back to the net host with a one-line notice", async () => {
+  const child = spawn(process.execPath, [...CLI, "serve", "--port", "0", "--host", "127.0.0.1"],
+    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, WASM_REACTOR_ADDON_PATH: "/nonexistent/wasm_reactor.node" } });
+  let stderr = "";
+  child.stderr!.on("data", (d) => (stderr += d));
+  try {
+    const [line] = await once(child.stdout!, "data");
+    assert.match(String(line), "net host");
+    assert.match(stderr, "native epoll host unavailable");
+    assert.is(stderr.trim().split("\n").length, 1, stderr);
+    const socket = await connect(Number(/port (\d+)/.exec(String(line))?.[1]));
+    assert.is((await echoRoundTrip(socket, Buffer.from("portable"))).toString(), "portable");
+    socket.destroy();
+  } finally {
+    child.kill("SIGKILL");
+  }
+});
+
 test.run();
