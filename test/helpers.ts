@@ -2,6 +2,7 @@
 // sockets on 127.0.0.1, and always clean up.
 import { randomBytes } from "node:crypto";
 import net from "node:net";
+import { Random } from "../host/sim.js";
 import { createServer, type Server, type ServerOptions } from "../src/index.js";
 
 export const HOST = "127.0.0.1";
@@ -93,13 +94,8 @@ export async function waitFor(check: () => boolean, timeoutMs = 10_000, what = "
   }
 }
 
-/** A small deterministic PRNG so a failing random split can be rerun from its seed. */
+/** A seeded generator (the simulator's), so a failing random split can be rerun from its seed. */
 export function prng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 2 ** 32;
-  };
+  const random = new Random(seed);
+  return () => random.next();
 }
