@@ -6,7 +6,7 @@
 // Every record in both rings is 16 bytes: { op: u32, conn: u32, a: u32, b: u32 }.
 
 export const ABI_MAGIC: u32 = 0x31415257; // "WRA1" little-endian
-export const ABI_VERSION: u32 = 1;
+export const ABI_VERSION: u32 = 2;
 
 export const RECORD_BYTES: u32 = 16;
 export const HEADER_BYTES: u32 = 64;
@@ -23,9 +23,13 @@ export const H_ARENA_HALF: u32 = 28;
 export const H_MAX_CONNS: u32 = 32;
 export const H_FLAGS: u32 = 36;
 export const H_OPEN_CONNS: u32 = 40;
+export const H_NOW_MS: u32 = 44; // host, before each dispatch: a monotonic clock in ms (wraps)
+export const H_UNIX_SECONDS: u32 = 48; // host, before each dispatch: the wall clock
+export const H_DEADLINE: u32 = 52; // module: the NOW_MS by which it wants a dispatch (with FLAG_TIMER)
 
 // H_FLAGS bits, written by the module at the end of dispatch.
 export const FLAG_MORE: u32 = 1; // call dispatch again even if no event is ready
+export const FLAG_TIMER: u32 = 2; // call dispatch by H_DEADLINE even if no event is ready
 
 // Events: host → module.
 export const EV_ACCEPT: u32 = 1; // a = listener index
@@ -56,3 +60,11 @@ export const INIT_TRAP_ON_MAGIC: u32 = 1; // fault injection: abort on input hol
 // Protocols chosen at init.
 export const PROTOCOL_ECHO: u32 = 1;
 export const PROTOCOL_LINE: u32 = 2;
+export const PROTOCOL_HTTP: u32 = 3;
+
+// setOption keys (called after init, before the first dispatch).
+export const OPT_MAX_HEADER_BYTES: u32 = 1; // request line + headers, terminator included (431)
+export const OPT_MAX_URI_BYTES: u32 = 2; // request-target (414)
+export const OPT_MAX_BODY_BYTES: u32 = 3; // request body (413)
+export const OPT_HEADER_TIMEOUT_MS: u32 = 4; // from connect or first byte to the end of the headers (408)
+export const OPT_IDLE_TIMEOUT_MS: u32 = 5; // keep-alive: between a response and the next request

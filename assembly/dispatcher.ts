@@ -7,7 +7,7 @@ import {
   EV_ACCEPT, EV_DATA, EV_EOF, EV_ERROR, EV_SENT, EV_SHUTDOWN, EV_WRITABLE, RECORD_BYTES,
 } from "./abi";
 import { F_CLOSING, F_OPEN, F_PEER_EOF, flags, findConn, openConn, setFlag, tableCapacity } from "./handles";
-import { onData, onEof } from "./handlers";
+import { onData, onEof, onOpen } from "./handlers";
 import { beginBatch, closeNow, closeWhenFlushed, dirtyRoom, flushBatch, onSent, onWritable } from "./output";
 
 export let evRing: usize = 0;
@@ -34,7 +34,7 @@ export function dispatchBatch(n: u32): u32 {
 
 function handle(op: u32, id: u32, a: u32, b: u32): void {
   if (op == EV_ACCEPT) {
-    openConn(id);
+    onOpen(openConn(id));
     return;
   }
   if (op == EV_SHUTDOWN) {

@@ -3,26 +3,46 @@
 // arena slices (onData) and the end of its input (onEof); it answers through
 // output.ts (send, closeWhenFlushed) and keeps leftovers in the connection's buffers.
 
-import { PROTOCOL_ECHO, PROTOCOL_LINE } from "./abi";
+import { PROTOCOL_ECHO, PROTOCOL_HTTP, PROTOCOL_LINE } from "./abi";
+import { bufFree } from "./buffer";
 import { checkTrapMagic } from "./faults";
 import { echoData } from "./echo/handler";
+import { inBuf, setInBuf } from "./handles";
+import { httpClose, httpData, httpEof, httpOpen } from "./http/handler";
 import { lineData } from "./line/handler";
 import { closeWhenFlushed } from "./output";
 
 export let protocol: u32 = PROTOCOL_ECHO;
 
 export function selectProtocol(p: u32): void {
-  assert(p == PROTOCOL_ECHO || p == PROTOCOL_LINE, "unknown protocol");
+  assert(p == PROTOCOL_ECHO || p == PROTOCOL_LINE || p == PROTOCOL_HTTP, "unknown protocol");
   protocol = p;
+}
+
+/** A connection was accepted. */
+export function onOpen(slot: u32): void {
+  if (protocol == PROTOCOL_HTTP) httpOpen(slot);
 }
 
 export function onData(slot: u32, ptr: usize, len: u32): void {
   checkTrapMagic(ptr, len);
-  if (protocol == PROTOCOL_LINE) lineData(slot, ptr, len);
+  if (protocol == PROTOCOL_HTTP) httpData(slot, ptr, len);
+  else if (protocol == PROTOCOL_LINE) lineData(slot, ptr, len);
   else echoData(slot, ptr, len);
 }
 
-/** The peer finished sending: both protocols answer what they have, then close. */
+/** The peer finished sending: what it asked for is answered, then the connection closes. */
 export function onEof(slot: u32): void {
-  closeWhenFlushed(slot);
+  if (protocol == PROTOCOL_HTTP) httpEof(slot);
+  else closeWhenFlushed(slot);
+}
+
+/**
+ * The connection is closing for good: free the protocol's input state (the handle's
+ * input word is echo's and line's leftover buffer, and http's connection block).
+ */
+export function onClose(slot: u32): void {
+  if (protocol == PROTOCOL_HTTP) httpClose(slot);
+  else bufFree(inBuf(slot));
+  setInBuf(slot, 0);
 }

@@ -15,7 +15,7 @@ import { allocBlock, classOf, freeBlock } from "./alloc";
 export const CONN_BYTES: u32 = 16;
 const C_ID: u32 = 0; // full connection id, 0 when the slot is free
 const C_STATE: u32 = 4; // flags in the low 8 bits, dirty-list index (output.ts) in the high 24
-const C_IN: u32 = 8; // leftover input buffer (buffer.ts), 0 if none
+const C_IN: u32 = 8; // the protocol's input state: echo and line keep their leftover buffer here, http its connection block; 0 if none
 const C_OUT: u32 = 12; // unsent output buffer (buffer.ts), 0 if none
 const FLAG_BITS: u32 = 0xff;
 

@@ -2,9 +2,12 @@
 
 import {
   INIT_TRAP_ON_MAGIC, ABI_MAGIC, ABI_VERSION, FLAG_MORE, H_ARENA, H_ARENA_HALF, H_EV_CAP, H_EV_RING, H_FLAGS,
-  H_MAGIC, H_MAX_CONNS, H_OPEN_CONNS, H_SUB_CAP, H_SUB_RING, H_VERSION, HEADER_BYTES,
+  H_MAGIC, H_MAX_CONNS, H_NOW_MS, H_OPEN_CONNS, H_SUB_CAP, H_SUB_RING, H_UNIX_SECONDS, H_VERSION, HEADER_BYTES,
   MAX_SLOTS, RECORD_BYTES,
 } from "./abi";
+import { setClock } from "./http/clock";
+import { setHttpOption } from "./http/config";
+import { addRoute as addStaticRoute } from "./http/routes";
 import { bump, reservedBytes } from "./alloc";
 import { dispatchBatch, dispatcherInit, isDraining } from "./dispatcher";
 import { enableTrapOnMagic } from "./faults";
@@ -66,8 +69,24 @@ export function init(protocol: u32, evCap: u32, arenaHalf: u32, maxLine: u32, fl
   return header;
 }
 
+/** Sets a protocol option (OPT_* in abi.ts) after init; false for an unknown key. */
+export function setOption(key: u32, value: u32): bool {
+  return setHttpOption(key, value);
+}
+
+/** Memory for the host to write set-up data into (a route description), kept for the instance's life. */
+export function reserve(bytes: u32): usize {
+  return bump(bytes);
+}
+
+/** Adds a static HTTP route described at p (format in http/routes.ts); false if malformed. */
+export function addRoute(p: usize, len: u32): bool {
+  return addStaticRoute(p, len);
+}
+
 /** Handles n event records; returns the number of submission records written. */
 export function dispatch(n: u32): u32 {
+  setClock(load<u32>(header, H_NOW_MS), load<u32>(header, H_UNIX_SECONDS));
   const m = dispatchBatch(n);
   store<u32>(header, isDraining() ? FLAG_MORE : 0, H_FLAGS);
   store<u32>(header, openConnections(), H_OPEN_CONNS);

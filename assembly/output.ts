@@ -18,10 +18,11 @@ import {
   INTEREST_IN, INTEREST_OUT, OP_CLOSE, OP_INTEREST, OP_SEND, OP_SEND_NOTIFY, RECORD_BYTES,
 } from "./abi";
 import { bufAppend, bufConsume, bufData, bufFree, bufLength } from "./buffer";
+import { onClose } from "./handlers";
 import {
   clearFlag, connId, dirtyIndex, F_CLOSING, F_CUR_IN, F_CUR_OUT, F_IN_PAUSED, F_OPEN,
-  F_PEER_EOF, F_WANT_OUT, F_WRITABLE, flags, hasFlag, inBuf, outBuf, releaseConn, setDirtyIndex,
-  setFlag, setInBuf, setOutBuf,
+  F_PEER_EOF, F_WANT_OUT, F_WRITABLE, flags, hasFlag, outBuf, releaseConn, setDirtyIndex,
+  setFlag, setOutBuf,
 } from "./handles";
 
 // Pause input above this many unsent bytes, resume below the low mark.
@@ -143,8 +144,7 @@ export function onSent(slot: u32, next: usize, remaining: u32): void {
 /** Closes at once (the peer is gone): frees the buffers and the slot. */
 export function closeNow(slot: u32): void {
   submit(OP_CLOSE, connId(slot), 0, 0);
-  bufFree(inBuf(slot));
-  setInBuf(slot, 0);
+  onClose(slot);
   bufFree(outBuf(slot));
   setOutBuf(slot, 0);
   releaseConn(slot);

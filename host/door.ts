@@ -10,8 +10,35 @@ export const OP = { SEND: 1, SEND_NOTIFY: 2, INTEREST: 3, CLOSE: 4 } as const;
 export const INTEREST = { IN: 1, OUT: 2 } as const;
 export const SLOT_BITS = 20;
 export const SLOT_MASK = (1 << SLOT_BITS) - 1;
-const H = { EV_RING: 8, EV_CAP: 12, SUB_RING: 16, SUB_CAP: 20, ARENA: 24, ARENA_HALF: 28, FLAGS: 36, OPEN: 40 };
+const H = { EV_RING: 8, EV_CAP: 12, SUB_RING: 16, SUB_CAP: 20, ARENA: 24, ARENA_HALF: 28, FLAGS: 36, OPEN: 40,
+  NOW_MS: 44, UNIX_SECONDS: 48, DEADLINE: 52 };
 const FLAG_MORE = 1;
+const FLAG_TIMER = 2;
+
+/** The time a host gives the module before each dispatch (header NOW_MS and UNIX_SECONDS). */
+export interface Clock {
+  /** A monotonic clock in milliseconds (the module sees it modulo 2^32). */
+  nowMs(): number;
+  unixSeconds(): number;
+}
+
+export const realClock: Clock = {
+  nowMs: () => Math.floor(performance.now()),
+  unixSeconds: () => Math.floor(Date.now() / 1000),
+};
+
+/** Writes the clock words the module reads at the start of dispatch. */
+export function writeClock(memory: WebAssembly.Memory, header: number, nowMs: number, unixSeconds: number): void {
+  const view = new DataView(memory.buffer);
+  view.setUint32(header + H.NOW_MS, nowMs >>> 0, true);
+  view.setUint32(header + H.UNIX_SECONDS, unixSeconds >>> 0, true);
+}
+
+/** The clock words as the host wrote them for the coming dispatch (for recorders). */
+export function readClock(memory: ArrayBuffer, header: number): [number, number] {
+  const view = new DataView(memory);
+  return [view.getUint32(header + H.NOW_MS, true), view.getUint32(header + H.UNIX_SECONDS, true)];
+}
 
 export const connId = (slot: number, gen: number): number => (slot | (gen << SLOT_BITS)) >>> 0;
 
@@ -50,7 +77,7 @@ export class Door {
   private half = 0;
   private arenaUsed = 0;
 
-  constructor(readonly instance: ModuleInstance) {
+  constructor(readonly instance: ModuleInstance, private readonly clock: Clock = realClock) {
     const layout = readLayout(instance.memory, instance.header);
     this.evRing = layout.evRing;
     this.eventCapacity = layout.eventCapacity;
@@ -101,6 +128,18 @@ export class Door {
     return (this.view().getUint32(this.instance.header + H.FLAGS, true) & FLAG_MORE) !== 0;
   }
 
+  /** Milliseconds until the module's deadline (≤ 0: due now), or undefined when it has none. */
+  untilDeadline(): number | undefined {
+    const view = this.view();
+    if ((view.getUint32(this.instance.header + H.FLAGS, true) & FLAG_TIMER) === 0) return undefined;
+    return (view.getUint32(this.instance.header + H.DEADLINE, true) - (this.clock.nowMs() >>> 0)) | 0;
+  }
+
+  /** Whether dispatch has anything to do: events, a shutdown in progress, or a deadline reached. */
+  hasWork(): boolean {
+    return this.count > 0 || this.wantsMore() || (this.untilDeadline() ?? 1) <= 0;
+  }
+
   /**
    * Hands the queued events to the module; returns its submissions. A trap propagates
    * as the exception it is. The arena half flips: these bytes stay valid through the
@@ -109,6 +148,7 @@ export class Door {
   dispatch(): Submission[] {
     const n = this.count;
     this.count = 0;
+    writeClock(this.instance.memory, this.instance.header, this.clock.nowMs(), this.clock.unixSeconds());
     const m = this.instance.dispatch(n);
     if (m > this.subCap) throw new Error(`module wrote ${m} submissions into a ring of ${this.subCap}`);
     const view = this.view();

@@ -5,7 +5,7 @@ import { instantiateSync } from "@assemblyscript/loader";
 import { readFileSync } from "node:fs";
 import { wasmPath } from "./paths.js";
 
-export const PROTOCOLS = { echo: 1, line: 2 } as const;
+export const PROTOCOLS = { echo: 1, line: 2, http: 3 } as const;
 export type Protocol = keyof typeof PROTOCOLS;
 
 export interface ModuleConfig {
@@ -17,7 +17,32 @@ export interface ModuleConfig {
   maxLineLength: number;
   /** Fault injection: the module aborts on a read starting with TRAP_MAGIC. */
   trapOnMagic?: boolean;
+  /** http: limits, timeouts and the static route table. */
+  http?: HttpConfig;
 }
+
+/** A static response, answered inside the module. */
+export interface StaticRoute {
+  path: string;
+  status: number;
+  headers: [string, string][];
+  /** The body, base64 (so that a config is plain JSON, as trace headers are). */
+  bodyBase64: string;
+}
+
+export interface HttpConfig {
+  maxHeaderBytes: number;
+  maxUriBytes: number;
+  maxBodyBytes: number;
+  headerTimeoutMs: number;
+  idleTimeoutMs: number;
+  routes: StaticRoute[];
+}
+
+// setOption keys (docs/ABI.md).
+const HTTP_OPTIONS: [keyof HttpConfig, number][] = [
+  ["maxHeaderBytes", 1], ["maxUriBytes", 2], ["maxBodyBytes", 3], ["headerTimeoutMs", 4], ["idleTimeoutMs", 5],
+];
 
 /** With trapOnMagic, a read that starts with these bytes makes the module abort. */
 export const TRAP_MAGIC = "wasm-reactor:trap!";
@@ -28,6 +53,9 @@ type ReactorExports = {
   init(protocol: number, evCap: number, arenaHalf: number, maxLine: number, flags: number): number;
   dispatch(n: number): number;
   connectionBytes(): number;
+  setOption(key: number, value: number): number;
+  reserve(bytes: number): number;
+  addRoute(ptr: number, len: number): number;
 };
 
 export interface ModuleInstance {
@@ -61,6 +89,30 @@ export function startInstance(config: ModuleConfig): ModuleInstance {
     PROTOCOLS[config.protocol], config.eventCapacity, config.arenaHalfBytes, config.maxLineLength,
     config.trapOnMagic ? INIT_TRAP_ON_MAGIC : 0,
   );
+  if (config.http) configureHttp(exports, memory, config.http);
   return { memory, exports: exports as unknown as WebAssembly.Exports, dispatch: exports.dispatch, header,
     connectionBytes: exports.connectionBytes };
+}
+
+function configureHttp(exports: ReactorExports, memory: WebAssembly.Memory, http: HttpConfig): void {
+  for (const [name, key] of HTTP_OPTIONS) exports.setOption(key, http[name] as number);
+  for (const route of http.routes) {
+    const bytes = routeBytes(route);
+    const ptr = exports.reserve(bytes.length);
+    new Uint8Array(memory.buffer, ptr, bytes.length).set(bytes);
+    if (!exports.addRoute(ptr, bytes.length)) throw new Error(`wasm-reactor: the module refused the route ${route.path}`);
+  }
+}
+
+/** addRoute's input (assembly/http/routes.ts): four u32 lengths, then path, fields, body. */
+function routeBytes(route: StaticRoute): Buffer {
+  const path = Buffer.from(route.path, "latin1");
+  const fields = Buffer.from(route.headers.map(([name, value]) => `${name}: ${value}\r\n`).join(""), "latin1");
+  const body = Buffer.from(route.bodyBase64, "base64");
+  const head = Buffer.alloc(16);
+  head.writeUInt32LE(route.status, 0);
+  head.writeUInt32LE(path.length, 4);
+  head.writeUInt32LE(fields.length, 8);
+  head.writeUInt32LE(body.length, 12);
+  return Buffer.concat([head, path, fields, body]);
 }

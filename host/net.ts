@@ -40,6 +40,7 @@ export class NetHost implements ReactorHost {
   private readonly freeSlots: number[] = [];
   private queue: Pending[] = [];
   private scheduled = false;
+  private timer: NodeJS.Timeout | undefined;
   private started = false;
   private draining: (() => void) | undefined;
   private closing: Promise<void> | undefined;
@@ -82,6 +83,7 @@ export class NetHost implements ReactorHost {
   }
 
   destroy(): void {
+    clearTimeout(this.timer);
     for (const s of this.servers) s.close();
     this.dropConnections();
     this.draining = undefined;
@@ -167,7 +169,7 @@ export class NetHost implements ReactorHost {
     }
     this.queue = this.queue.slice(taken);
     const n = door.pending;
-    if (n === 0 && !door.wantsMore()) return this.checkDrained();
+    if (!door.hasWork()) return this.checkDrained();
     this.counters.batches++;
     this.counters.events += n;
     this.counters.largestBatch = Math.max(this.counters.largestBatch, n);
@@ -179,7 +181,16 @@ export class NetHost implements ReactorHost {
     }
     for (const s of submissions) this.execute(s);
     if (this.queue.length > 0 || door.pending > 0 || door.wantsMore()) this.schedule();
+    this.armTimer();
     this.checkDrained();
+  }
+
+  /** A dispatch at the module's deadline (its timeouts), even if no socket stirs. */
+  private armTimer(): void {
+    clearTimeout(this.timer);
+    const wait = this.door.untilDeadline();
+    if (wait === undefined) return;
+    this.timer = setTimeout(() => this.schedule(), Math.max(wait, 0)).unref();
   }
 
   private execute(s: Submission): void {

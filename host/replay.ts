@@ -2,7 +2,7 @@
 // every output record and sent byte must match. The first difference is reported with
 // its batch, connection and byte offset in that connection's output.
 import { readFileSync } from "node:fs";
-import { EV, OP, readLayout, SLOT_MASK } from "./door.js";
+import { EV, OP, readLayout, SLOT_MASK, writeClock } from "./door.js";
 import { restoreCheckpoint, type Checkpoint } from "./checkpoint.js";
 import { startInstance, type ModuleInstance } from "./module.js";
 import { moduleDigest, type TraceHeader } from "./trace.js";
@@ -14,6 +14,8 @@ const MAGIC = "WRTRACE\0";
 interface Frame {
   trapped: boolean;
   index: number;
+  nowMs: number;
+  unixSeconds: number;
   events: Buffer;
   data: Buffer[];
   submissions: Buffer;
@@ -95,7 +97,7 @@ export function readTrace(path: string): Trace {
   if (buf.length < 8 || buf.toString("latin1", 0, 8) !== MAGIC) throw new TraceError(`${path}: not a wasm-reactor trace`);
   r.pos = 8;
   const version = r.u32("the version");
-  if (version !== 1) throw new TraceError(`${path}: trace version ${version} is not supported (this build reads 1)`);
+  if (version !== 2) throw new TraceError(`${path}: trace version ${version} is not supported (this build reads 2)`);
   let header: TraceHeader;
   try {
     header = JSON.parse(r.bytes(r.u32("the header length"), "the header").toString("utf8"));
@@ -132,15 +134,17 @@ export function readTrace(path: string): Trace {
     const what = `batch ${due}`;
     const index = r.u32(what);
     if (index !== due) throw new TraceError(`${path}: corrupt trace: batch ${index} where ${due} was due, at byte ${at}`);
+    const nowMs = r.u32(what);
+    const unixSeconds = r.u32(what);
     const events = r.bytes(r.u32(what) * 16, what);
     const data = payloads(r, events, [EV.DATA], what);
     if (kind === 0x02) {
       const trap = r.bytes(r.u32(what), what).toString("utf8");
-      frames.push({ trapped: true, index, events, data, submissions: Buffer.alloc(0), sent: [], trap });
+      frames.push({ trapped: true, index, nowMs, unixSeconds, events, data, submissions: Buffer.alloc(0), sent: [], trap });
     } else {
       const submissions = r.bytes(r.u32(what) * 16, what);
       const sent = payloads(r, submissions, [OP.SEND, OP.SEND_NOTIFY], what);
-      frames.push({ trapped: false, index, events, data, submissions, sent, trap: "" });
+      frames.push({ trapped: false, index, nowMs, unixSeconds, events, data, submissions, sent, trap: "" });
     }
   }
 }
@@ -156,12 +160,12 @@ function feed(instance: ModuleInstance, frame: Frame): void {
     memory.set(frame.data[d++], at);
   }
   memory.set(frame.events, layout.evRing);
+  writeClock(instance.memory, instance.header, frame.nowMs, frame.unixSeconds);
 }
 
 export function replayTrace(path: string): ReplayResult {
   const { header, frames, checkpoint } = readTrace(path);
-  const config = { protocol: header.protocol, eventCapacity: header.eventCapacity, arenaHalfBytes: header.arenaHalfBytes,
-    maxLineLength: header.maxLineLength, trapOnMagic: header.trapOnMagic };
+  const { module: _module, host: _host, recordedAt: _recordedAt, ...config } = header;
   const result: ReplayResult = { header, batches: 0, traps: [], moduleMatches: header.module === moduleDigest(), divergence: undefined };
   const sentSoFar = new Map<number, number>(); // bytes each connection had sent before this batch
   let instance = startInstance(config);

@@ -8,7 +8,7 @@
 // fixed order, so a seed reproduces a run byte for byte, faults included.
 import { createHash } from "node:crypto";
 import { connId, Door, EV, INTEREST, OP, SLOT_MASK, type Submission } from "./door.js";
-import { startInstance, type Protocol } from "./module.js";
+import { startInstance, type HttpConfig, type Protocol } from "./module.js";
 
 export interface Faults {
   /** A delivery is cut at a random byte (the rest comes in a later read). */
@@ -44,6 +44,8 @@ export interface SimOptions {
   arenaHalfBytes?: number;
   /** line: the module's limit (default: maxMessageBytes). */
   maxLineLength?: number;
+  /** http: limits, timeouts and routes. */
+  http?: HttpConfig;
 }
 
 export interface SimResult {
@@ -101,6 +103,8 @@ interface Client {
 
 const ECONNRESET = 104;
 const STEP_MS = 1;
+/** The wall clock a simulation starts at (2026-01-01T00:00:00Z): fixed, so runs repeat exactly. */
+const SIM_EPOCH_SECONDS = 1767225600;
 
 export class Simulation {
   private readonly random: Random;
@@ -122,7 +126,8 @@ export class Simulation {
       eventCapacity: o.eventCapacity ?? 1024,
       arenaHalfBytes: o.arenaHalfBytes ?? 256 * 1024,
       maxLineLength: o.maxLineLength ?? Math.max(o.maxMessageBytes, 1),
-    }));
+      http: o.http,
+    }), { nowMs: () => this.now, unixSeconds: () => SIM_EPOCH_SECONDS + Math.floor(this.now / 1000) });
   }
 
   run(): SimResult {
@@ -266,7 +271,7 @@ export class Simulation {
   /** One batch through the door; then the module's submissions are carried out. */
   protected step(): void {
     const n = this.door.pending;
-    if (n === 0 && !this.door.wantsMore()) return;
+    if (!this.door.hasWork()) return;
     this.events += n;
     this.batches++;
     const started = process.hrtime.bigint();

@@ -4,12 +4,12 @@
 import { createHash } from "node:crypto";
 import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import { takeCheckpoint, type Checkpoint } from "./checkpoint.js";
-import { EV, OP, readLayout, SLOT_MASK, type Layout } from "./door.js";
+import { EV, OP, readClock, readLayout, SLOT_MASK, type Layout } from "./door.js";
 import { startInstance, type ModuleConfig, type ModuleInstance } from "./module.js";
 import { wasmPath } from "./paths.js";
 
 const MAGIC = Buffer.from("WRTRACE\0", "latin1");
-const VERSION = 1;
+const VERSION = 2;
 const FRAME_BATCH = 0x01;
 const FRAME_TRAP = 0x02;
 const FRAME_CHECKPOINT = 0x03;
@@ -53,11 +53,12 @@ abstract class FrameRecorder {
     return Buffer.concat([Buffer.from([FRAME_END]), u32(this.batches)]);
   }
 
-  /** The inputs of one batch: records and the bytes of its DATA events. */
-  input(memory: ArrayBuffer, layout: Layout, n: number): void {
+  /** The inputs of one batch: the clock, the records and the bytes of its DATA events. */
+  input(memory: ArrayBuffer, header: number, layout: Layout, n: number): void {
     const records = Buffer.from(memory, layout.evRing, n * 16);
+    const [nowMs, unixSeconds] = readClock(memory, header);
     this.kind = Buffer.from([FRAME_BATCH]);
-    this.parts = [this.kind, u32(this.batches), u32(n), Buffer.from(records)];
+    this.parts = [this.kind, u32(this.batches), u32(nowMs), u32(unixSeconds), u32(n), Buffer.from(records)];
     this.copyPayloads(memory, records, EV.DATA, EV.DATA);
   }
 
@@ -214,7 +215,7 @@ export function recorded(instance: ModuleInstance, writer: Recorder): ModuleInst
     ...instance,
     dispatch: (n: number) => {
       writer.beforeBatch(wrapped);
-      writer.input(instance.memory.buffer, layout, n);
+      writer.input(instance.memory.buffer, instance.header, layout, n);
       let m: number;
       try {
         m = dispatch(n);

@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 
 #include "listener.h"
 
@@ -25,6 +26,18 @@ uint32_t Word(const uint8_t* base, uint32_t header, uint32_t offset) {
   return v;
 }
 
+void SetWord(uint8_t* base, uint32_t header, uint32_t offset, uint32_t v) {
+  std::memcpy(base + header + offset, &v, sizeof v);
+}
+
+// The module's clock (docs/ABI.md NOW_MS): monotonic milliseconds, wrapping at 2^32.
+uint32_t NowMs() { return uint32_t(uv_hrtime() / 1000000); }
+
+// Whether the module's deadline has come (wrap-safe, as the module compares).
+bool Due(const uint8_t* base, uint32_t header) {
+  return (Word(base, header, kHFlags) & kFlagTimer) && int32_t(NowMs() - Word(base, header, kHDeadline)) >= 0;
+}
+
 }  // namespace
 
 Napi::Function Reactor::Define(Napi::Env env) {
@@ -45,6 +58,10 @@ Reactor::Reactor(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Reactor>(inf
   poll_ = new uv_poll_t;
   uv_poll_init(loop, poll_, demux_.epollFd());  // once per handle: re-init corrupts the loop
   poll_->data = this;
+  timer_ = new uv_timer_t;
+  uv_timer_init(loop, timer_);
+  uv_unref(reinterpret_cast<uv_handle_t*>(timer_));  // a timeout alone does not keep Node alive
+  timer_->data = this;
 }
 
 Reactor::~Reactor() { Release(); }
@@ -145,6 +162,11 @@ Napi::Value Reactor::GetStats(const Napi::CallbackInfo& info) {
   return o;
 }
 
+void Reactor::OnTimer(uv_timer_t* handle) {
+  auto* self = static_cast<Reactor*>(handle->data);
+  if (self->polling_) self->RunLoop();
+}
+
 void Reactor::OnPoll(uv_poll_t* handle, int status, int) {
   auto* self = static_cast<Reactor*>(handle->data);
   if (status < 0 || !self->polling_) return;  // uv_poll may also wake spuriously: RunLoop copes
@@ -201,7 +223,9 @@ void Reactor::RunLoop() {
     }
     n = demux_.Gather(mem, layout_, n, half_);
     bool more = Word(mem.base, header_, kHFlags) & kFlagMore;
-    if (n == 0 && !more) break;
+    if (n == 0 && !more && !Due(mem.base, header_)) break;
+    SetWord(mem.base, header_, kHNowMs, NowMs());
+    SetWord(mem.base, header_, kHUnixSeconds, uint32_t(std::time(nullptr)));
     uint32_t m = 0;
     if (!Dispatch(n, &m)) return;
     if (!RefreshMemory(&mem)) return Fail(Napi::Error::New(env, "module memory is detached").Value());
@@ -212,13 +236,25 @@ void Reactor::RunLoop() {
   }
   if (!polling_) return;
   Memory mem;
-  bool more = RefreshMemory(&mem) && (Word(mem.base, header_, kHFlags) & kFlagMore);
+  if (!RefreshMemory(&mem)) return;
+  bool more = Word(mem.base, header_, kHFlags) & kFlagMore;
   if (pending_ > 0 || more) demux_.Wake();
+  ArmTimer(mem);
   if (draining_ && demux_.stats().open == 0 && !more) {
     draining_ = false;
     Stop();
     if (!onDrained_.IsEmpty()) onDrained_.MakeCallback(Value(), {});
   }
+}
+
+// The module asked to be called by a deadline even if no event comes (its timeouts).
+void Reactor::ArmTimer(const Memory& mem) {
+  if (!(Word(mem.base, header_, kHFlags) & kFlagTimer)) {
+    uv_timer_stop(timer_);
+    return;
+  }
+  int32_t wait = int32_t(Word(mem.base, header_, kHDeadline) - NowMs());
+  uv_timer_start(timer_, &Reactor::OnTimer, wait > 0 ? uint64_t(wait) : 0, 0);
 }
 
 // A trap (or a broken memory) ends this module instance: stop, and let JS decide
@@ -232,6 +268,7 @@ void Reactor::Fail(napi_value error) {
 void Reactor::Stop() {
   if (!polling_) return;
   uv_poll_stop(poll_);
+  uv_timer_stop(timer_);
   polling_ = false;
   Unref();
 }
@@ -243,6 +280,10 @@ void Reactor::Release() {
   if (poll_ != nullptr) {
     uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
     poll_ = nullptr;
+  }
+  if (timer_ != nullptr) {
+    uv_close(reinterpret_cast<uv_handle_t*>(timer_), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+    timer_ = nullptr;
   }
 }
 

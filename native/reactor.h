@@ -26,7 +26,9 @@ class Reactor : public Napi::ObjectWrap<Reactor> {
   Napi::Value GetStats(const Napi::CallbackInfo& info);
 
   static void OnPoll(uv_poll_t* handle, int status, int events);
+  static void OnTimer(uv_timer_t* handle);
   void RunLoop();
+  void ArmTimer(const Memory& mem);
   bool RefreshMemory(Memory* m);
   bool Dispatch(uint32_t n, uint32_t* m);
   void Fail(napi_value error);
@@ -41,6 +43,7 @@ class Reactor : public Napi::ObjectWrap<Reactor> {
   Napi::FunctionReference onFailure_;  // (error) => void: a trap or a detached memory
   Napi::FunctionReference onDrained_;  // () => void: shutdown finished
   uv_poll_t* poll_ = nullptr;
+  uv_timer_t* timer_ = nullptr;  // fires at the module's deadline (FLAG_TIMER), for its timeouts
   bool polling_ = false;
   bool attached_ = false;
   bool shutdownQueued_ = false;  // the SHUTDOWN event still has to be delivered

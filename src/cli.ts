@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 import { PROTOCOLS } from "../host/module.js";
 import { createServer } from "./server.js";
 import { runReplay } from "./replay.js";
+import { parseRouteFlag } from "./routes.js";
 import { runSimulate, UsageError } from "./simulate.js";
 
 const USAGE = `Usage: wasm-reactor serve [options]
@@ -18,6 +19,8 @@ Options:
   --ports <n>           listen on n consecutive ports: port .. port+n-1 (default: 1)
   --host <address>      address to bind (default: ::, which accepts IPv4 too)
   --max-line <bytes>    line: longest line accepted (default: 65536)
+  --route <path=body>   http: answer GET <path> with body, inside the module (repeatable;
+                        default: / says hello)
   --reuse-port          set SO_REUSEPORT on the listening sockets
   --backend <host>      native (epoll addon) | net (node:net); default: native where it loads
   --record <file>       record every batch to a trace file (complete after Ctrl-C or SIGTERM)
@@ -26,12 +29,23 @@ Options:
 
 Examples:
   wasm-reactor serve --protocol echo --port 2000
-  wasm-reactor serve --protocol line --port 2000 --ports 20`;
+  wasm-reactor serve --protocol line --port 2000 --ports 20
+  wasm-reactor serve --protocol http --port 8080 --route /=hello --route /health=ok`;
 
 function positiveInt(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   if (!/^\d+$/.test(value)) throw new UsageError(`--${name} expects a whole number, got "${value}"`);
   return Number(value);
+}
+
+function routesFromFlags(flags: string[] | undefined, protocol: string): Record<string, string> | undefined {
+  if (flags === undefined) return undefined;
+  if (protocol !== "http") throw new UsageError("--route needs --protocol http");
+  return Object.fromEntries(flags.map((flag) => {
+    const route = parseRouteFlag(flag);
+    if (!route) throw new UsageError(`--route expects /path=body, got "${flag}"`);
+    return route;
+  }));
 }
 
 async function serve(argv: string[]): Promise<void> {
@@ -43,6 +57,7 @@ async function serve(argv: string[]): Promise<void> {
       ports: { type: "string" },
       host: { type: "string" },
       "max-line": { type: "string" },
+      route: { type: "string", multiple: true },
       "reuse-port": { type: "boolean" },
       backend: { type: "string" },
       record: { type: "string" },
@@ -71,6 +86,7 @@ async function serve(argv: string[]): Promise<void> {
     ports: positiveInt("ports", values.ports, 1),
     host: values.host,
     maxLineLength: positiveInt("max-line", values["max-line"], 64 * 1024),
+    routes: routesFromFlags(values.route, protocol),
     reusePort: values["reuse-port"],
     record: values.record,
     flightRecorder: values["flight-recorder"] === undefined ? undefined : { path: values["flight-recorder"] },

@@ -1,5 +1,6 @@
 // The options of createServer, their defaults and their validation.
-import { PROTOCOLS, type Protocol } from "../host/module.js";
+import { PROTOCOLS, type HttpConfig, type Protocol } from "../host/module.js";
+import { DEFAULT_ROUTES, staticRoutes, type RouteSpec } from "./routes.js";
 
 export type Backend = "native" | "net";
 
@@ -10,7 +11,7 @@ export interface ServerOptions {
    * loads, and net otherwise (with a one-line notice).
    */
   backend?: Backend;
-  /** Which handler the module runs: "echo" (default) or "line". */
+  /** Which handler the module runs: "echo" (default), "line" or "http". */
   protocol?: Protocol;
   /** First port to listen on; 0 (default) picks an ephemeral port. */
   port?: number;
@@ -26,6 +27,21 @@ export interface ServerOptions {
   ipv6Only?: boolean;
   /** line: the longest line accepted, in bytes, newline excluded (default 64 KiB). */
   maxLineLength?: number;
+  /**
+   * http: responses answered inside the module, by path (the query is ignored), for GET
+   * and HEAD: a body (200, text/plain) or { status, headers, body }. Default: GET / says hello.
+   */
+  routes?: Record<string, RouteSpec>;
+  /** http: the longest request head (request line and headers), in bytes (default 16 KiB); longer gets 431. */
+  maxHeaderSize?: number;
+  /** http: the longest request target, in bytes (default 8 KiB); longer gets 414. */
+  maxUriLength?: number;
+  /** http: the largest request body, in bytes (default 1 MiB); larger gets 413. */
+  maxBodySize?: number;
+  /** http: ms from connecting (or from a request's first byte) to the end of its headers (default 60000); then 408. */
+  headersTimeout?: number;
+  /** http: ms a keep-alive connection may sit idle between requests (default 5000). */
+  keepAliveTimeout?: number;
   /** close(): how long to wait for connections to flush before forcing them shut (ms). */
   closeTimeout?: number;
   /** Event records per batch (default 1024). */
@@ -49,13 +65,14 @@ export interface ServerOptions {
   flightRecorder?: { path: string; batches?: number };
 }
 
-export type ResolvedOptions = Required<Omit<ServerOptions, "backend" | "record" | "flightRecorder">>
-  & Pick<ServerOptions, "backend" | "record" | "flightRecorder">;
+type Optional = "backend" | "record" | "flightRecorder" | "routes";
+export type ResolvedOptions = Required<Omit<ServerOptions, Optional>> & Pick<ServerOptions, Optional>;
 
 const DEFAULTS: ResolvedOptions = {
   backend: undefined,
   record: undefined,
   flightRecorder: undefined,
+  routes: undefined,
   protocol: "echo",
   port: 0,
   ports: 1,
@@ -64,6 +81,11 @@ const DEFAULTS: ResolvedOptions = {
   reusePort: false,
   ipv6Only: false,
   maxLineLength: 64 * 1024,
+  maxHeaderSize: 16 * 1024,
+  maxUriLength: 8 * 1024,
+  maxBodySize: 1024 * 1024,
+  headersTimeout: 60_000,
+  keepAliveTimeout: 5000,
   closeTimeout: 5000,
   eventCapacity: 1024,
   readBytesPerBatch: 512 * 1024,
@@ -99,7 +121,26 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   integer("backlog", o.backlog, 0, 1 << 20);
   integer("maxLineLength", o.maxLineLength, 1, 1 << 30);
   integer("closeTimeout", o.closeTimeout, 0, 2 ** 31 - 1);
+  integer("maxHeaderSize", o.maxHeaderSize, 256, 1 << 24);
+  integer("maxUriLength", o.maxUriLength, 16, 1 << 24);
+  integer("maxBodySize", o.maxBodySize, 0, 2 ** 32 - 1);
+  // Timeouts live on a 32-bit millisecond clock in the module: a day is far inside it.
+  integer("headersTimeout", o.headersTimeout, 1, 86_400_000);
+  integer("keepAliveTimeout", o.keepAliveTimeout, 1, 86_400_000);
+  if (o.routes !== undefined) staticRoutes(o.routes); // fail here, at createServer, not at listen
   integer("eventCapacity", o.eventCapacity, 16, 1 << 16);
   integer("readBytesPerBatch", o.readBytesPerBatch, 64 * 1024, 1 << 30);
   return o;
+}
+
+/** The module's http configuration; routes default to DEFAULT_ROUTES unless a JS handler answers. */
+export function httpConfig(o: ResolvedOptions, hasRequestHandler: boolean): HttpConfig {
+  return {
+    maxHeaderBytes: o.maxHeaderSize,
+    maxUriBytes: o.maxUriLength,
+    maxBodyBytes: o.maxBodySize,
+    headerTimeoutMs: o.headersTimeout,
+    idleTimeoutMs: o.keepAliveTimeout,
+    routes: staticRoutes(o.routes ?? (hasRequestHandler ? {} : DEFAULT_ROUTES)),
+  };
 }

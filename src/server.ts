@@ -10,7 +10,7 @@ import type { ModuleConfig } from "../host/module.js";
 import { NativeHost } from "../host/native.js";
 import { NetHost } from "../host/net.js";
 import { FlightRecorder, moduleDigest, TraceWriter, type Recorder } from "../host/trace.js";
-import { resolveOptions, type Backend, type ResolvedOptions, type ServerOptions } from "./options.js";
+import { httpConfig, resolveOptions, type Backend, type ResolvedOptions, type ServerOptions } from "./options.js";
 
 export interface AddressInfo {
   address: string;
@@ -86,7 +86,8 @@ export class Server extends EventEmitter {
     const address = isIP(host) ? host : (await lookup(host)).address;
     const config: ModuleConfig = { protocol: this.options.protocol, eventCapacity: this.options.eventCapacity,
       arenaHalfBytes: this.options.readBytesPerBatch, maxLineLength: this.options.maxLineLength,
-      trapOnMagic: this.options.trapOnMagic };
+      trapOnMagic: this.options.trapOnMagic,
+      http: this.options.protocol === "http" ? httpConfig(this.options, this.listenerCount("request") > 0) : undefined };
     // The flight recorder (if any) has written its file before the host reports the trap.
     const onTrap = (err: Error) => this.emit("trap", err,
       { flightRecording: this.recorder instanceof FlightRecorder ? this.recorder.written.at(-1) : undefined });

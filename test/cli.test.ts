@@ -23,6 +23,8 @@ for (const [args, message] of [
   [["serve", "--protocol", "smtp"], 'unknown protocol "smtp"'],
   [["launch"], 'unknown command "launch"'],
   [["serve", "--backend", "kqueue"], 'unknown backend "kqueue"'],
+  [["serve", "--route", "/=hi"], "--route needs --protocol http"],
+  [["serve", "--protocol", "http", "--route", "nopath"], '--route expects /path=body, got "nopath"'],
 ] as const) {
   test(`"${args.join(" ")}" fails with one line and no stack trace`, () => {
     const r = run([...args]);
@@ -39,6 +41,24 @@ test("a busy port exits non-zero with one line", async () => {
   assert.match(r.stderr, "EADDRINUSE");
   assert.is(r.stderr.trim().split("\n").length, 1, r.stderr);
   await server.close();
+});
+
+test("serve --protocol http answers its --route inside the module", async () => {
+  const child = spawn(process.execPath,
+    [...CLI, "serve", "--protocol", "http", "--port", "0", "--host", "127.0.0.1", "--route", "/hi=hello\\n", "--route", "/ok="],
+    { stdio: ["ignore", "pipe", "pipe"] });
+  try {
+    const [line] = await once(child.stdout!, "data");
+    const port = Number(/port (\d+)/.exec(String(line))?.[1]);
+    const hi = await fetch(`http://127.0.0.1:${port}/hi`);
+    assert.is(await hi.text(), "hello\n");
+    const ok = await fetch(`http://127.0.0.1:${port}/ok`);
+    assert.is(ok.status, 200);
+    assert.is(ok.headers.get("content-length"), "0");
+    assert.is((await fetch(`http://127.0.0.1:${port}/`)).status, 404); // routes given: no default
+  } finally {
+    child.kill("SIGTERM");
+  }
 });
 
 for (const backend of ["native", "net"]) {

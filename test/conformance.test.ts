@@ -7,12 +7,16 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import type { Protocol } from "../host/module.js";
 import { NO_FAULTS, ScriptedNetwork } from "../host/sim.js";
+import { httpConfig, resolveOptions, type ServerOptions } from "../src/options.js";
 import { connect, prng, receive, receiveAll, sleep, startServer } from "./helpers.js";
+import { HTTP_SCENARIOS } from "./http-scenarios.js";
 
 interface Scenario {
   name: string;
   protocol: Protocol;
   maxLineLength?: number;
+  /** http: limits and routes. */
+  options?: ServerOptions;
   /** Each a separate write; the socket runners pause between them so they arrive as separate reads. */
   writes: Buffer[];
   /** Half-close after the writes. */
@@ -57,13 +61,18 @@ const SCENARIOS: Scenario[] = [
   { name: "line: one byte over the limit gets an error line and the close", protocol: "line", maxLineLength: 64, writes: [b("fine\n" + "y".repeat(65) + "\n")], reply: b("fine\nERR line too long\n"), closes: true },
   { name: "line: an over-long line without a newline is caught while it grows", protocol: "line", maxLineLength: 64, writes: [b("y".repeat(40)), b("y".repeat(40))], reply: b("ERR line too long\n"), closes: true },
   { name: "line: a half-closed client gets its complete lines, then the close", protocol: "line", writes: [b("first\nsecond\nunfin"), b("ished")], end: true, reply: b("first\nsecond\n"), closes: true },
+  ...HTTP_SCENARIOS.map((s) => ({ ...s, protocol: "http" as const })),
 ];
+
+/** The reply as compared: HTTP's Date value is the clock's, so it is normalised. */
+const normalised = (reply: Buffer, s: Scenario) =>
+  s.protocol === "http" ? Buffer.from(reply.toString("latin1").replace(/\r\nDate: [^\r]*\r\n/g, "\r\nDate: X\r\n"), "latin1") : reply;
 
 const SIM_SEEDS = [1, 2, 3, 4, 5];
 const SIM_FAULTS = { ...NO_FAULTS, split: 0.4, glue: 0.4, shortSend: 0.3, slowReader: 0.2, delay: 0.1 };
 
 async function overSockets(backend: "native" | "net", s: Scenario): Promise<void> {
-  const server = await startServer({ backend, protocol: s.protocol, maxLineLength: s.maxLineLength });
+  const server = await startServer({ backend, protocol: s.protocol, maxLineLength: s.maxLineLength, ...s.options });
   try {
     const socket = await connect(server.address()!.port);
     const got = s.closes ? receiveAll(socket) : receive(socket, s.reply.length);
@@ -72,7 +81,7 @@ async function overSockets(backend: "native" | "net", s: Scenario): Promise<void
       if (s.writes.length > 1) await sleep(2);
     }
     if (s.end) socket.end();
-    const reply = await got;
+    const reply = normalised(await got, s);
     if (!s.closes) {
       await sleep(30); // nothing more may follow
       assert.is(socket.readableLength, 0, "bytes after the expected reply");
@@ -88,12 +97,13 @@ async function overSockets(backend: "native" | "net", s: Scenario): Promise<void
 function overSimulator(s: Scenario): void {
   for (const seed of SIM_SEEDS) {
     const net = new ScriptedNetwork({ protocol: s.protocol, seed, connections: 0, active: 0, messagesPerClient: 0,
-      maxMessageBytes: 1, maxLineLength: s.maxLineLength ?? 64 * 1024, faults: SIM_FAULTS });
+      maxMessageBytes: 1, maxLineLength: s.maxLineLength ?? 64 * 1024, faults: SIM_FAULTS,
+      http: s.protocol === "http" ? httpConfig(resolveOptions({ protocol: "http", ...s.options }), false) : undefined });
     const client = net.openClient();
     for (const w of s.writes) net.write(client, w);
     if (s.end) net.end(client);
     net.settle();
-    const reply = net.received(client);
+    const reply = normalised(net.received(client), s);
     assert.ok(reply.equals(s.reply), `seed ${seed}: got ${JSON.stringify(reply.subarray(0, 80).toString())}…`);
     assert.is(net.closedByServer(client), s.closes, `seed ${seed}: closed`);
   }

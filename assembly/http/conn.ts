@@ -1,0 +1,84 @@
+// Per-connection HTTP state: one 64-byte block, allocated at accept and pointed to by
+// the handle table's input word (handles.ts), so an idle keep-alive connection costs
+// its handle entry plus this block. The block holds the connection's leftover input
+// buffer, the head scanner's resume point, the body decoder's state and the timer links.
+//
+//   0 phase u8 · 1 flags u8 · 2 chunk state u8 · 3 scanner at line start u8
+//   4 head bytes scanned · 8 first line length (0 until seen) · 12 body bytes remaining
+//  16 body bytes so far · 20 chunk-ext/trailer bytes · 24 route (index + 1, or 0)
+//  28 leftover input buffer · 32 timer prev · 36 timer next · 40 deadline · 44 timer list
+
+import { allocBlock, classOf, freeBlock } from "../alloc";
+import { bufFree } from "../buffer";
+
+export const CONN_BLOCK_BYTES: u32 = 64;
+
+// Phases of a connection, in the order a request goes through them.
+export const PH_HEAD: u8 = 0; // reading a request line and headers
+export const PH_BODY: u8 = 1; // reading a Content-Length body
+export const PH_CHUNKED: u8 = 2; // reading a chunked body
+export const PH_DONE: u8 = 3; // answered for good (an error or Connection: close): input is ignored
+
+// Flags of the request being read.
+export const RF_KEEP_ALIVE: u8 = 1;
+export const RF_HEAD: u8 = 2; // HEAD: the response has no body
+export const RF_HTTP10: u8 = 4;
+export const RF_METHOD_OK: u8 = 8; // GET or HEAD: the methods a static route answers
+
+const K_PHASE: usize = 0;
+const K_FLAGS: usize = 1;
+const K_CHUNK: usize = 2;
+const K_LINE_START: usize = 3;
+const K_SCANNED: usize = 4;
+const K_FIRST_LINE: usize = 8;
+const K_REMAINING: usize = 12;
+const K_BODY_TOTAL: usize = 16;
+const K_SIDE: usize = 20;
+const K_ROUTE: usize = 24;
+const K_INPUT: usize = 28;
+export const K_TIMER_PREV: usize = 32;
+export const K_TIMER_NEXT: usize = 36;
+export const K_DEADLINE: usize = 40;
+export const K_TIMER_LIST: usize = 44;
+
+export function connBlockNew(): usize {
+  const k = allocBlock(CONN_BLOCK_BYTES);
+  memory.fill(k, 0, CONN_BLOCK_BYTES);
+  return k;
+}
+
+export function connBlockFree(k: usize): void {
+  bufFree(input(k));
+  freeBlock(k, classOf(CONN_BLOCK_BYTES));
+}
+
+@inline export function phase(k: usize): u8 { return load<u8>(k, K_PHASE); }
+@inline export function setPhase(k: usize, p: u8): void { store<u8>(k, p, K_PHASE); }
+@inline export function reqFlags(k: usize): u8 { return load<u8>(k, K_FLAGS); }
+@inline export function setReqFlags(k: usize, f: u8): void { store<u8>(k, f, K_FLAGS); }
+@inline export function chunkState(k: usize): u8 { return load<u8>(k, K_CHUNK); }
+@inline export function setChunkState(k: usize, s: u8): void { store<u8>(k, s, K_CHUNK); }
+@inline export function atLineStart(k: usize): bool { return load<u8>(k, K_LINE_START) != 0; }
+@inline export function setAtLineStart(k: usize, v: bool): void { store<u8>(k, v ? 1 : 0, K_LINE_START); }
+@inline export function scanned(k: usize): u32 { return load<u32>(k, K_SCANNED); }
+@inline export function setScanned(k: usize, n: u32): void { store<u32>(k, n, K_SCANNED); }
+@inline export function firstLine(k: usize): u32 { return load<u32>(k, K_FIRST_LINE); }
+@inline export function setFirstLine(k: usize, n: u32): void { store<u32>(k, n, K_FIRST_LINE); }
+@inline export function remaining(k: usize): u32 { return load<u32>(k, K_REMAINING); }
+@inline export function setRemaining(k: usize, n: u32): void { store<u32>(k, n, K_REMAINING); }
+@inline export function bodyTotal(k: usize): u32 { return load<u32>(k, K_BODY_TOTAL); }
+@inline export function setBodyTotal(k: usize, n: u32): void { store<u32>(k, n, K_BODY_TOTAL); }
+@inline export function sideBytes(k: usize): u32 { return load<u32>(k, K_SIDE); }
+@inline export function setSideBytes(k: usize, n: u32): void { store<u32>(k, n, K_SIDE); }
+@inline export function route(k: usize): u32 { return load<u32>(k, K_ROUTE); }
+@inline export function setRoute(k: usize, r: u32): void { store<u32>(k, r, K_ROUTE); }
+@inline export function input(k: usize): usize { return load<u32>(k, K_INPUT); }
+@inline export function setInput(k: usize, buf: usize): void { store<u32>(k, <u32>buf, K_INPUT); }
+
+/** Back to reading a head: the scanner starts afresh. */
+export function resetForHead(k: usize): void {
+  setPhase(k, PH_HEAD);
+  setScanned(k, 0);
+  setFirstLine(k, 0);
+  setAtLineStart(k, false);
+}

@@ -1,0 +1,169 @@
+// http: HTTP/1.1 requests answered from the static route table (routes.ts), with
+// keep-alive, pipelining (responses leave in request order because each request is
+// answered when it has been read whole, before the next one is looked at) and the
+// limits of config.ts. A request may arrive a byte at a time or many in one read:
+// whatever is left of an unfinished request waits in the connection's input buffer.
+
+import { bufAppend, bufConsume, bufData, bufFree, bufLength } from "../buffer";
+import { inBuf, setInBuf } from "../handles";
+import { closeWhenFlushed } from "../output";
+import { CR, LF } from "./bytes";
+import {
+  CHUNKED_DATA, CHUNKED_DONE, chunkedFeed, chunkedStart, chunkedStatus, consumed,
+} from "./chunked";
+import { maxBodyBytes, maxHeaderBytes, maxUriBytes } from "./config";
+import {
+  connBlockFree, connBlockNew, firstLine, input, phase, PH_BODY, PH_CHUNKED, PH_DONE, PH_HEAD, remaining,
+  reqFlags, resetForHead, scanned, RF_HEAD, RF_HTTP10, RF_KEEP_ALIVE, RF_METHOD_OK, route, setBodyTotal, setInput,
+  setPhase, setRemaining, setReqFlags, setRoute,
+} from "./conn";
+import {
+  contentLength, H_CHUNKED, H_CLOSE, H_CONTENT_LENGTH, H_EXPECT_CONTINUE, H_KEEP_ALIVE, headFlags, methodLen,
+  methodPtr, minorVersion, parseHead, scanHead, targetLen, targetPtr,
+} from "./head";
+import { findRoute, sendRoute } from "./routes";
+import { PERSIST_CLOSE, PERSIST_DEFAULT, PERSIST_KEEP_ALIVE, sendContinue, sendStatus } from "./status";
+
+// A request line this much longer than the URI limit is answered 414 before it ends.
+const REQUEST_LINE_SLACK: u32 = 64;
+
+export function httpOpen(slot: u32): void {
+  setInBuf(slot, connBlockNew());
+}
+
+export function httpClose(slot: u32): void {
+  const k = inBuf(slot);
+  if (k != 0) connBlockFree(k);
+  setInBuf(slot, 0);
+}
+
+export function httpData(slot: u32, ptr: usize, len: u32): void {
+  const k = inBuf(slot);
+  if (phase(k) == PH_DONE) return;
+  let buf = input(k);
+  if (buf == 0) {
+    const used = run(slot, k, ptr, len);
+    if (used < len) setInput(k, bufAppend(0, ptr + used, len - used));
+    return;
+  }
+  buf = bufAppend(buf, ptr, len);
+  setInput(k, buf);
+  bufConsume(buf, run(slot, k, bufData(buf), bufLength(buf)));
+  if (bufLength(buf) == 0) {
+    bufFree(buf);
+    setInput(k, 0);
+  }
+}
+
+/** Handles what it can of [p, p + len); returns how many bytes it is done with. */
+function run(slot: u32, k: usize, p: usize, len: u32): u32 {
+  let pos: u32 = 0;
+  while (pos < len) {
+    const ph = phase(k);
+    if (ph == PH_HEAD) {
+      if (scanned(k) == 0) pos = skipEmptyLines(p, pos, len); // RFC 9112 §2.2
+      if (pos == len) break;
+      const headLen = scanHead(k, p + pos, len - pos);
+      if (headLen == 0) {
+        const status = unfinishedHeadStatus(k, len - pos);
+        if (status != 0) return fail(slot, k, status, len);
+        break;
+      }
+      let status = headLen > maxHeaderBytes() ? unfinishedHeadStatus(k, headLen) : 0;
+      if (status == 0) status = parseHead(p + pos, headLen, maxUriBytes());
+      resetForHead(k);
+      if (status != 0) return fail(slot, k, status, len);
+      pos += headLen;
+      const s = startRequest(slot, k);
+      if (s != 0) return fail(slot, k, s, len);
+    } else if (ph == PH_BODY) {
+      const take = min(remaining(k), len - pos);
+      setRemaining(k, remaining(k) - take);
+      pos += take;
+      if (remaining(k) == 0) finishRequest(slot, k);
+    } else if (ph == PH_CHUNKED) {
+      const s = chunkedFeed(k, p + pos, len - pos, maxBodyBytes(), maxHeaderBytes());
+      if (s != 0) return fail(slot, k, s, len);
+      pos += consumed();
+      if (chunkedStatus() == CHUNKED_DONE) finishRequest(slot, k);
+      else if (chunkedStatus() != CHUNKED_DATA) break;
+    } else {
+      return len; // PH_DONE: the rest is ignored
+    }
+  }
+  return pos;
+}
+
+function skipEmptyLines(p: usize, pos: u32, len: u32): u32 {
+  while (pos < len && (load<u8>(p + pos) == CR || load<u8>(p + pos) == LF)) pos++;
+  return pos;
+}
+
+/** A head that has not ended yet but already breaks a limit: 414 or 431; else 0. */
+function unfinishedHeadStatus(k: usize, have: u32): u32 {
+  const line = firstLine(k);
+  if ((line == 0 ? have : line) > maxUriBytes() + REQUEST_LINE_SLACK) return 414;
+  return have > maxHeaderBytes() ? 431 : 0;
+}
+
+/** The head is parsed: decide the answer and how the body is framed; returns a status to fail with, or 0. */
+function startRequest(slot: u32, k: usize): u32 {
+  const hf = headFlags();
+  const http10 = minorVersion() == 0;
+  const keepAlive = (hf & H_CLOSE) == 0 && (!http10 || (hf & H_KEEP_ALIVE) != 0);
+  const m = methodPtr();
+  const isGet = methodLen() == 3 && load<u8>(m) == 0x47 && load<u8>(m, 1) == 0x45 && load<u8>(m, 2) == 0x54;
+  const isHead = methodLen() == 4 && load<u32>(m) == 0x44414548; // "HEAD"
+  setReqFlags(k, (keepAlive ? RF_KEEP_ALIVE : 0) | (isHead ? RF_HEAD : 0) | (http10 ? RF_HTTP10 : 0)
+    | (isGet || isHead ? RF_METHOD_OK : 0));
+  setRoute(k, findRoute(targetPtr(), targetLen()));
+  setBodyTotal(k, 0);
+  let bodyExpected = false;
+  if ((hf & H_CHUNKED) != 0) {
+    chunkedStart(k);
+    setPhase(k, PH_CHUNKED);
+    bodyExpected = true;
+  } else if ((hf & H_CONTENT_LENGTH) != 0 && contentLength() != 0) {
+    if (contentLength() > <u64>maxBodyBytes()) return 413;
+    setRemaining(k, <u32>contentLength());
+    setBodyTotal(k, <u32>contentLength());
+    setPhase(k, PH_BODY);
+    bodyExpected = true;
+  }
+  if (!bodyExpected) {
+    finishRequest(slot, k);
+  } else if ((hf & H_EXPECT_CONTINUE) != 0 && !http10) {
+    sendContinue(slot);
+  }
+  return 0;
+}
+
+/** The whole request has been read: answer it, then read the next or close. */
+function finishRequest(slot: u32, k: usize): void {
+  const f = reqFlags(k);
+  const keepAlive = (f & RF_KEEP_ALIVE) != 0;
+  const persist = !keepAlive ? PERSIST_CLOSE : (f & RF_HTTP10) != 0 ? PERSIST_KEEP_ALIVE : PERSIST_DEFAULT;
+  const head = (f & RF_HEAD) != 0;
+  const r = route(k);
+  if (r != 0 && (f & RF_METHOD_OK) != 0) sendRoute(slot, r, head, persist);
+  else sendStatus(slot, r != 0 ? 405 : 404, persist, r != 0, head);
+  if (keepAlive) {
+    resetForHead(k);
+  } else {
+    setPhase(k, PH_DONE);
+    closeWhenFlushed(slot);
+  }
+}
+
+/** Answers with an error status and closes; the rest of the input is ignored. */
+function fail(slot: u32, k: usize, status: u32, len: u32): u32 {
+  sendStatus(slot, status, PERSIST_CLOSE);
+  setPhase(k, PH_DONE);
+  closeWhenFlushed(slot);
+  return len;
+}
+
+/** The peer has finished sending: what was answered goes out, then the connection closes. */
+export function httpEof(slot: u32): void {
+  closeWhenFlushed(slot);
+}

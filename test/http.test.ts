@@ -1,0 +1,87 @@
+// HTTP against real clients: curl, fetch and node:http with a keep-alive agent, on
+// both socket hosts. Byte-exact protocol cases are in http-scenarios.ts (conformance).
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { execFile } from "node:child_process";
+import http from "node:http";
+import { promisify } from "node:util";
+import { BACKENDS, startServer } from "./helpers.js";
+
+const run = promisify(execFile);
+const ROUTES = { "/": "hello\n", "/json": { headers: { "Content-Type": "application/json" }, body: '{"ok":true}' } };
+
+function curl(args: string[]): Promise<{ stdout: string; stderr: string }> {
+  return run("curl", ["--silent", "--show-error", "--max-time", "10", ...args]);
+}
+
+for (const backend of BACKENDS) {
+  const test = suite(`http with real clients on the ${backend} host`);
+
+  test("curl: GET, HEAD and a 404, two requests over one kept-alive connection", async () => {
+    const server = await startServer({ backend, protocol: "http", routes: ROUTES });
+    const base = `http://127.0.0.1:${server.address()!.port}`;
+    try {
+      const get = await curl(["--include", `${base}/`]);
+      assert.match(get.stdout, /^HTTP\/1\.1 200 OK\r\n/);
+      assert.match(get.stdout, /\r\nContent-Length: 6\r\n/);
+      assert.ok(get.stdout.endsWith("\r\n\r\nhello\n"), get.stdout);
+      const head = await curl(["--head", `${base}/json`]);
+      assert.match(head.stdout, /Content-Type: application\/json\r\nContent-Length: 11\r\n/);
+      const both = await curl(["--verbose", "--write-out", "%{http_code}\n", `${base}/json`, `${base}/missing`]);
+      assert.ok(both.stdout.startsWith('{"ok":true}200\n'), both.stdout);
+      assert.ok(both.stdout.endsWith("Not Found\n404\n"), both.stdout);
+      assert.match(both.stderr, /Re-using existing connection/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("curl: a POST body over the limit is 413, sent after 100-continue is refused", async () => {
+    const server = await startServer({ backend, protocol: "http", routes: ROUTES, maxBodySize: 1000 });
+    try {
+      const r = await curl(["--write-out", "%{http_code}", "--data-binary", "x".repeat(5000),
+        `http://127.0.0.1:${server.address()!.port}/`]);
+      assert.ok(r.stdout.endsWith("413"), r.stdout);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("fetch: the default route, and a Date within a second or two of now", async () => {
+    const server = await startServer({ backend, protocol: "http" });
+    try {
+      const res = await fetch(`http://127.0.0.1:${server.address()!.port}/`);
+      assert.is(res.status, 200);
+      assert.is(await res.text(), "Hello from wasm-reactor\n");
+      const date = Date.parse(res.headers.get("date")!);
+      assert.ok(Math.abs(date - Date.now()) < 2500, res.headers.get("date")!);
+      assert.is(res.headers.get("date"), new Date(date).toUTCString());
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("node:http: 200 requests over 4 kept-alive sockets", async () => {
+    const server = await startServer({ backend, protocol: "http", routes: ROUTES });
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+    try {
+      const one = () => new Promise<string>((resolve, reject) => {
+        const req = http.get({ host: "127.0.0.1", port: server.address()!.port, path: "/", agent }, (res) => {
+          let body = "";
+          res.setEncoding("utf8");
+          res.on("data", (d) => (body += d));
+          res.on("end", () => resolve(body));
+        });
+        req.on("error", reject);
+      });
+      const bodies = await Promise.all(Array.from({ length: 200 }, one));
+      assert.ok(bodies.every((b) => b === "hello\n"));
+      assert.is(server.stats().accepted, 4); // every request after the first four reused a connection
+    } finally {
+      agent.destroy();
+      await server.close();
+    }
+  });
+
+  test.run();
+}
