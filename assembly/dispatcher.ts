@@ -7,7 +7,7 @@ import {
   EV_ACCEPT, EV_DATA, EV_EOF, EV_ERROR, EV_SENT, EV_SHUTDOWN, EV_WRITABLE, RECORD_BYTES,
 } from "./abi";
 import { F_CLOSING, F_OPEN, F_PEER_EOF, flags, findConn, openConn, setFlag, tableCapacity } from "./handles";
-import { onData, onEof, onOpen } from "./handlers";
+import { onData, onEof, onOpen, onTick } from "./handlers";
 import { beginBatch, closeNow, closeWhenFlushed, dirtyRoom, flushBatch, onSent, onWritable } from "./output";
 
 export let evRing: usize = 0;
@@ -29,6 +29,7 @@ export function dispatchBatch(n: u32): u32 {
     handle(load<u32>(r, 0), load<u32>(r, 4), load<u32>(r, 8), load<u32>(r, 12));
   }
   if (draining) drainSome();
+  onTick();
   return flushBatch();
 }
 

@@ -8,7 +8,7 @@ import { bufFree } from "./buffer";
 import { checkTrapMagic } from "./faults";
 import { echoData } from "./echo/handler";
 import { inBuf, setInBuf } from "./handles";
-import { httpClose, httpData, httpEof, httpOpen } from "./http/handler";
+import { httpClose, httpData, httpDeadline, httpEof, httpHasTimers, httpOpen, httpTick } from "./http/handler";
 import { lineData } from "./line/handler";
 import { closeWhenFlushed } from "./output";
 
@@ -45,4 +45,18 @@ export function onClose(slot: u32): void {
   if (protocol == PROTOCOL_HTTP) httpClose(slot);
   else bufFree(inBuf(slot));
   setInBuf(slot, 0);
+}
+
+/** After the batch's events: timeouts that have come. */
+export function onTick(): void {
+  if (protocol == PROTOCOL_HTTP) httpTick();
+}
+
+/** Whether the protocol has a timeout armed; then deadline() is the earliest. */
+export function hasDeadline(): bool {
+  return protocol == PROTOCOL_HTTP && httpHasTimers();
+}
+
+export function deadline(now: u32): u32 {
+  return httpDeadline(now);
 }

@@ -1,7 +1,7 @@
 // The module's exports: the whole door between host and module (docs/ABI.md).
 
 import {
-  INIT_TRAP_ON_MAGIC, ABI_MAGIC, ABI_VERSION, FLAG_MORE, H_ARENA, H_ARENA_HALF, H_EV_CAP, H_EV_RING, H_FLAGS,
+  INIT_TRAP_ON_MAGIC, ABI_MAGIC, ABI_VERSION, FLAG_MORE, FLAG_TIMER, H_ARENA, H_DEADLINE, H_ARENA_HALF, H_EV_CAP, H_EV_RING, H_FLAGS,
   H_MAGIC, H_MAX_CONNS, H_NOW_MS, H_OPEN_CONNS, H_SUB_CAP, H_SUB_RING, H_UNIX_SECONDS, H_VERSION, HEADER_BYTES,
   MAX_SLOTS, RECORD_BYTES,
 } from "./abi";
@@ -12,7 +12,7 @@ import { bump, reservedBytes } from "./alloc";
 import { dispatchBatch, dispatcherInit, isDraining } from "./dispatcher";
 import { enableTrapOnMagic } from "./faults";
 import { CONN_BYTES, openConnections, tableInit } from "./handles";
-import { selectProtocol } from "./handlers";
+import { deadline, hasDeadline, selectProtocol } from "./handlers";
 import { lineInit } from "./line/handler";
 import { outputInit } from "./output";
 
@@ -88,7 +88,9 @@ export function addRoute(p: usize, len: u32): bool {
 export function dispatch(n: u32): u32 {
   setClock(load<u32>(header, H_NOW_MS), load<u32>(header, H_UNIX_SECONDS));
   const m = dispatchBatch(n);
-  store<u32>(header, isDraining() ? FLAG_MORE : 0, H_FLAGS);
+  const timer = hasDeadline();
+  if (timer) store<u32>(header, deadline(load<u32>(header, H_NOW_MS)), H_DEADLINE);
+  store<u32>(header, (isDraining() ? FLAG_MORE : 0) | (timer ? FLAG_TIMER : 0), H_FLAGS);
   store<u32>(header, openConnections(), H_OPEN_CONNS);
   return m;
 }

@@ -408,6 +408,12 @@ export class ScriptedNetwork extends Simulation {
     }
   }
 
+  /** Moves the virtual clock on by ms, so that timeouts fire, then settles. */
+  elapse(ms: number): void {
+    this.now += ms;
+    this.settle();
+  }
+
   received(client: number): Buffer {
     return Buffer.concat(this.scriptedClients[client].scripted!.inbox);
   }

@@ -17,6 +17,8 @@ interface Scenario {
   maxLineLength?: number;
   /** http: limits and routes. */
   options?: ServerOptions;
+  /** Virtual time the simulator lets pass after the writes (sockets just wait for the close). */
+  waitMs?: number;
   /** Each a separate write; the socket runners pause between them so they arrive as separate reads. */
   writes: Buffer[];
   /** Half-close after the writes. */
@@ -103,6 +105,7 @@ function overSimulator(s: Scenario): void {
     for (const w of s.writes) net.write(client, w);
     if (s.end) net.end(client);
     net.settle();
+    if (s.waitMs) net.elapse(s.waitMs);
     const reply = normalised(net.received(client), s);
     assert.ok(reply.equals(s.reply), `seed ${seed}: got ${JSON.stringify(reply.subarray(0, 80).toString())}…`);
     assert.is(net.closedByServer(client), s.closes, `seed ${seed}: closed`);

@@ -8,6 +8,8 @@ export interface HttpScenario {
   options?: ServerOptions;
   writes: Buffer[];
   end?: boolean;
+  /** After the writes, wait this long (virtual time on the simulator) for a timeout. */
+  waitMs?: number;
   reply: Buffer;
   closes: boolean;
 }
@@ -99,5 +101,9 @@ export const HTTP_SCENARIOS: HttpScenario[] = [
   scenario("chunked twice is 400 (smuggling)", "POST /a HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n", statusReply(400), true),
   scenario("Transfer-Encoding under HTTP/1.0 is 400", "POST /a HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", statusReply(400), true),
   scenario("a chunk size that is not hex is 400", "POST /a HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", statusReply(400), true),
+  scenario("an unfinished head is 408 at the header timeout", "GET /a HTTP/1.1\r\nHost: t\r\n", statusReply(408), true,
+    { options: { routes: ROUTES, headersTimeout: 150 }, waitMs: 200 }),
+  scenario("an idle keep-alive connection is closed quietly at the idle timeout", get("/a"), routeReply("alpha"), true,
+    { options: { routes: ROUTES, keepAliveTimeout: 150 }, waitMs: 200 }),
   scenario("an expectation other than 100-continue is 417", "GET /a HTTP/1.1\r\nHost: t\r\nExpect: magic\r\n\r\n", statusReply(417), true),
 ];

@@ -5,7 +5,7 @@ import * as assert from "uvu/assert";
 import { execFile } from "node:child_process";
 import http from "node:http";
 import { promisify } from "node:util";
-import { BACKENDS, startServer } from "./helpers.js";
+import { BACKENDS, connect, receiveAll, startServer } from "./helpers.js";
 
 const run = promisify(execFile);
 const ROUTES = { "/": "hello\n", "/json": { headers: { "Content-Type": "application/json" }, body: '{"ok":true}' } };
@@ -79,6 +79,28 @@ for (const backend of BACKENDS) {
       assert.is(server.stats().accepted, 4); // every request after the first four reused a connection
     } finally {
       agent.destroy();
+      await server.close();
+    }
+  });
+
+  test("slowloris: a head trickling in a byte at a time is cut off at the header timeout; others are served", async () => {
+    const server = await startServer({ backend, protocol: "http", routes: ROUTES, headersTimeout: 300 });
+    const port = server.address()!.port;
+    try {
+      const slow = await connect(port);
+      slow.on("error", () => {}); // the trickle may hit the closed socket
+      const reply = receiveAll(slow);
+      const started = Date.now();
+      const trickle = setInterval(() => slow.writable && slow.write("x"), 40);
+      slow.write("GET / HTTP/1.1\r\nHost: t\r\nX-Slow: ");
+      const res = await fetch(`http://127.0.0.1:${port}/`);
+      assert.is(await res.text(), "hello\n");
+      const got = (await reply).toString("latin1");
+      clearInterval(trickle);
+      const took = Date.now() - started;
+      assert.match(got, /^HTTP\/1\.1 408 Request Timeout\r\n/);
+      assert.ok(took >= 250 && took < 2000, `closed after ${took} ms`);
+    } finally {
       await server.close();
     }
   });

@@ -6,12 +6,14 @@
 
 import { bufAppend, bufConsume, bufData, bufFree, bufLength } from "../buffer";
 import { inBuf, setInBuf } from "../handles";
-import { closeWhenFlushed } from "../output";
+import { closeWhenFlushed, dirtyRoom } from "../output";
 import { CR, LF } from "./bytes";
 import {
   CHUNKED_DATA, CHUNKED_DONE, chunkedFeed, chunkedStart, chunkedStatus, consumed,
 } from "./chunked";
-import { maxBodyBytes, maxHeaderBytes, maxUriBytes } from "./config";
+import { nowMs } from "./clock";
+import { headerTimeoutMs, idleTimeoutMs, maxBodyBytes, maxHeaderBytes, maxUriBytes } from "./config";
+import { hasTimers, nextDeadline, popExpired, TIMER_HEADERS, TIMER_IDLE, timerClear, timerList, timerSet } from "./timers";
 import {
   connBlockFree, connBlockNew, firstLine, input, phase, PH_BODY, PH_CHUNKED, PH_DONE, PH_HEAD, remaining,
   reqFlags, resetForHead, scanned, RF_HEAD, RF_HTTP10, RF_KEEP_ALIVE, RF_METHOD_OK, route, setBodyTotal, setInput,
@@ -28,14 +30,64 @@ import { PERSIST_CLOSE, PERSIST_DEFAULT, PERSIST_KEEP_ALIVE, sendContinue, sendS
 const REQUEST_LINE_SLACK: u32 = 64;
 
 export function httpOpen(slot: u32): void {
-  setInBuf(slot, connBlockNew());
+  const k = connBlockNew();
+  setInBuf(slot, k);
+  timerSet(slot, k, TIMER_HEADERS, nowMs() + headerTimeoutMs());
 }
 
 export function httpClose(slot: u32): void {
   const k = inBuf(slot);
-  if (k != 0) connBlockFree(k);
+  if (k == 0) return;
+  timerClear(slot, k);
+  connBlockFree(k);
   setInBuf(slot, 0);
 }
+
+/**
+ * Which timeout guards the connection now. A head that has begun must end within the
+ * header timeout, counted from its first byte, however slowly the rest trickles in (so
+ * a slowloris client cannot hold the connection); a body must keep moving; between
+ * requests the idle timeout runs.
+ */
+function rearm(slot: u32, k: usize): void {
+  const ph = phase(k);
+  if (ph == PH_DONE) {
+    timerClear(slot, k);
+  } else if (ph != PH_HEAD) {
+    timerSet(slot, k, TIMER_HEADERS, nowMs() + headerTimeoutMs());
+  } else if (input(k) == 0) {
+    timerSet(slot, k, TIMER_IDLE, nowMs() + idleTimeoutMs());
+  } else if (timerList(k) != TIMER_HEADERS) {
+    timerSet(slot, k, TIMER_HEADERS, nowMs() + headerTimeoutMs());
+  }
+}
+
+/** Closes connections whose timeout has come, as many as this batch has room for. */
+export function httpTick(): void {
+  const now = nowMs();
+  while (dirtyRoom() > 0) {
+    let slot = popExpired(TIMER_HEADERS, now);
+    if (slot >= 0) {
+      const k = inBuf(<u32>slot);
+      // A connection that never sent a byte is closed quietly; a request cut short hears why.
+      if (phase(k) != PH_HEAD || input(k) != 0) sendStatus(<u32>slot, 408, PERSIST_CLOSE);
+      setPhase(k, PH_DONE);
+      closeWhenFlushed(<u32>slot);
+      continue;
+    }
+    slot = popExpired(TIMER_IDLE, now);
+    if (slot < 0) return;
+    setPhase(inBuf(<u32>slot), PH_DONE);
+    closeWhenFlushed(<u32>slot);
+  }
+}
+
+/** The DEADLINE header word: the earliest armed timeout, if any. */
+export function httpDeadline(now: u32): u32 {
+  return nextDeadline(now);
+}
+
+export { hasTimers as httpHasTimers };
 
 export function httpData(slot: u32, ptr: usize, len: u32): void {
   const k = inBuf(slot);
@@ -44,15 +96,16 @@ export function httpData(slot: u32, ptr: usize, len: u32): void {
   if (buf == 0) {
     const used = run(slot, k, ptr, len);
     if (used < len) setInput(k, bufAppend(0, ptr + used, len - used));
-    return;
+  } else {
+    buf = bufAppend(buf, ptr, len);
+    setInput(k, buf);
+    bufConsume(buf, run(slot, k, bufData(buf), bufLength(buf)));
+    if (bufLength(buf) == 0) {
+      bufFree(buf);
+      setInput(k, 0);
+    }
   }
-  buf = bufAppend(buf, ptr, len);
-  setInput(k, buf);
-  bufConsume(buf, run(slot, k, bufData(buf), bufLength(buf)));
-  if (bufLength(buf) == 0) {
-    bufFree(buf);
-    setInput(k, 0);
-  }
+  rearm(slot, k);
 }
 
 /** Handles what it can of [p, p + len); returns how many bytes it is done with. */
