@@ -4,11 +4,11 @@
 // the submission ring and returns how many submissions it wrote.
 
 import {
-  EV_ACCEPT, EV_DATA, EV_EOF, EV_ERROR, EV_SENT, EV_SHUTDOWN, EV_WRITABLE, RECORD_BYTES,
+  EV_ACCEPT, EV_DATA, EV_EOF, EV_ERROR, EV_RESPONSE, EV_SENT, EV_SHUTDOWN, EV_WRITABLE, RECORD_BYTES,
 } from "./abi";
 import { F_CLOSING, F_OPEN, F_PEER_EOF, flags, findConn, openConn, setFlag, tableCapacity } from "./handles";
-import { onData, onEof, onOpen, onTick } from "./handlers";
-import { beginBatch, closeNow, closeWhenFlushed, dirtyRoom, flushBatch, onSent, onWritable } from "./output";
+import { onData, onDrain, onEof, onOpen, onResponse, onTick } from "./handlers";
+import { beginBatch, closeNow, dirtyRoom, flushBatch, onSent, onWritable } from "./output";
 
 export let evRing: usize = 0;
 export let draining = false;
@@ -58,6 +58,8 @@ function handle(op: u32, id: u32, a: u32, b: u32): void {
     onWritable(slot);
   } else if (op == EV_SENT) {
     onSent(slot, a, b);
+  } else if (op == EV_RESPONSE) {
+    if ((flags(slot) & F_CLOSING) == 0) onResponse(slot, a, b);
   } else {
     assert(false, "unknown event op");
   }
@@ -68,7 +70,7 @@ function drainSome(): void {
   const cap = tableCapacity();
   while (drainCursor < cap && dirtyRoom() > 0) {
     const slot = drainCursor++;
-    if ((flags(slot) & (F_OPEN | F_CLOSING)) == F_OPEN) closeWhenFlushed(slot);
+    if ((flags(slot) & (F_OPEN | F_CLOSING)) == F_OPEN) onDrain(slot);
   }
   if (drainCursor >= cap) draining = false;
 }

@@ -8,7 +8,9 @@ import { bufFree } from "./buffer";
 import { checkTrapMagic } from "./faults";
 import { echoData } from "./echo/handler";
 import { inBuf, setInBuf } from "./handles";
-import { httpClose, httpData, httpDeadline, httpEof, httpHasTimers, httpOpen, httpTick } from "./http/handler";
+import {
+  httpClose, httpData, httpDeadline, httpDrain, httpEof, httpHasTimers, httpOpen, httpResponse, httpTick,
+} from "./http/handler";
 import { lineData } from "./line/handler";
 import { closeWhenFlushed } from "./output";
 
@@ -45,6 +47,17 @@ export function onClose(slot: u32): void {
   if (protocol == PROTOCOL_HTTP) httpClose(slot);
   else bufFree(inBuf(slot));
   setInBuf(slot, 0);
+}
+
+/** Graceful shutdown reached the connection: close it once what it owes is sent. */
+export function onDrain(slot: u32): void {
+  if (protocol == PROTOCOL_HTTP) httpDrain(slot);
+  else closeWhenFlushed(slot);
+}
+
+/** An answer from the host's handler (http's JS handler): EV_RESPONSE. */
+export function onResponse(slot: u32, ptr: usize, len: u32): void {
+  if (protocol == PROTOCOL_HTTP) httpResponse(slot, ptr, len);
 }
 
 /** After the batch's events: timeouts that have come. */

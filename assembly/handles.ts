@@ -14,10 +14,11 @@ import { allocBlock, classOf, freeBlock } from "./alloc";
 // 16 bytes, so a full table of 1,048,576 entries is exactly 16 MiB (a power-of-two block).
 export const CONN_BYTES: u32 = 16;
 const C_ID: u32 = 0; // full connection id, 0 when the slot is free
-const C_STATE: u32 = 4; // flags in the low 8 bits, dirty-list index (output.ts) in the high 24
+const C_STATE: u32 = 4; // flags in the low 9 bits, dirty-list index (output.ts) in the high 23
 const C_IN: u32 = 8; // the protocol's input state: echo and line keep their leftover buffer here, http its connection block; 0 if none
 const C_OUT: u32 = 12; // unsent output buffer (buffer.ts), 0 if none
-const FLAG_BITS: u32 = 0xff;
+const FLAG_BITS: u32 = 0x1ff;
+const DIRTY_SHIFT: u32 = 9;
 
 // Flags.
 export const F_OPEN: u32 = 1;
@@ -28,6 +29,7 @@ export const F_IN_PAUSED: u32 = 16; // input paused: too much unsent output (bac
 export const F_PEER_EOF: u32 = 32; // the peer will send nothing more
 export const F_CLOSING: u32 = 64; // close once the output has drained
 export const F_WRITABLE: u32 = 128; // the host reported writability in this batch
+export const F_HOLD_IN: u32 = 256; // input paused by the handler (a request waits for its answer)
 
 export let table: usize = 0;
 export let capacity: u32 = 0;
@@ -94,9 +96,9 @@ export function releaseConn(slot: u32): void {
 @inline export function setInBuf(slot: u32, buf: usize): void { store<u32>(entry(slot), <u32>buf, C_IN); }
 @inline export function outBuf(slot: u32): usize { return load<u32>(entry(slot), C_OUT); }
 @inline export function setOutBuf(slot: u32, buf: usize): void { store<u32>(entry(slot), <u32>buf, C_OUT); }
-@inline export function dirtyIndex(slot: u32): u32 { return state(slot) >>> 8; }
+@inline export function dirtyIndex(slot: u32): u32 { return state(slot) >>> DIRTY_SHIFT; }
 @inline export function setDirtyIndex(slot: u32, i: u32): void {
-  store<u32>(entry(slot), (i << 8) | flags(slot), C_STATE);
+  store<u32>(entry(slot), (i << DIRTY_SHIFT) | flags(slot), C_STATE);
 }
 
 export function openConnections(): u32 { return openCount; }

@@ -20,7 +20,7 @@ import {
 import { bufAppend, bufConsume, bufData, bufFree, bufLength } from "./buffer";
 import { onClose } from "./handlers";
 import {
-  clearFlag, connId, dirtyIndex, F_CLOSING, F_CUR_IN, F_CUR_OUT, F_IN_PAUSED, F_OPEN,
+  clearFlag, connId, dirtyIndex, F_CLOSING, F_CUR_IN, F_CUR_OUT, F_HOLD_IN, F_IN_PAUSED, F_OPEN,
   F_PEER_EOF, F_WANT_OUT, F_WRITABLE, flags, hasFlag, outBuf, releaseConn, setDirtyIndex,
   setFlag, setOutBuf,
 } from "./handles";
@@ -59,7 +59,7 @@ export function dirtyRoom(): u32 {
   return dirtyCap - dirtyCount;
 }
 
-function submit(op: u32, id: u32, a: u32, b: u32): void {
+export function submit(op: u32, id: u32, a: u32, b: u32): void {
   assert(subCount < subCap, "submission ring full");
   const r = subRing + <usize>subCount * RECORD_BYTES;
   store<u32>(r, op, 0);
@@ -70,7 +70,7 @@ function submit(op: u32, id: u32, a: u32, b: u32): void {
 }
 
 /** The connection's dirty-list entry, added on first touch in this batch. */
-function markDirty(slot: u32): usize {
+export function markDirty(slot: u32): usize {
   const i = dirtyIndex(slot);
   if (i < dirtyCount && load<u32>(dirty + <usize>i * D_BYTES) == slot) return dirty + <usize>i * D_BYTES;
   assert(dirtyCount < dirtyCap, "dirty list full");
@@ -186,7 +186,7 @@ function updateInterest(slot: u32, unsent: u32): void {
     setFlag(slot, F_IN_PAUSED);
   }
   const f = flags(slot);
-  const want = ((f & (F_PEER_EOF | F_CLOSING | F_IN_PAUSED)) == 0 ? INTEREST_IN : 0)
+  const want = ((f & (F_PEER_EOF | F_CLOSING | F_IN_PAUSED | F_HOLD_IN)) == 0 ? INTEREST_IN : 0)
     | ((f & F_WANT_OUT) != 0 ? INTEREST_OUT : 0);
   const cur = ((f & F_CUR_IN) != 0 ? INTEREST_IN : 0) | ((f & F_CUR_OUT) != 0 ? INTEREST_OUT : 0);
   if (want == cur) return;

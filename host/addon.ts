@@ -22,6 +22,8 @@ export interface NativeStats {
 export interface NativeReactor {
   attach(memory: WebAssembly.Memory, dispatch: (n: number) => number, header: number, onFailure: (err: Error) => void): void;
   listen(host: string, port: number, backlog: number, reusePort: boolean, ipv6Only: boolean): ListenResult;
+  /** Queues an event (op, conn) whose bytes go into the arena of the next batch. */
+  inject(op: number, conn: number, bytes: Uint8Array): void;
   start(): void;
   shutdown(onDrained: () => void): void;
   dropConnections(): void;

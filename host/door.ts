@@ -5,13 +5,13 @@
 // call into the module, because memory.grow detaches it.
 import type { ModuleInstance } from "./module.js";
 
-export const EV = { ACCEPT: 1, DATA: 2, EOF: 3, ERROR: 4, WRITABLE: 5, SENT: 6, SHUTDOWN: 7 } as const;
-export const OP = { SEND: 1, SEND_NOTIFY: 2, INTEREST: 3, CLOSE: 4 } as const;
+export const EV = { ACCEPT: 1, DATA: 2, EOF: 3, ERROR: 4, WRITABLE: 5, SENT: 6, SHUTDOWN: 7, RESPONSE: 8 } as const;
+export const OP = { SEND: 1, SEND_NOTIFY: 2, INTEREST: 3, CLOSE: 4, REQUEST: 5 } as const;
 export const INTEREST = { IN: 1, OUT: 2 } as const;
 export const SLOT_BITS = 20;
 export const SLOT_MASK = (1 << SLOT_BITS) - 1;
 const H = { EV_RING: 8, EV_CAP: 12, SUB_RING: 16, SUB_CAP: 20, ARENA: 24, ARENA_HALF: 28, FLAGS: 36, OPEN: 40,
-  NOW_MS: 44, UNIX_SECONDS: 48, DEADLINE: 52 };
+  NOW_MS: 44, UNIX_SECONDS: 48, DEADLINE: 52, REQUESTS: 56 };
 const FLAG_MORE = 1;
 const FLAG_TIMER = 2;
 
@@ -32,6 +32,33 @@ export function writeClock(memory: WebAssembly.Memory, header: number, nowMs: nu
   const view = new DataView(memory.buffer);
   view.setUint32(header + H.NOW_MS, nowMs >>> 0, true);
   view.setUint32(header + H.UNIX_SECONDS, unixSeconds >>> 0, true);
+}
+
+export interface RequestHandoff {
+  conn: number;
+  /** The request as the module collected it (assembly/http/request.ts), copied out of its memory. */
+  descriptor: Buffer;
+}
+
+/**
+ * The OP_REQUEST records of the dispatch that just returned m submissions, with their
+ * bytes copied (they are valid only until the next dispatch). The header's REQUESTS
+ * word says whether there are any, so batches without requests cost one read.
+ */
+export function takeRequests(memory: WebAssembly.Memory, header: number, subRing: number, m: number): RequestHandoff[] {
+  const view = new DataView(memory.buffer);
+  let left = view.getUint32(header + H.REQUESTS, true);
+  const out: RequestHandoff[] = [];
+  for (let i = 0; i < m && left > 0; i++) {
+    const at = subRing + i * 16;
+    if (view.getUint32(at, true) !== OP.REQUEST) continue;
+    const ptr = view.getUint32(at + 8, true);
+    const len = view.getUint32(at + 12, true);
+    if (ptr + len > memory.buffer.byteLength) throw new Error(`module named a request past its memory: ${ptr}+${len}`);
+    out.push({ conn: view.getUint32(at + 4, true), descriptor: Buffer.from(new Uint8Array(memory.buffer, ptr, len)) });
+    left--;
+  }
+  return out;
 }
 
 /** The clock words as the host wrote them for the coming dispatch (for recorders). */
@@ -115,12 +142,17 @@ export class Door {
     this.count++;
   }
 
-  /** Copies bytes into the arena and queues a DATA record; the caller checked the room. */
-  pushData(conn: number, bytes: Uint8Array): void {
+  /** Copies bytes into the arena and queues a DATA (or RESPONSE) record; the caller checked the room. */
+  pushData(conn: number, bytes: Uint8Array, op: number = EV.DATA): void {
     const at = this.arena + this.half * this.arenaHalf + this.arenaUsed;
     new Uint8Array(this.instance.memory.buffer, at, bytes.length).set(bytes);
     this.arenaUsed += bytes.length;
-    this.push(EV.DATA, conn, at, bytes.length);
+    this.push(op, conn, at, bytes.length);
+  }
+
+  /** The requests for the JS handler in the dispatch that just returned m submissions. */
+  requests(m: number): RequestHandoff[] {
+    return takeRequests(this.instance.memory, this.instance.header, this.subRing, m);
   }
 
   /** Whether the module asked to be called again even without events. */

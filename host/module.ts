@@ -36,12 +36,15 @@ export interface HttpConfig {
   maxBodyBytes: number;
   headerTimeoutMs: number;
   idleTimeoutMs: number;
+  /** Requests no route answers go to the host's request handler (else 404). */
+  jsHandler: boolean;
   routes: StaticRoute[];
 }
 
 // setOption keys (docs/ABI.md).
 const HTTP_OPTIONS: [keyof HttpConfig, number][] = [
   ["maxHeaderBytes", 1], ["maxUriBytes", 2], ["maxBodyBytes", 3], ["headerTimeoutMs", 4], ["idleTimeoutMs", 5],
+  ["jsHandler", 6],
 ];
 
 /** With trapOnMagic, a read that starts with these bytes makes the module abort. */
@@ -95,7 +98,7 @@ export function startInstance(config: ModuleConfig): ModuleInstance {
 }
 
 function configureHttp(exports: ReactorExports, memory: WebAssembly.Memory, http: HttpConfig): void {
-  for (const [name, key] of HTTP_OPTIONS) exports.setOption(key, http[name] as number);
+  for (const [name, key] of HTTP_OPTIONS) exports.setOption(key, Number(http[name]));
   for (const route of http.routes) {
     const bytes = routeBytes(route);
     const ptr = exports.reserve(bytes.length);

@@ -10,6 +10,9 @@ import { moduleDigest, type TraceHeader } from "./trace.js";
 export class TraceError extends Error {}
 
 const MAGIC = "WRTRACE\0";
+// The records whose bytes a trace carries: what came in, and what went out.
+const INPUT_PAYLOADS: number[] = [EV.DATA, EV.RESPONSE];
+const OUTPUT_PAYLOADS: number[] = [OP.SEND, OP.SEND_NOTIFY, OP.REQUEST];
 
 interface Frame {
   trapped: boolean;
@@ -137,13 +140,13 @@ export function readTrace(path: string): Trace {
     const nowMs = r.u32(what);
     const unixSeconds = r.u32(what);
     const events = r.bytes(r.u32(what) * 16, what);
-    const data = payloads(r, events, [EV.DATA], what);
+    const data = payloads(r, events, INPUT_PAYLOADS, what);
     if (kind === 0x02) {
       const trap = r.bytes(r.u32(what), what).toString("utf8");
       frames.push({ trapped: true, index, nowMs, unixSeconds, events, data, submissions: Buffer.alloc(0), sent: [], trap });
     } else {
       const submissions = r.bytes(r.u32(what) * 16, what);
-      const sent = payloads(r, submissions, [OP.SEND, OP.SEND_NOTIFY], what);
+      const sent = payloads(r, submissions, OUTPUT_PAYLOADS, what);
       frames.push({ trapped: false, index, nowMs, unixSeconds, events, data, submissions, sent, trap: "" });
     }
   }
@@ -154,7 +157,7 @@ function feed(instance: ModuleInstance, frame: Frame): void {
   const memory = new Uint8Array(instance.memory.buffer);
   let d = 0;
   for (let i = 0; i < frame.events.length / 16; i++) {
-    if (frame.events.readUInt32LE(i * 16) !== EV.DATA) continue;
+    if (!INPUT_PAYLOADS.includes(frame.events.readUInt32LE(i * 16))) continue;
     const at = frame.events.readUInt32LE(i * 16 + 8);
     if (at + frame.data[d].length > memory.length) throw new TraceError(`batch ${frame.index}: DATA outside the module's memory`);
     memory.set(frame.data[d++], at);
@@ -214,7 +217,7 @@ export function replayTrace(path: string): ReplayResult {
       if (op === OP.INTEREST && got.readUInt32LE(8) !== want.readUInt32LE(8)) {
         return diverge(conn, before, `interest ${got.readUInt32LE(8)}, recorded ${want.readUInt32LE(8)}`);
       }
-      if (op !== OP.SEND && op !== OP.SEND_NOTIFY) continue;
+      if (!OUTPUT_PAYLOADS.includes(op)) continue;
       const recorded = frame.sent[s++];
       const actual = memory.subarray(got.readUInt32LE(8), got.readUInt32LE(8) + got.readUInt32LE(12));
       const n = Math.min(recorded.length, actual.length);
@@ -225,7 +228,7 @@ export function replayTrace(path: string): ReplayResult {
           ? `sent byte 0x${actual[k].toString(16).padStart(2, "0")}, recorded 0x${recorded[k].toString(16).padStart(2, "0")}`
           : `sent ${actual.length} bytes, recorded ${recorded.length}`);
       }
-      sentSoFar.set(conn, before + n);
+      if (op !== OP.REQUEST) sentSoFar.set(conn, before + n); // offsets count bytes on the wire
     }
   }
   return result;

@@ -59,14 +59,14 @@ abstract class FrameRecorder {
     const [nowMs, unixSeconds] = readClock(memory, header);
     this.kind = Buffer.from([FRAME_BATCH]);
     this.parts = [this.kind, u32(this.batches), u32(nowMs), u32(unixSeconds), u32(n), Buffer.from(records)];
-    this.copyPayloads(memory, records, EV.DATA, EV.DATA);
+    this.copyPayloads(memory, records, [EV.DATA, EV.RESPONSE]);
   }
 
   /** The outputs of the same batch: submissions and the bytes each send named. */
   output(memory: ArrayBuffer, layout: Layout, m: number): void {
     const records = Buffer.from(Buffer.from(memory, layout.subRing, m * 16));
     this.parts.push(u32(m), records);
-    this.copyPayloads(memory, records, OP.SEND, OP.SEND_NOTIFY);
+    this.copyPayloads(memory, records, [OP.SEND, OP.SEND_NOTIFY, OP.REQUEST]);
     this.settle();
   }
 
@@ -78,10 +78,9 @@ abstract class FrameRecorder {
     this.settle();
   }
 
-  private copyPayloads(memory: ArrayBuffer, records: Buffer, opA: number, opB: number): void {
+  private copyPayloads(memory: ArrayBuffer, records: Buffer, ops: number[]): void {
     for (let i = 0; i < records.length / 16; i++) {
-      const op = records.readUInt32LE(i * 16);
-      if (op !== opA && op !== opB) continue;
+      if (!ops.includes(records.readUInt32LE(i * 16))) continue;
       this.parts.push(Buffer.from(Buffer.from(memory, records.readUInt32LE(i * 16 + 8), records.readUInt32LE(i * 16 + 12))));
     }
   }

@@ -19,14 +19,15 @@ static_assert(sizeof(Record) == 16, "records are 16 bytes");
 // Header words, byte offsets from the header pointer.
 constexpr uint32_t kHMagic = 0, kHVersion = 4, kHEvRing = 8, kHEvCap = 12, kHSubRing = 16,
                    kHSubCap = 20, kHArena = 24, kHArenaHalf = 28, kHMaxConns = 32, kHFlags = 36,
-                   kHOpenConns = 40, kHNowMs = 44, kHUnixSeconds = 48, kHDeadline = 52;
+                   kHOpenConns = 40, kHNowMs = 44, kHUnixSeconds = 48, kHDeadline = 52,
+                   kHRequests = 56;
 constexpr uint32_t kFlagMore = 1, kFlagTimer = 2;
 
 // Events: host -> module.
 constexpr uint32_t kEvAccept = 1, kEvData = 2, kEvEof = 3, kEvError = 4, kEvWritable = 5,
-                   kEvSent = 6, kEvShutdown = 7;
+                   kEvSent = 6, kEvShutdown = 7, kEvResponse = 8;
 // Submissions: module -> host.
-constexpr uint32_t kOpSend = 1, kOpSendNotify = 2, kOpInterest = 3, kOpClose = 4;
+constexpr uint32_t kOpSend = 1, kOpSendNotify = 2, kOpInterest = 3, kOpClose = 4, kOpRequest = 5;
 constexpr uint32_t kInterestIn = 1, kInterestOut = 2;
 
 constexpr uint32_t kSlotBits = 20;

@@ -102,9 +102,9 @@ Demux::FdState* Demux::Live(uint32_t id) {
   return s->open && s->gen == (id >> kSlotBits) ? s : nullptr;
 }
 
-uint32_t Demux::Gather(const Memory& m, const Layout& L, uint32_t n, uint32_t half) {
-  arenaPos_ = L.arena + half * L.arenaHalf;
-  arenaEnd_ = arenaPos_ + L.arenaHalf;
+uint32_t Demux::Gather(const Memory& m, const Layout& L, uint32_t n, uint32_t half, uint32_t arenaUsed) {
+  arenaEnd_ = L.arena + half * L.arenaHalf + L.arenaHalf;
+  arenaPos_ = arenaEnd_ - L.arenaHalf + arenaUsed;
   // A ready connection can yield two records (data and writable).
   uint32_t room = (L.evCap - n) / 2;
   if (room == 0) return n;

@@ -41,7 +41,8 @@ class Demux {
   void Wake();              // makes epollFd() readable so the loop runs again
 
   // Appends ready events after the n records already in the ring; returns the new count.
-  uint32_t Gather(const Memory& m, const Layout& L, uint32_t n, uint32_t arenaHalfIndex);
+  // Reads into the arena half from byte `arenaUsed` on (the host may have put bytes there first).
+  uint32_t Gather(const Memory& m, const Layout& L, uint32_t n, uint32_t arenaHalfIndex, uint32_t arenaUsed);
   // Executes m submissions; writes completions at the start of the event ring; returns their count.
   uint32_t Execute(const Memory& m, const Layout& L, uint32_t count);
 

@@ -43,6 +43,7 @@ bool Due(const uint8_t* base, uint32_t header) {
 Napi::Function Reactor::Define(Napi::Env env) {
   return DefineClass(env, "Reactor",
                      {InstanceMethod("attach", &Reactor::Attach), InstanceMethod("listen", &Reactor::Listen),
+                      InstanceMethod("inject", &Reactor::Inject),
                       InstanceMethod("start", &Reactor::Start), InstanceMethod("shutdown", &Reactor::Shutdown),
                       InstanceMethod("dropConnections", &Reactor::DropConnections),
                       InstanceMethod("destroy", &Reactor::Destroy), InstanceMethod("stats", &Reactor::GetStats)});
@@ -116,6 +117,32 @@ Napi::Value Reactor::Listen(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// inject(op, conn, bytes): an event from JavaScript for the next batch; the bytes are
+// copied now, into the arena when the batch is gathered.
+Napi::Value Reactor::Inject(const Napi::CallbackInfo& info) {
+  Napi::Uint8Array bytes = info[2].As<Napi::Uint8Array>();
+  injected_.push_back(Injected{info[0].As<Napi::Number>().Uint32Value(), info[1].As<Napi::Number>().Uint32Value(),
+                               std::vector<uint8_t>(bytes.Data(), bytes.Data() + bytes.ByteLength())});
+  if (polling_) demux_.Wake();
+  return info.Env().Undefined();
+}
+
+// Injected events go first into the batch, as long as the ring and the arena half have room.
+uint32_t Reactor::PutInjected(const Memory& mem, uint32_t n, uint32_t* arenaUsed) {
+  while (!injected_.empty() && n < layout_.evCap) {
+    Injected& x = injected_.front();
+    uint32_t size = uint32_t(x.bytes.size());
+    if (*arenaUsed + size > layout_.arenaHalf) break;  // JS keeps pieces far below a half
+    uint32_t at = layout_.arena + half_ * layout_.arenaHalf + *arenaUsed;
+    std::memcpy(mem.base + at, x.bytes.data(), size);
+    Record r{x.op, x.conn, at, size};
+    std::memcpy(mem.base + layout_.evRing + size_t(n++) * sizeof r, &r, sizeof r);
+    *arenaUsed += size;
+    injected_.pop_front();
+  }
+  return n;
+}
+
 Napi::Value Reactor::Start(const Napi::CallbackInfo& info) {
   if (!polling_ && attached_) {
     uv_poll_start(poll_, UV_READABLE, &Reactor::OnPoll);
@@ -137,6 +164,7 @@ Napi::Value Reactor::Shutdown(const Napi::CallbackInfo& info) {
 
 Napi::Value Reactor::DropConnections(const Napi::CallbackInfo& info) {
   demux_.CloseConnections();
+  injected_.clear();  // answers for connections that died with the instance
   pending_ = 0;
   attached_ = false;
   return info.Env().Undefined();
@@ -221,7 +249,9 @@ void Reactor::RunLoop() {
       shutdownQueued_ = false;
       draining_ = true;
     }
-    n = demux_.Gather(mem, layout_, n, half_);
+    uint32_t arenaUsed = 0;
+    n = PutInjected(mem, n, &arenaUsed);
+    n = demux_.Gather(mem, layout_, n, half_, arenaUsed);
     bool more = Word(mem.base, header_, kHFlags) & kFlagMore;
     if (n == 0 && !more && !Due(mem.base, header_)) break;
     SetWord(mem.base, header_, kHNowMs, NowMs());
@@ -238,7 +268,7 @@ void Reactor::RunLoop() {
   Memory mem;
   if (!RefreshMemory(&mem)) return;
   bool more = Word(mem.base, header_, kHFlags) & kFlagMore;
-  if (pending_ > 0 || more) demux_.Wake();
+  if (pending_ > 0 || more || !injected_.empty()) demux_.Wake();
   ArmTimer(mem);
   if (draining_ && demux_.stats().open == 0 && !more) {
     draining_ = false;

@@ -6,6 +6,9 @@
 #include <napi.h>
 #include <uv.h>
 
+#include <deque>
+#include <vector>
+
 #include "demux.h"
 
 namespace wr {
@@ -19,6 +22,7 @@ class Reactor : public Napi::ObjectWrap<Reactor> {
  private:
   Napi::Value Attach(const Napi::CallbackInfo& info);
   Napi::Value Listen(const Napi::CallbackInfo& info);
+  Napi::Value Inject(const Napi::CallbackInfo& info);
   Napi::Value Start(const Napi::CallbackInfo& info);
   Napi::Value Shutdown(const Napi::CallbackInfo& info);
   Napi::Value DropConnections(const Napi::CallbackInfo& info);
@@ -29,6 +33,7 @@ class Reactor : public Napi::ObjectWrap<Reactor> {
   static void OnTimer(uv_timer_t* handle);
   void RunLoop();
   void ArmTimer(const Memory& mem);
+  uint32_t PutInjected(const Memory& mem, uint32_t n, uint32_t* arenaUsed);
   bool RefreshMemory(Memory* m);
   bool Dispatch(uint32_t n, uint32_t* m);
   void Fail(napi_value error);
@@ -49,6 +54,11 @@ class Reactor : public Napi::ObjectWrap<Reactor> {
   bool shutdownQueued_ = false;  // the SHUTDOWN event still has to be delivered
   bool draining_ = false;
   uint32_t pending_ = 0;  // completions already in the ring for the next batch
+  struct Injected {  // an event from JavaScript (an HTTP answer), with the bytes it carries
+    uint32_t op, conn;
+    std::vector<uint8_t> bytes;
+  };
+  std::deque<Injected> injected_;
   uint32_t half_ = 0;     // arena half the next batch reads into
 };
 

@@ -141,6 +141,7 @@ export function httpConfig(o: ResolvedOptions, hasRequestHandler: boolean): Http
     maxBodyBytes: o.maxBodySize,
     headerTimeoutMs: o.headersTimeout,
     idleTimeoutMs: o.keepAliveTimeout,
+    jsHandler: hasRequestHandler,
     routes: staticRoutes(o.routes ?? (hasRequestHandler ? {} : DEFAULT_ROUTES)),
   };
 }

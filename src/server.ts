@@ -10,6 +10,8 @@ import type { ModuleConfig } from "../host/module.js";
 import { NativeHost } from "../host/native.js";
 import { NetHost } from "../host/net.js";
 import { FlightRecorder, moduleDigest, TraceWriter, type Recorder } from "../host/trace.js";
+import type { RequestHandoff } from "../host/door.js";
+import { handleRequest, type RequestListener } from "./http.js";
 import { httpConfig, resolveOptions, type Backend, type ResolvedOptions, type ServerOptions } from "./options.js";
 
 export interface AddressInfo {
@@ -93,8 +95,9 @@ export class Server extends EventEmitter {
       { flightRecording: this.recorder instanceof FlightRecorder ? this.recorder.written.at(-1) : undefined });
     this.backend = chooseBackend(this.options.backend);
     const recorder = this.makeRecorder(config, this.backend);
+    const onRequest = config.http?.jsHandler ? (r: RequestHandoff) => this.handle(r) : undefined;
     const reactor = this.backend === "native"
-      ? new NativeHost(config, onTrap, recorder) : new NetHost(config, onTrap, recorder);
+      ? new NativeHost(config, onTrap, recorder, onRequest) : new NetHost(config, onTrap, recorder, onRequest);
     const family = isIP(address) === 6 ? "IPv6" : "IPv4";
     try {
       for (let i = 0; i < this.options.ports; i++) {
@@ -117,6 +120,16 @@ export class Server extends EventEmitter {
     this.host = reactor;
     this.recorder = recorder;
     reactor.start();
+  }
+
+  /** A request the module passed to JS: the 'request' listeners answer it. */
+  private handle(request: RequestHandoff): void {
+    const listeners = this.listeners("request") as RequestListener[];
+    handleRequest(listeners, request, (conn, piece) => this.host?.respond(conn, piece), (err) => {
+      // A handler's error is answered with a 500; it is the application's to log.
+      if (this.listenerCount("requestError") > 0) this.emit("requestError", err);
+      else console.error(`wasm-reactor: request handler failed: ${(err as Error)?.stack ?? err}`);
+    });
   }
 
   private makeRecorder(config: ModuleConfig, host: Backend): Recorder | undefined {

@@ -7,6 +7,7 @@
 //   4 head bytes scanned · 8 first line length (0 until seen) · 12 body bytes remaining
 //  16 body bytes so far · 20 chunk-ext/trailer bytes · 24 route (index + 1, or 0)
 //  28 leftover input buffer · 32 timer prev · 36 timer next · 40 deadline · 44 timer list
+//  48 request for the JS handler (a buffer) · 52 response framing u8 · 53 response persistence u8
 
 import { allocBlock, classOf, freeBlock } from "../alloc";
 import { bufFree } from "../buffer";
@@ -18,12 +19,15 @@ export const PH_HEAD: u8 = 0; // reading a request line and headers
 export const PH_BODY: u8 = 1; // reading a Content-Length body
 export const PH_CHUNKED: u8 = 2; // reading a chunked body
 export const PH_DONE: u8 = 3; // answered for good (an error or Connection: close): input is ignored
+export const PH_WAIT_JS: u8 = 4; // the JS handler has the request; later input waits until it answers
 
 // Flags of the request being read.
 export const RF_KEEP_ALIVE: u8 = 1;
 export const RF_HEAD: u8 = 2; // HEAD: the response has no body
 export const RF_HTTP10: u8 = 4;
 export const RF_METHOD_OK: u8 = 8; // GET or HEAD: the methods a static route answers
+export const RF_TO_JS: u8 = 16; // the JS handler answers this request
+export const RF_PEER_EOF: u8 = 32; // the client has finished sending: close after this answer
 
 const K_PHASE: usize = 0;
 const K_FLAGS: usize = 1;
@@ -40,6 +44,9 @@ export const K_TIMER_PREV: usize = 32;
 export const K_TIMER_NEXT: usize = 36;
 export const K_DEADLINE: usize = 40;
 export const K_TIMER_LIST: usize = 44;
+const K_REQUEST: usize = 48;
+const K_FRAMING: usize = 52;
+const K_PERSIST: usize = 53;
 
 export function connBlockNew(): usize {
   const k = allocBlock(CONN_BLOCK_BYTES);
@@ -49,6 +56,7 @@ export function connBlockNew(): usize {
 
 export function connBlockFree(k: usize): void {
   bufFree(input(k));
+  bufFree(request(k));
   freeBlock(k, classOf(CONN_BLOCK_BYTES));
 }
 
@@ -74,6 +82,13 @@ export function connBlockFree(k: usize): void {
 @inline export function setRoute(k: usize, r: u32): void { store<u32>(k, r, K_ROUTE); }
 @inline export function input(k: usize): usize { return load<u32>(k, K_INPUT); }
 @inline export function setInput(k: usize, buf: usize): void { store<u32>(k, <u32>buf, K_INPUT); }
+
+@inline export function request(k: usize): usize { return load<u32>(k, K_REQUEST); }
+@inline export function setRequest(k: usize, buf: usize): void { store<u32>(k, <u32>buf, K_REQUEST); }
+@inline export function framing(k: usize): u8 { return load<u8>(k, K_FRAMING); }
+@inline export function setFraming(k: usize, f: u8): void { store<u8>(k, f, K_FRAMING); }
+@inline export function persistence(k: usize): u8 { return load<u8>(k, K_PERSIST); }
+@inline export function setPersistence(k: usize, p: u8): void { store<u8>(k, p, K_PERSIST); }
 
 /** Back to reading a head: the scanner starts afresh. */
 export function resetForHead(k: usize): void {

@@ -5,20 +5,22 @@
 // whatever is left of an unfinished request waits in the connection's input buffer.
 
 import { bufAppend, bufConsume, bufData, bufFree, bufLength } from "../buffer";
-import { inBuf, setInBuf } from "../handles";
-import { closeWhenFlushed, dirtyRoom } from "../output";
+import { clearFlag, F_HOLD_IN, inBuf, setFlag, setInBuf } from "../handles";
+import { closeWhenFlushed, dirtyRoom, markDirty } from "../output";
 import { CR, LF } from "./bytes";
 import {
-  CHUNKED_DATA, CHUNKED_DONE, chunkedFeed, chunkedStart, chunkedStatus, consumed,
+  CHUNKED_DATA, CHUNKED_DONE, chunkedFeed, chunkedStart, chunkedStatus, consumed, dataLen, dataPtr,
 } from "./chunked";
 import { nowMs } from "./clock";
-import { headerTimeoutMs, idleTimeoutMs, maxBodyBytes, maxHeaderBytes, maxUriBytes } from "./config";
+import { headerTimeoutMs, idleTimeoutMs, jsHandler, maxBodyBytes, maxHeaderBytes, maxUriBytes } from "./config";
 import { hasTimers, nextDeadline, popExpired, TIMER_HEADERS, TIMER_IDLE, timerClear, timerList, timerSet } from "./timers";
 import {
   connBlockFree, connBlockNew, firstLine, input, phase, PH_BODY, PH_CHUNKED, PH_DONE, PH_HEAD, remaining,
-  reqFlags, resetForHead, scanned, RF_HEAD, RF_HTTP10, RF_KEEP_ALIVE, RF_METHOD_OK, route, setBodyTotal, setInput,
-  setPhase, setRemaining, setReqFlags, setRoute,
+  reqFlags, request, resetForHead, scanned, RF_HEAD, RF_HTTP10, RF_KEEP_ALIVE, RF_METHOD_OK, RF_PEER_EOF, RF_TO_JS,
+  route, setBodyTotal, setInput, setPhase, setRemaining, setReqFlags, setRequest, setRoute, PH_WAIT_JS, bodyTotal,
 } from "./conn";
+import { requestBegin, requestBody, requestSubmit } from "./request";
+import { keepsAlive, respondPiece } from "./respond";
 import {
   contentLength, H_CHUNKED, H_CLOSE, H_CONTENT_LENGTH, H_EXPECT_CONTINUE, H_KEEP_ALIVE, headFlags, methodLen,
   methodPtr, minorVersion, parseHead, scanHead, targetLen, targetPtr,
@@ -28,6 +30,8 @@ import { PERSIST_CLOSE, PERSIST_DEFAULT, PERSIST_KEEP_ALIVE, sendContinue, sendS
 
 // A request line this much longer than the URI limit is answered 414 before it ends.
 const REQUEST_LINE_SLACK: u32 = 64;
+// Input buffered behind a request the JS handler has, past which reading stops.
+const HOLD_INPUT_BYTES: u32 = 64 * 1024;
 
 export function httpOpen(slot: u32): void {
   const k = connBlockNew();
@@ -51,7 +55,7 @@ export function httpClose(slot: u32): void {
  */
 function rearm(slot: u32, k: usize): void {
   const ph = phase(k);
-  if (ph == PH_DONE) {
+  if (ph == PH_DONE || ph == PH_WAIT_JS) {
     timerClear(slot, k);
   } else if (ph != PH_HEAD) {
     timerSet(slot, k, TIMER_HEADERS, nowMs() + headerTimeoutMs());
@@ -92,18 +96,47 @@ export { hasTimers as httpHasTimers };
 export function httpData(slot: u32, ptr: usize, len: u32): void {
   const k = inBuf(slot);
   if (phase(k) == PH_DONE) return;
-  let buf = input(k);
+  const buf = input(k);
   if (buf == 0) {
     const used = run(slot, k, ptr, len);
     if (used < len) setInput(k, bufAppend(0, ptr + used, len - used));
   } else {
-    buf = bufAppend(buf, ptr, len);
-    setInput(k, buf);
-    bufConsume(buf, run(slot, k, bufData(buf), bufLength(buf)));
-    if (bufLength(buf) == 0) {
-      bufFree(buf);
-      setInput(k, 0);
-    }
+    setInput(k, bufAppend(buf, ptr, len));
+    runBuffered(slot, k);
+  }
+  // Pipelined requests behind one the JS handler has: past a limit, stop reading.
+  if (phase(k) == PH_WAIT_JS && bufLength(input(k)) > HOLD_INPUT_BYTES) {
+    setFlag(slot, F_HOLD_IN);
+    markDirty(slot);
+  }
+  rearm(slot, k);
+}
+
+/** Runs the parser over the connection's buffered input. */
+function runBuffered(slot: u32, k: usize): void {
+  const buf = input(k);
+  if (buf == 0) return;
+  bufConsume(buf, run(slot, k, bufData(buf), bufLength(buf)));
+  if (bufLength(buf) == 0) {
+    bufFree(buf);
+    setInput(k, 0);
+  }
+}
+
+/** A piece of the JS handler's answer (EV_RESPONSE). */
+export function httpResponse(slot: u32, ptr: usize, len: u32): void {
+  const k = inBuf(slot);
+  if (phase(k) != PH_WAIT_JS) return; // late: the connection timed out or failed meanwhile
+  if (!respondPiece(slot, k, ptr, len)) return;
+  bufFree(request(k));
+  setRequest(k, 0);
+  clearFlag(slot, F_HOLD_IN);
+  if (!keepsAlive(k) || (reqFlags(k) & RF_PEER_EOF) != 0) {
+    setPhase(k, PH_DONE);
+    closeWhenFlushed(slot);
+  } else {
+    resetForHead(k);
+    runBuffered(slot, k); // requests pipelined behind this one
   }
   rearm(slot, k);
 }
@@ -131,6 +164,7 @@ function run(slot: u32, k: usize, p: usize, len: u32): u32 {
       if (s != 0) return fail(slot, k, s, len);
     } else if (ph == PH_BODY) {
       const take = min(remaining(k), len - pos);
+      if ((reqFlags(k) & RF_TO_JS) != 0) requestBody(k, p + pos, take);
       setRemaining(k, remaining(k) - take);
       pos += take;
       if (remaining(k) == 0) finishRequest(slot, k);
@@ -138,8 +172,11 @@ function run(slot: u32, k: usize, p: usize, len: u32): u32 {
       const s = chunkedFeed(k, p + pos, len - pos, maxBodyBytes(), maxHeaderBytes());
       if (s != 0) return fail(slot, k, s, len);
       pos += consumed();
+      if (chunkedStatus() == CHUNKED_DATA && (reqFlags(k) & RF_TO_JS) != 0) requestBody(k, dataPtr(), dataLen());
       if (chunkedStatus() == CHUNKED_DONE) finishRequest(slot, k);
       else if (chunkedStatus() != CHUNKED_DATA) break;
+    } else if (ph == PH_WAIT_JS) {
+      break; // the rest waits for the JS handler's answer
     } else {
       return len; // PH_DONE: the rest is ignored
     }
@@ -167,9 +204,12 @@ function startRequest(slot: u32, k: usize): u32 {
   const m = methodPtr();
   const isGet = methodLen() == 3 && load<u8>(m) == 0x47 && load<u8>(m, 1) == 0x45 && load<u8>(m, 2) == 0x54;
   const isHead = methodLen() == 4 && load<u32>(m) == 0x44414548; // "HEAD"
+  const r = findRoute(targetPtr(), targetLen());
+  const toJs = r == 0 && jsHandler();
   setReqFlags(k, (keepAlive ? RF_KEEP_ALIVE : 0) | (isHead ? RF_HEAD : 0) | (http10 ? RF_HTTP10 : 0)
-    | (isGet || isHead ? RF_METHOD_OK : 0));
-  setRoute(k, findRoute(targetPtr(), targetLen()));
+    | (isGet || isHead ? RF_METHOD_OK : 0) | (toJs ? RF_TO_JS : 0));
+  setRoute(k, r);
+  if (toJs) requestBegin(k, (keepAlive ? 1 : 0) | (isHead ? 2 : 0) | (http10 ? 4 : 0));
   setBodyTotal(k, 0);
   let bodyExpected = false;
   if ((hf & H_CHUNKED) != 0) {
@@ -194,6 +234,11 @@ function startRequest(slot: u32, k: usize): u32 {
 /** The whole request has been read: answer it, then read the next or close. */
 function finishRequest(slot: u32, k: usize): void {
   const f = reqFlags(k);
+  if ((f & RF_TO_JS) != 0) {
+    requestSubmit(slot, k, bodyTotal(k));
+    setPhase(k, PH_WAIT_JS);
+    return;
+  }
   const keepAlive = (f & RF_KEEP_ALIVE) != 0;
   const persist = !keepAlive ? PERSIST_CLOSE : (f & RF_HTTP10) != 0 ? PERSIST_KEEP_ALIVE : PERSIST_DEFAULT;
   const head = (f & RF_HEAD) != 0;
@@ -216,7 +261,14 @@ function fail(slot: u32, k: usize, status: u32, len: u32): u32 {
   return len;
 }
 
+/** Shutdown: a request the JS handler has is still answered, then the connection closes. */
+export function httpDrain(slot: u32): void {
+  const k = inBuf(slot);
+  if (phase(k) == PH_WAIT_JS) setReqFlags(k, reqFlags(k) | RF_PEER_EOF);
+  else closeWhenFlushed(slot);
+}
+
 /** The peer has finished sending: what was answered goes out, then the connection closes. */
 export function httpEof(slot: u32): void {
-  closeWhenFlushed(slot);
+  httpDrain(slot); // a half-closed client waits for the answer to its last request too
 }
