@@ -199,7 +199,7 @@ function piece(flags: number, status: number, fields: Buffer, body: Buffer): Buf
   return out;
 }
 
-export type RequestListener = (req: IncomingRequest, res: ServerResponse) => void | Promise<void>;
+export type RequestListener = (req: IncomingRequest, res: ServerResponse) => unknown;
 
 /**
  * Runs the request listeners for one request. A listener that throws (or rejects) gets

@@ -11,7 +11,7 @@ import { replayTrace } from "../host/replay.js";
 import { BACKENDS, connect, receive, receiveAll, sleep, startServer } from "./helpers.js";
 import type { ServerOptions } from "../src/options.js";
 
-type Handler = (req: IncomingRequest, res: ServerResponse) => void | Promise<void>;
+type Handler = (req: IncomingRequest, res: ServerResponse) => unknown;
 
 async function withServer(options: ServerOptions, handler: Handler, body: (port: number, server: Server) => Promise<void>) {
   const { createServer } = await import("../src/server.js");
