@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // npm run bench: echo round trips per second and MB/s for wasm-reactor, a plain
-// node:net echo server, and a minimal C epoll echo server (the ceiling), all driven by
-// the same native load client. The machine is small and shared, so each cell is the
-// median of several runs, and the table reports ratios rather than trusting one number.
+// node:net echo server and a minimal C epoll echo server (the ceiling); then HTTP
+// keep-alive GET / for wasm-reactor's in-module route and JS handler, node:http and the
+// C server with a fixed reply (the ceiling). All are driven by the same native load
+// client (bench/c/loadgen.c). The machine is small and shared, so each cell is the
+// median of several runs, and the tables report ratios rather than trusting one number.
 //
-//   node bench/run.mjs [--runs 5] [--seconds 4] [--only wasm,net,c]
+//   node bench/run.mjs [--runs 5] [--seconds 4] [--suite echo,http] [--only wasm,net,c,route,js,node]
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, statSync } from "node:fs";
 import path from "node:path";
@@ -14,7 +16,8 @@ import { parseArgs } from "node:util";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const bin = path.join(here, ".bin");
 const { values } = parseArgs({
-  options: { runs: { type: "string", default: "5" }, seconds: { type: "string", default: "4" }, only: { type: "string" } },
+  options: { runs: { type: "string", default: "5" }, seconds: { type: "string", default: "4" }, only: { type: "string" },
+    suite: { type: "string" } },
 });
 const RUNS = Number(values.runs);
 const SECONDS = Number(values.seconds);
@@ -40,17 +43,40 @@ const pin = (() => {
   }
 })();
 
-const SERVERS = {
-  wasm: { label: "wasm-reactor", cmd: [process.execPath, [path.join(here, "servers", "wasm-echo.mjs"), "0"]] },
-  net: { label: "node:net", cmd: [process.execPath, [path.join(here, "servers", "net-echo.mjs"), "0"]] },
-  c: { label: "C epoll (ceiling)", cmd: [compile("epoll_echo"), ["0"]] },
+const epollServer = compile("epoll_echo");
+const node = (file, ...args) => [process.execPath, [path.join(here, "servers", file), "0", ...args]];
+// Each suite: its servers, its workloads, and the ratios its table reports.
+const SUITES = {
+  echo: {
+    title: "Echo",
+    servers: {
+      wasm: { label: "wasm-reactor", cmd: node("wasm-echo.mjs") },
+      net: { label: "node:net", cmd: node("net-echo.mjs") },
+      c: { label: "C epoll (ceiling)", cmd: [epollServer, ["0"]] },
+    },
+    workloads: [
+      { name: "64 B, 50 conns", conns: 50, size: 64, metric: "rps" },
+      { name: "64 B, 1000 conns", conns: 1000, size: 64, metric: "rps" },
+      { name: "4 KiB, 1000 conns", conns: 1000, size: 4096, metric: "rps" },
+      { name: "64 KiB, 50 conns", conns: 50, size: 65536, metric: "mbps" },
+    ],
+    ratios: [["wasm", "c"], ["wasm", "net"]],
+  },
+  http: {
+    title: "HTTP keep-alive GET /",
+    servers: {
+      route: { label: "wasm route", cmd: node("wasm-http.mjs", "route") },
+      js: { label: "wasm JS handler", cmd: node("wasm-http.mjs", "js") },
+      node: { label: "node:http", cmd: node("node-http.mjs") },
+      c: { label: "C epoll (ceiling)", cmd: [epollServer, ["0", "--http"]] },
+    },
+    workloads: [
+      { name: "50 conns", conns: 50, size: 1, metric: "rps", mode: "http" },
+      { name: "1000 conns", conns: 1000, size: 1, metric: "rps", mode: "http" },
+    ],
+    ratios: [["route", "c"], ["node", "c"], ["js", "node"]],
+  },
 };
-const WORKLOADS = [
-  { name: "64 B, 50 conns", conns: 50, size: 64, metric: "rps" },
-  { name: "64 B, 1000 conns", conns: 1000, size: 64, metric: "rps" },
-  { name: "4 KiB, 1000 conns", conns: 1000, size: 4096, metric: "rps" },
-  { name: "64 KiB, 50 conns", conns: 50, size: 65536, metric: "mbps" },
-];
 const loadgen = compile("loadgen");
 
 function startServer(server) {
@@ -77,7 +103,7 @@ async function stopServer({ child }) {
 
 function load(port, w) {
   const [cmd, args] = pin(1, loadgen, ["--port", String(port), "--conns", String(w.conns), "--size", String(w.size),
-    "--seconds", String(SECONDS), "--warmup", "1"]);
+    "--seconds", String(SECONDS), "--warmup", "1", "--mode", w.mode ?? "echo"]);
   const out = execFileSync(cmd, args, { encoding: "utf8", timeout: (SECONDS + 30) * 1000 });
   const result = JSON.parse(out.trim().split("\n").pop());
   if (result.errors > 0) throw new Error(`load client saw ${result.errors} corrupted replies`);
@@ -85,42 +111,42 @@ function load(port, w) {
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const chosen = values.only ? values.only.split(",") : Object.keys(SERVERS);
-const results = {}; // results[workload][server] = median
+const fmt = (v) => (v === undefined ? "-" : v >= 1000 ? `${(v / 1000).toFixed(1)}k` : v.toFixed(0));
 
-for (const w of WORKLOADS) results[w.name] = {};
-// Runs interleave the servers, so a noisy moment on the shared machine hits all of them.
-for (let run = 0; run < RUNS; run++) {
-  for (const key of chosen) {
-    const server = await startServer(SERVERS[key]);
-    try {
-      for (const w of WORKLOADS) {
-        (results[w.name][key] ??= []).push(load(server.port, w));
-        process.stderr.write(`run ${run + 1}/${RUNS} ${SERVERS[key].label.padEnd(18)} ${w.name.padEnd(18)} ${results[w.name][key].at(-1).toFixed(0)}\n`);
+async function runSuite(suite) {
+  const chosen = Object.keys(suite.servers).filter((k) => !values.only || values.only.split(",").includes(k));
+  const results = Object.fromEntries(suite.workloads.map((w) => [w.name, {}])); // [workload][server] = runs
+  // Runs interleave the servers, so a noisy moment on the shared machine hits all of them.
+  for (let run = 0; run < RUNS; run++) {
+    for (const key of chosen) {
+      const server = await startServer(suite.servers[key]);
+      try {
+        for (const w of suite.workloads) {
+          (results[w.name][key] ??= []).push(load(server.port, w));
+          process.stderr.write(`run ${run + 1}/${RUNS} ${suite.servers[key].label.padEnd(18)} ${w.name.padEnd(18)} ${results[w.name][key].at(-1).toFixed(0)}\n`);
+        }
+      } finally {
+        await stopServer(server);
       }
-    } finally {
-      await stopServer(server);
     }
+  }
+  // Ratios are the median of per-run ratios: run k of every server ran minutes apart at
+  // most, so pairing them cancels the slow drifts of a shared machine.
+  const ratio = (w, a, b) => {
+    const xs = results[w.name][a]?.map((v, i) => v / results[w.name][b]?.[i]).filter(Number.isFinite);
+    return xs?.length ? `${median(xs).toFixed(2)}×` : "-";
+  };
+  console.log(`\n${suite.title}, median of ${RUNS} runs of ${SECONDS} s (round trips/s, or MB/s); ratios are medians of per-run ratios;\nserver and client pinned to separate cores\n`);
+  const header = ["workload", "metric", ...chosen.map((k) => suite.servers[k].label), ...suite.ratios.map(([a, b]) => `${a}/${b}`)];
+  const rows = suite.workloads.map((w) => [w.name, w.metric === "rps" ? "rt/s" : "MB/s",
+    ...chosen.map((k) => fmt(median(results[w.name][k]))), ...suite.ratios.map(([a, b]) => ratio(w, a, b))]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  for (const r of [header, widths.map((n) => "-".repeat(n)), ...rows]) {
+    console.log(r.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  "));
   }
 }
 
-const fmt = (v) => (v === undefined ? "-" : v >= 1000 ? `${(v / 1000).toFixed(1)}k` : v.toFixed(0));
-// Ratios are the median of per-run ratios: run k of every server ran minutes apart at
-// most, so pairing them cancels the slow drifts of a shared machine.
-const ratio = (w, a, b) => {
-  const xs = results[w.name][a]?.map((v, i) => v / results[w.name][b]?.[i]).filter(Number.isFinite);
-  return xs?.length ? `${median(xs).toFixed(2)}×` : "-";
-};
-console.log(`\nEcho, median of ${RUNS} runs of ${SECONDS} s (round trips/s, or MB/s for 64 KiB); ratios are medians of per-run ratios;\nserver and client pinned to separate cores\n`);
-const header = ["workload", "metric", ...chosen.map((k) => SERVERS[k].label), "wasm/C", "wasm/net"];
-const rows = WORKLOADS.map((w) => {
-  const m = Object.fromEntries(chosen.map((k) => [k, median(results[w.name][k])]));
-  return [w.name, w.metric === "rps" ? "rt/s" : "MB/s", ...chosen.map((k) => fmt(m[k])), ratio(w, "wasm", "c"), ratio(w, "wasm", "net")];
-});
-const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-for (const r of [header, widths.map((n) => "-".repeat(n)), ...rows]) {
-  console.log(r.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  "));
-}
+for (const name of (values.suite ?? "echo,http").split(",")) await runSuite(SUITES[name]);
 
 // The simulator row: one million virtual connections through the same module.
 const sim = execFileSync(process.execPath, [path.join(here, "..", "dist", "src", "cli.js"), "simulate", "--protocol", "line",
