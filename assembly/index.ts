@@ -3,7 +3,7 @@
 import {
   INIT_TRAP_ON_MAGIC, ABI_MAGIC, ABI_VERSION, FLAG_MORE, FLAG_TIMER, H_ARENA, H_DEADLINE, H_ARENA_HALF, H_EV_CAP, H_EV_RING, H_FLAGS,
   H_MAGIC, H_MAX_CONNS, H_NOW_MS, H_OPEN_CONNS, H_REQUESTS, H_SUB_CAP, H_SUB_RING, H_UNIX_SECONDS, H_VERSION, HEADER_BYTES,
-  MAX_SLOTS, RECORD_BYTES,
+  MAX_SLOTS, PROTOCOL_HTTP, RECORD_BYTES,
 } from "./abi";
 import { setClock } from "./http/clock";
 import { setHttpOption } from "./http/config";
@@ -15,7 +15,10 @@ import { enableTrapOnMagic } from "./faults";
 import { CONN_BYTES, openConnections, tableInit } from "./handles";
 import { deadline, hasDeadline, selectProtocol } from "./handlers";
 import { lineInit } from "./line/handler";
-import { outputInit } from "./output";
+import { outputInit, replyArenaInit } from "./output";
+
+// http's reply arena (output.ts): 256 KiB a batch holds about 2,000 short responses.
+const REPLY_HALF_BYTES: u32 = 256 << 10;
 
 export { ABI_VERSION, CONN_BYTES };
 
@@ -29,6 +32,8 @@ export { trapOnMagic as state_trapOnMagic } from "./faults";
 export {
   subRing as state_subRing, subCap as state_subCap, subCount as state_subCount, arenaStart as state_arenaStart,
   arenaEnd as state_arenaEnd, dirty as state_dirty, dirtyCap as state_dirtyCap, dirtyCount as state_dirtyCount,
+  replyStart as state_replyStart, replyHalf as state_replyHalf, replyUsed as state_replyUsed,
+  replyFlip as state_replyFlip,
 } from "./output";
 export { maxLine as state_maxLine } from "./line/handler";
 export { protocol as state_protocol } from "./handlers";
@@ -57,6 +62,7 @@ export function init(protocol: u32, evCap: u32, arenaHalf: u32, maxLine: u32, fl
   const dirtyList = bump(<usize>evCap * 12);
   dispatcherInit(evRing);
   outputInit(subRing, subCap, arena, <usize>arenaHalf * 2, dirtyList, evCap);
+  if (protocol == PROTOCOL_HTTP) replyArenaInit(bump(<usize>REPLY_HALF_BYTES * 2), REPLY_HALF_BYTES);
   tableInit(1024);
 
   store<u32>(header, ABI_MAGIC, H_MAGIC);

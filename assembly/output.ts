@@ -4,8 +4,9 @@
 // batch touched sits once on the dirty list, and at the end of the batch flush()
 // writes at most one send for it, so the host never has two sends of one connection
 // to order. In the order we try them:
-//   1. direct: bytes still in the arena go out from where the kernel put them, with
-//      neighbouring replies coalesced into one segment (zero copies);
+//   1. direct: bytes still in the arena go out from where the kernel put them (or
+//      from the reply arena, where a handler formatted them), with neighbouring
+//      replies coalesced into one segment;
 //   2. buffered: anything else (bytes from the heap, a second non-adjacent segment,
 //      output behind a short send) is copied into the connection's output buffer;
 //   3. backpressure: when a send is short, the host reports what is left (EV_SENT),
@@ -38,6 +39,14 @@ export let subCount: u32 = 0;
 export let arenaStart: usize = 0;
 export let arenaEnd: usize = 0;
 export let dirty: usize = 0;
+// The reply arena: where a handler may format replies it builds itself (http routes),
+// so they go out directly like echoed bytes instead of through a connection buffer.
+// Double-buffered like the input arena: a half is written during one dispatch and
+// left alone during the next, when a short send's EV_SENT may still point into it.
+export let replyStart: usize = 0;
+export let replyHalf: u32 = 0;
+export let replyUsed: u32 = 0;
+export let replyFlip: u32 = 0;
 export let dirtyCap: u32 = 0;
 export let dirtyCount: u32 = 0;
 
@@ -50,9 +59,25 @@ export function outputInit(ring: usize, ringCap: u32, arena: usize, arenaBytes: 
   dirtyCap = listCap;
 }
 
+/** Gives the module a reply arena of two halves of `half` bytes (http). */
+export function replyArenaInit(start: usize, half: u32): void {
+  replyStart = start;
+  replyHalf = half;
+}
+
 export function beginBatch(): void {
   subCount = 0;
   dirtyCount = 0;
+  replyFlip ^= 1;
+  replyUsed = 0;
+}
+
+/** Room for a reply of len bytes in this batch's reply arena, or 0 if it is full (then send() copies). */
+export function reserveReply(len: u32): usize {
+  if (replyUsed + len > replyHalf) return 0;
+  const p = replyStart + <usize>replyFlip * replyHalf + replyUsed;
+  replyUsed += len;
+  return p;
 }
 
 export function dirtyRoom(): u32 {
@@ -83,7 +108,8 @@ export function markDirty(slot: u32): usize {
 }
 
 @inline function inArena(ptr: usize, len: u32): bool {
-  return ptr >= arenaStart && ptr + len <= arenaEnd;
+  return (ptr >= arenaStart && ptr + len <= arenaEnd)
+    || (ptr >= replyStart && ptr + len <= replyStart + (<usize>replyHalf << 1));
 }
 
 /** Queues len bytes at ptr for the connection; bytes outside the arena are copied. */

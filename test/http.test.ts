@@ -5,7 +5,7 @@ import * as assert from "uvu/assert";
 import { execFile } from "node:child_process";
 import http from "node:http";
 import { promisify } from "node:util";
-import { BACKENDS, connect, receiveAll, startServer } from "./helpers.js";
+import { BACKENDS, connect, receiveAll, sleep, startServer } from "./helpers.js";
 
 const run = promisify(execFile);
 const ROUTES = { "/": "hello\n", "/json": { headers: { "Content-Type": "application/json" }, body: '{"ok":true}' } };
@@ -79,6 +79,29 @@ for (const backend of BACKENDS) {
       assert.is(server.stats().accepted, 4); // every request after the first four reused a connection
     } finally {
       agent.destroy();
+      await server.close();
+    }
+  });
+
+  test("50,000 pipelined requests to a client that reads only at the end are all answered, in order", async () => {
+    const server = await startServer({ backend, protocol: "http", routes: { "/": "hello\n" } });
+    try {
+      const socket = await connect(server.address()!.port);
+      socket.pause(); // let the server's sends come up short and its output back up
+      const requests = Array.from({ length: 50_000 }, (_, i) => `GET /?n=${i} HTTP/1.1\r\nHost: t\r\n\r\n`).join("");
+      socket.write(requests);
+      await sleep(300);
+      const one = (await fetch(`http://127.0.0.1:${server.address()!.port}/`)).status; // others are served meanwhile
+      assert.is(one, 200);
+      const reply = receiveAll(socket);
+      socket.resume();
+      await sleep(50);
+      socket.end();
+      const text = (await reply).toString("latin1");
+      const bodies = text.split(/HTTP\/1\.1 200 OK\r\n/).slice(1);
+      assert.is(bodies.length, 50_000);
+      assert.ok(bodies.every((r) => r.endsWith("\r\n\r\nhello\n")));
+    } finally {
       await server.close();
     }
   });

@@ -7,7 +7,7 @@
 //   status u32 · path length u32 · fields length u32 · body length u32 · path · fields ("Name: value\r\n"…) · body
 
 import { bump } from "../alloc";
-import { send } from "../output";
+import { reserveReply, send } from "../output";
 import { writeDecimal, writeText } from "./bytes";
 import { writeHeadEnd, writeStatusLine } from "./status";
 
@@ -76,7 +76,21 @@ const TAIL = memory.data(96);
 
 export function sendRoute(slot: u32, routeId: u32, head: bool, persist: u32): void {
   const e = entry(routeId - 1);
-  send(slot, load<u32>(e, 8), load<u32>(e, 12));
-  send(slot, TAIL, writeHeadEnd(TAIL, persist));
-  if (!head) send(slot, load<u32>(e, 16), load<u32>(e, 20));
+  const prefix = <usize>load<u32>(e, 8);
+  const prefixLen = load<u32>(e, 12);
+  const tailLen = writeHeadEnd(TAIL, persist);
+  const bodyLen = head ? 0 : load<u32>(e, 20);
+  // Formatted whole into the reply arena, a response goes out without a copy into a
+  // connection buffer (and without a send completion to wait for).
+  const p = reserveReply(prefixLen + tailLen + bodyLen);
+  if (p == 0) {
+    send(slot, prefix, prefixLen);
+    send(slot, TAIL, tailLen);
+    send(slot, load<u32>(e, 16), bodyLen);
+    return;
+  }
+  memory.copy(p, prefix, prefixLen);
+  memory.copy(p + prefixLen, TAIL, tailLen);
+  memory.copy(p + prefixLen + tailLen, load<u32>(e, 16), bodyLen);
+  send(slot, p, prefixLen + tailLen + bodyLen);
 }
