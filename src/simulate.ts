@@ -3,13 +3,16 @@ import { parseArgs } from "node:util";
 import { PROTOCOLS, type Protocol } from "../host/module.js";
 import { FAULT_NAMES, NO_FAULTS, simulate, type Faults } from "../host/sim.js";
 
+/** The protocols the simulator's virtual clients generate traffic for (and check). */
+const SIMULATED: Protocol[] = ["echo", "line"];
+
 export const SIMULATE_USAGE = `Usage: wasm-reactor simulate [options]
 
 Run the module on a deterministic simulated network: every client's bytes are checked,
 and the same seed gives the same run, byte for byte.
 
 Options:
-  --protocol <name>       ${Object.keys(PROTOCOLS).join(" | ")} (default: line)
+  --protocol <name>       ${SIMULATED.join(" | ")} (default: line)
   --connections <n>       virtual connections (default: 10000)
   --active <n>            of those, how many exchange traffic (default: 1% of them, at least 1)
   --messages <n>          messages per active client (default: 10)
@@ -61,6 +64,9 @@ export function runSimulate(argv: string[]): number {
   }
   const protocol = (values.protocol ?? "line") as Protocol;
   if (!(protocol in PROTOCOLS)) throw new UsageError(`unknown protocol "${protocol}"`);
+  if (!SIMULATED.includes(protocol)) {
+    throw new UsageError(`simulate generates ${SIMULATED.join(" and ")} traffic; ${protocol} runs on the simulator in the conformance suite (npm test)`);
+  }
   const connections = count("connections", values.connections, 10_000);
   if (connections > 1 << 20) throw new UsageError(`--connections is at most ${1 << 20} (the handle table's size)`);
   const active = Math.min(connections, count("active", values.active, Math.max(1, Math.floor(connections / 100))));

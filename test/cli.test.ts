@@ -24,6 +24,7 @@ for (const [args, message] of [
   [["launch"], 'unknown command "launch"'],
   [["serve", "--backend", "kqueue"], 'unknown backend "kqueue"'],
   [["serve", "--route", "/=hi"], "--route needs --protocol http"],
+  [["simulate", "--protocol", "http"], "simulate generates echo and line traffic"],
   [["serve", "--protocol", "http", "--route", "nopath"], '--route expects /path=body, got "nopath"'],
 ] as const) {
   test(`"${args.join(" ")}" fails with one line and no stack trace`, () => {
