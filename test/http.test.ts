@@ -47,6 +47,26 @@ for (const backend of BACKENDS) {
     }
   });
 
+  test("node:http: a 5 MB upload over the limit gets its 413, with no reset while it is still sending", async () => {
+    const server = await startServer({ backend, protocol: "http", maxBodySize: 1000 });
+    try {
+      for (let i = 0; i < 5; i++) {
+        const status = await new Promise<number>((resolve, reject) => {
+          const req = http.request({ host: "127.0.0.1", port: server.address()!.port, method: "POST", path: "/",
+            headers: { "Content-Length": 5_000_000 } }, (res) => {
+            res.resume();
+            res.on("end", () => resolve(res.statusCode!));
+          });
+          req.on("error", reject);
+          req.end(Buffer.alloc(5_000_000));
+        });
+        assert.is(status, 413);
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
   test("fetch: the default route, and a Date within a second or two of now", async () => {
     const server = await startServer({ backend, protocol: "http" });
     try {

@@ -17,7 +17,7 @@ import { hasTimers, nextDeadline, popExpired, TIMER_HEADERS, TIMER_IDLE, timerCl
 import {
   connBlockFree, connBlockNew, firstLine, input, phase, PH_BODY, PH_CHUNKED, PH_DONE, PH_HEAD, remaining,
   reqFlags, request, resetForHead, scanned, RF_HEAD, RF_HTTP10, RF_KEEP_ALIVE, RF_METHOD_OK, RF_PEER_EOF, RF_TO_JS,
-  route, setBodyTotal, setInput, setPhase, setRemaining, setReqFlags, setRequest, setRoute, PH_WAIT_JS, bodyTotal,
+  route, setBodyTotal, setInput, setPhase, setRemaining, setReqFlags, setRequest, setRoute, PH_WAIT_JS, PH_LINGER, bodyTotal,
 } from "./conn";
 import { requestBegin, requestBody, requestSubmit } from "./request";
 import { keepsAlive, respondPiece } from "./respond";
@@ -55,6 +55,7 @@ export function httpClose(slot: u32): void {
  */
 function rearm(slot: u32, k: usize): void {
   const ph = phase(k);
+  if (ph == PH_LINGER) return; // its one timer runs from the 413 on, however much more arrives
   if (ph == PH_DONE || ph == PH_WAIT_JS) {
     timerClear(slot, k);
   } else if (ph != PH_HEAD) {
@@ -95,7 +96,7 @@ export { hasTimers as httpHasTimers };
 
 export function httpData(slot: u32, ptr: usize, len: u32): void {
   const k = inBuf(slot);
-  if (phase(k) == PH_DONE) return;
+  if (phase(k) == PH_DONE || phase(k) == PH_LINGER) return; // input after the answer is dropped
   const buf = input(k);
   if (buf == 0) {
     const used = run(slot, k, ptr, len);
@@ -253,11 +254,22 @@ function finishRequest(slot: u32, k: usize): void {
   }
 }
 
-/** Answers with an error status and closes; the rest of the input is ignored. */
+/**
+ * Answers with an error status and closes; the rest of the input is ignored. A 413
+ * is answered while the client may still be sending its body: closing with unread
+ * input makes the kernel reset the connection, and the client could lose the answer.
+ * So the body is read and dropped until the client closes or the idle timeout ends it
+ * (nginx's lingering close).
+ */
 function fail(slot: u32, k: usize, status: u32, len: u32): u32 {
   sendStatus(slot, status, PERSIST_CLOSE);
-  setPhase(k, PH_DONE);
-  closeWhenFlushed(slot);
+  if (status == 413) {
+    setPhase(k, PH_LINGER);
+    timerSet(slot, k, TIMER_IDLE, nowMs() + idleTimeoutMs());
+  } else {
+    setPhase(k, PH_DONE);
+    closeWhenFlushed(slot);
+  }
   return len;
 }
 
