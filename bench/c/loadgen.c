@@ -114,7 +114,7 @@ static int consumeHttp(Conn* c, const uint8_t* buf, size_t n) {
   int done = 0;
   for (size_t i = 0; i < n;) {
     if (!c->inBody) {
-      if (c->headLen == sizeof c->head) { errors++; return done; }
+      if (c->headLen == sizeof c->head - 1) { errors++; return done; }  // room for the terminating NUL
       c->head[c->headLen++] = (char)buf[i++];
       if (c->headLen >= 4 && memcmp(c->head + c->headLen - 4, "\r\n\r\n", 4) == 0) {
         c->head[c->headLen] = 0;
