@@ -64,6 +64,7 @@ export const INIT_TRAP_ON_MAGIC: u32 = 1; // fault injection: abort on input hol
 export const PROTOCOL_ECHO: u32 = 1;
 export const PROTOCOL_LINE: u32 = 2;
 export const PROTOCOL_HTTP: u32 = 3;
+export const PROTOCOL_WS_ECHO: u32 = 5; // http, plus WebSocket upgrades whose messages are echoed in the module
 
 // setOption keys (called after init, before the first dispatch).
 export const OPT_MAX_HEADER_BYTES: u32 = 1; // request line + headers, terminator included (431)
@@ -72,3 +73,4 @@ export const OPT_MAX_BODY_BYTES: u32 = 3; // request body (413)
 export const OPT_HEADER_TIMEOUT_MS: u32 = 4; // from connect or first byte to the end of the headers (408)
 export const OPT_IDLE_TIMEOUT_MS: u32 = 5; // keep-alive: between a response and the next request
 export const OPT_JS_HANDLER: u32 = 6; // 1: requests no route answers go to the host (OP_REQUEST)
+export const OPT_WS_MAX_PAYLOAD: u32 = 7; // WebSocket: the largest message (1009)

@@ -3,7 +3,8 @@
 // arena slices (onData) and the end of its input (onEof); it answers through
 // output.ts (send, closeWhenFlushed) and keeps leftovers in the connection's buffers.
 
-import { PROTOCOL_ECHO, PROTOCOL_HTTP, PROTOCOL_LINE } from "./abi";
+import { PROTOCOL_ECHO, PROTOCOL_HTTP, PROTOCOL_LINE, PROTOCOL_WS_ECHO } from "./abi";
+import { setWsMode, WS_ECHO } from "./http/config";
 import { bufFree } from "./buffer";
 import { checkTrapMagic } from "./faults";
 import { echoData } from "./echo/handler";
@@ -17,8 +18,10 @@ import { closeWhenFlushed } from "./output";
 export let protocol: u32 = PROTOCOL_ECHO;
 
 export function selectProtocol(p: u32): void {
-  assert(p == PROTOCOL_ECHO || p == PROTOCOL_LINE || p == PROTOCOL_HTTP, "unknown protocol");
-  protocol = p;
+  assert(p == PROTOCOL_ECHO || p == PROTOCOL_LINE || p == PROTOCOL_HTTP || p == PROTOCOL_WS_ECHO, "unknown protocol");
+  // WebSocket is http with upgrades allowed: one handler, the mode says what messages do.
+  if (p == PROTOCOL_WS_ECHO) setWsMode(WS_ECHO);
+  protocol = p == PROTOCOL_WS_ECHO ? PROTOCOL_HTTP : p;
 }
 
 /** A connection was accepted. */

@@ -3,10 +3,10 @@
 import {
   INIT_TRAP_ON_MAGIC, ABI_MAGIC, ABI_VERSION, FLAG_MORE, FLAG_TIMER, H_ARENA, H_DEADLINE, H_ARENA_HALF, H_EV_CAP, H_EV_RING, H_FLAGS,
   H_MAGIC, H_MAX_CONNS, H_NOW_MS, H_OPEN_CONNS, H_REQUESTS, H_SUB_CAP, H_SUB_RING, H_UNIX_SECONDS, H_VERSION, HEADER_BYTES,
-  MAX_SLOTS, PROTOCOL_HTTP, RECORD_BYTES,
+  MAX_SLOTS, PROTOCOL_HTTP, PROTOCOL_WS_ECHO, RECORD_BYTES,
 } from "./abi";
 import { setClock } from "./http/clock";
-import { setHttpOption } from "./http/config";
+import { setHttpOption, setWsPath } from "./http/config";
 import { requestsThisBatch, resetRequestCount } from "./http/request";
 import { addRoute as addStaticRoute } from "./http/routes";
 import { bump, reservedBytes } from "./alloc";
@@ -62,7 +62,7 @@ export function init(protocol: u32, evCap: u32, arenaHalf: u32, maxLine: u32, fl
   const dirtyList = bump(<usize>evCap * 12);
   dispatcherInit(evRing);
   outputInit(subRing, subCap, arena, <usize>arenaHalf * 2, dirtyList, evCap);
-  if (protocol == PROTOCOL_HTTP) replyArenaInit(bump(<usize>REPLY_HALF_BYTES * 2), REPLY_HALF_BYTES);
+  if (protocol == PROTOCOL_HTTP || protocol == PROTOCOL_WS_ECHO) replyArenaInit(bump(<usize>REPLY_HALF_BYTES * 2), REPLY_HALF_BYTES);
   tableInit(1024);
 
   store<u32>(header, ABI_MAGIC, H_MAGIC);
@@ -90,6 +90,11 @@ export function reserve(bytes: u32): usize {
 /** Adds a static HTTP route described at p (format in http/routes.ts); false if malformed. */
 export function addRoute(p: usize, len: u32): bool {
   return addStaticRoute(p, len);
+}
+
+/** WebSocket upgrades only on this path (set-up, like addRoute); by default any path. */
+export function setWebSocketPath(p: usize, len: u32): void {
+  setWsPath(p, len);
 }
 
 /** Handles n event records; returns the number of submission records written. */

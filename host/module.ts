@@ -5,7 +5,9 @@ import { instantiateSync } from "@assemblyscript/loader";
 import { readFileSync } from "node:fs";
 import { wasmPath } from "./paths.js";
 
-export const PROTOCOLS = { echo: 1, line: 2, http: 3 } as const;
+export const PROTOCOLS = { echo: 1, line: 2, http: 3, "ws-echo": 5 } as const;
+/** The protocols that speak HTTP (and so take an HttpConfig). */
+export const HTTP_PROTOCOLS: Protocol[] = ["http", "ws-echo"];
 export type Protocol = keyof typeof PROTOCOLS;
 
 export interface ModuleConfig {
@@ -38,13 +40,17 @@ export interface HttpConfig {
   idleTimeoutMs: number;
   /** Requests no route answers go to the host's request handler (else 404). */
   jsHandler: boolean;
+  /** WebSocket: the largest message; larger closes with 1009. */
+  wsMaxPayload: number;
+  /** WebSocket: upgrades only on this path; undefined: on any. */
+  wsPath?: string;
   routes: StaticRoute[];
 }
 
 // setOption keys (docs/ABI.md).
 const HTTP_OPTIONS: [keyof HttpConfig, number][] = [
   ["maxHeaderBytes", 1], ["maxUriBytes", 2], ["maxBodyBytes", 3], ["headerTimeoutMs", 4], ["idleTimeoutMs", 5],
-  ["jsHandler", 6],
+  ["jsHandler", 6], ["wsMaxPayload", 7],
 ];
 
 /** With trapOnMagic, a read that starts with these bytes makes the module abort. */
@@ -59,6 +65,7 @@ type ReactorExports = {
   setOption(key: number, value: number): number;
   reserve(bytes: number): number;
   addRoute(ptr: number, len: number): number;
+  setWebSocketPath(ptr: number, len: number): void;
 };
 
 export interface ModuleInstance {
@@ -100,11 +107,17 @@ export function startInstance(config: ModuleConfig): ModuleInstance {
 function configureHttp(exports: ReactorExports, memory: WebAssembly.Memory, http: HttpConfig): void {
   for (const [name, key] of HTTP_OPTIONS) exports.setOption(key, Number(http[name]));
   for (const route of http.routes) {
-    const bytes = routeBytes(route);
-    const ptr = exports.reserve(bytes.length);
-    new Uint8Array(memory.buffer, ptr, bytes.length).set(bytes);
-    if (!exports.addRoute(ptr, bytes.length)) throw new Error(`wasm-reactor: the module refused the route ${route.path}`);
+    const [ptr, len] = place(exports, memory, routeBytes(route));
+    if (!exports.addRoute(ptr, len)) throw new Error(`wasm-reactor: the module refused the route ${route.path}`);
   }
+  if (http.wsPath !== undefined) exports.setWebSocketPath(...place(exports, memory, Buffer.from(http.wsPath, "latin1")));
+}
+
+/** Copies set-up bytes into memory the module reserved for them. */
+function place(exports: ReactorExports, memory: WebAssembly.Memory, bytes: Buffer): [number, number] {
+  const ptr = exports.reserve(bytes.length);
+  new Uint8Array(memory.buffer, ptr, bytes.length).set(bytes);
+  return [ptr, bytes.length];
 }
 
 /** addRoute's input (assembly/http/routes.ts): four u32 lengths, then path, fields, body. */

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // wasm-reactor command line: serve a protocol on one or many ports.
 import { parseArgs } from "node:util";
-import { PROTOCOLS } from "../host/module.js";
+import { HTTP_PROTOCOLS, PROTOCOLS, type Protocol } from "../host/module.js";
 import { createServer } from "./server.js";
 import { runReplay } from "./replay.js";
 import { parseRouteFlag } from "./routes.js";
@@ -40,7 +40,7 @@ function positiveInt(name: string, value: string | undefined, fallback: number):
 
 function routesFromFlags(flags: string[] | undefined, protocol: string): Record<string, string> | undefined {
   if (flags === undefined) return undefined;
-  if (protocol !== "http") throw new UsageError("--route needs --protocol http");
+  if (!HTTP_PROTOCOLS.includes(protocol as Protocol)) throw new UsageError("--route needs --protocol http (or ws-echo)");
   return Object.fromEntries(flags.map((flag) => {
     const route = parseRouteFlag(flag);
     if (!route) throw new UsageError(`--route expects /path=body, got "${flag}"`);

@@ -11,7 +11,7 @@ export interface ServerOptions {
    * loads, and net otherwise (with a one-line notice).
    */
   backend?: Backend;
-  /** Which handler the module runs: "echo" (default), "line" or "http". */
+  /** Which handler the module runs: "echo" (default), "line", "http" or "ws-echo" (http plus WebSocket echo). */
   protocol?: Protocol;
   /** First port to listen on; 0 (default) picks an ephemeral port. */
   port?: number;
@@ -42,6 +42,10 @@ export interface ServerOptions {
   headersTimeout?: number;
   /** http: ms a keep-alive connection may sit idle between requests (default 5000). */
   keepAliveTimeout?: number;
+  /** WebSocket: accept upgrades only on this path (default: any path). */
+  path?: string;
+  /** WebSocket: the largest message in bytes (default 16 MiB); a larger one closes with 1009. */
+  maxPayload?: number;
   /** close(): how long to wait for connections to flush before forcing them shut (ms). */
   closeTimeout?: number;
   /** Event records per batch (default 1024). */
@@ -65,7 +69,7 @@ export interface ServerOptions {
   flightRecorder?: { path: string; batches?: number };
 }
 
-type Optional = "backend" | "record" | "flightRecorder" | "routes";
+type Optional = "backend" | "record" | "flightRecorder" | "routes" | "path";
 export type ResolvedOptions = Required<Omit<ServerOptions, Optional>> & Pick<ServerOptions, Optional>;
 
 const DEFAULTS: ResolvedOptions = {
@@ -73,6 +77,7 @@ const DEFAULTS: ResolvedOptions = {
   record: undefined,
   flightRecorder: undefined,
   routes: undefined,
+  path: undefined,
   protocol: "echo",
   port: 0,
   ports: 1,
@@ -86,6 +91,7 @@ const DEFAULTS: ResolvedOptions = {
   maxBodySize: 1024 * 1024,
   headersTimeout: 60_000,
   keepAliveTimeout: 5000,
+  maxPayload: 16 * 1024 * 1024,
   closeTimeout: 5000,
   eventCapacity: 1024,
   readBytesPerBatch: 512 * 1024,
@@ -128,6 +134,10 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   integer("headersTimeout", o.headersTimeout, 1, 86_400_000);
   integer("keepAliveTimeout", o.keepAliveTimeout, 1, 86_400_000);
   if (o.routes !== undefined) staticRoutes(o.routes); // fail here, at createServer, not at listen
+  integer("maxPayload", o.maxPayload, 0, 2 ** 32 - 1);
+  if (o.path !== undefined && (!o.path.startsWith("/") || /[^\x21-\x7e]|[?#]/.test(o.path))) {
+    throw new TypeError(`wasm-reactor: path "${o.path}" must start with / (no spaces, query or fragment)`);
+  }
   integer("eventCapacity", o.eventCapacity, 16, 1 << 16);
   integer("readBytesPerBatch", o.readBytesPerBatch, 64 * 1024, 1 << 30);
   return o;
@@ -142,6 +152,8 @@ export function httpConfig(o: ResolvedOptions, hasRequestHandler: boolean): Http
     headerTimeoutMs: o.headersTimeout,
     idleTimeoutMs: o.keepAliveTimeout,
     jsHandler: hasRequestHandler,
+    wsMaxPayload: o.maxPayload,
+    wsPath: o.path,
     routes: staticRoutes(o.routes ?? (hasRequestHandler ? {} : DEFAULT_ROUTES)),
   };
 }

@@ -6,7 +6,7 @@ import { isIP } from "node:net";
 import { constants } from "node:os";
 import { loadAddon } from "../host/addon.js";
 import type { HostStats, ReactorHost } from "../host/host.js";
-import type { ModuleConfig } from "../host/module.js";
+import { HTTP_PROTOCOLS, type ModuleConfig } from "../host/module.js";
 import { NativeHost } from "../host/native.js";
 import { NetHost } from "../host/net.js";
 import { FlightRecorder, moduleDigest, TraceWriter, type Recorder } from "../host/trace.js";
@@ -89,7 +89,7 @@ export class Server extends EventEmitter {
     const config: ModuleConfig = { protocol: this.options.protocol, eventCapacity: this.options.eventCapacity,
       arenaHalfBytes: this.options.readBytesPerBatch, maxLineLength: this.options.maxLineLength,
       trapOnMagic: this.options.trapOnMagic,
-      http: this.options.protocol === "http" ? httpConfig(this.options, this.listenerCount("request") > 0) : undefined };
+      http: HTTP_PROTOCOLS.includes(this.options.protocol) ? httpConfig(this.options, this.listenerCount("request") > 0) : undefined };
     // The flight recorder (if any) has written its file before the host reports the trap.
     const onTrap = (err: Error) => this.emit("trap", err,
       { flightRecording: this.recorder instanceof FlightRecorder ? this.recorder.written.at(-1) : undefined });

@@ -23,7 +23,7 @@ for (const [args, message] of [
   [["serve", "--protocol", "smtp"], 'unknown protocol "smtp"'],
   [["launch"], 'unknown command "launch"'],
   [["serve", "--backend", "kqueue"], 'unknown backend "kqueue"'],
-  [["serve", "--route", "/=hi"], "--route needs --protocol http"],
+  [["serve", "--route", "/=hi"], "--route needs --protocol http (or ws-echo)"],
   [["simulate", "--protocol", "http"], "simulate generates echo and line traffic"],
   [["serve", "--protocol", "http", "--route", "nopath"], '--route expects /path=body, got "nopath"'],
 ] as const) {

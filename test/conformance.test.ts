@@ -5,11 +5,12 @@
 // tested in echo.test.ts; the protocols' promises are here, once.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import type { Protocol } from "../host/module.js";
+import { HTTP_PROTOCOLS, type Protocol } from "../host/module.js";
 import { NO_FAULTS, ScriptedNetwork } from "../host/sim.js";
 import { httpConfig, resolveOptions, type ServerOptions } from "../src/options.js";
 import { connect, prng, receive, receiveAll, sleep, startServer } from "./helpers.js";
 import { HTTP_SCENARIOS } from "./http-scenarios.js";
+import { WS_SCENARIOS } from "./ws-scenarios.js";
 
 interface Scenario {
   name: string;
@@ -64,11 +65,12 @@ const SCENARIOS: Scenario[] = [
   { name: "line: an over-long line without a newline is caught while it grows", protocol: "line", maxLineLength: 64, writes: [b("y".repeat(40)), b("y".repeat(40))], reply: b("ERR line too long\n"), closes: true },
   { name: "line: a half-closed client gets its complete lines, then the close", protocol: "line", writes: [b("first\nsecond\nunfin"), b("ished")], end: true, reply: b("first\nsecond\n"), closes: true },
   ...HTTP_SCENARIOS.map((s) => ({ ...s, protocol: "http" as const })),
+  ...WS_SCENARIOS.map((s) => ({ ...s, protocol: "ws-echo" as const })),
 ];
 
 /** The reply as compared: HTTP's Date value is the clock's, so it is normalised. */
 const normalised = (reply: Buffer, s: Scenario) =>
-  s.protocol === "http" ? Buffer.from(reply.toString("latin1").replace(/\r\nDate: [^\r]*\r\n/g, "\r\nDate: X\r\n"), "latin1") : reply;
+  HTTP_PROTOCOLS.includes(s.protocol) ? Buffer.from(reply.toString("latin1").replace(/\r\nDate: [^\r]*\r\n/g, "\r\nDate: X\r\n"), "latin1") : reply;
 
 const SIM_SEEDS = [1, 2, 3, 4, 5];
 const SIM_FAULTS = { ...NO_FAULTS, split: 0.4, glue: 0.4, shortSend: 0.3, slowReader: 0.2, delay: 0.1 };
@@ -100,7 +102,7 @@ function overSimulator(s: Scenario): void {
   for (const seed of SIM_SEEDS) {
     const net = new ScriptedNetwork({ protocol: s.protocol, seed, connections: 0, active: 0, messagesPerClient: 0,
       maxMessageBytes: 1, maxLineLength: s.maxLineLength ?? 64 * 1024, faults: SIM_FAULTS,
-      http: s.protocol === "http" ? httpConfig(resolveOptions({ protocol: "http", ...s.options }), false) : undefined });
+      http: HTTP_PROTOCOLS.includes(s.protocol) ? httpConfig(resolveOptions({ protocol: s.protocol, ...s.options }), false) : undefined });
     const client = net.openClient();
     for (const w of s.writes) net.write(client, w);
     if (s.end) net.end(client);

@@ -2,7 +2,7 @@
 // dispatch. Kept in linear memory (not globals) so a checkpoint holds them.
 
 import {
-  OPT_HEADER_TIMEOUT_MS, OPT_IDLE_TIMEOUT_MS, OPT_JS_HANDLER, OPT_MAX_BODY_BYTES, OPT_MAX_HEADER_BYTES, OPT_MAX_URI_BYTES,
+  OPT_HEADER_TIMEOUT_MS, OPT_IDLE_TIMEOUT_MS, OPT_JS_HANDLER, OPT_MAX_BODY_BYTES, OPT_WS_MAX_PAYLOAD, OPT_MAX_HEADER_BYTES, OPT_MAX_URI_BYTES,
 } from "../abi";
 
 const CONFIG = memory.data<u32>([
@@ -12,10 +12,15 @@ const CONFIG = memory.data<u32>([
   60 * 1000, // header timeout: node:http's headersTimeout
   5 * 1000, // idle (keep-alive) timeout: node:http's keepAliveTimeout
   0, // JS handler: off (unrouted requests are 404)
+  16 * 1024 * 1024, // WebSocket max message
+  0, // WebSocket mode (not an option: the protocol sets it): 0 none, 1 echo
 ]);
+const WS_MODE_INDEX: u32 = 7;
+// The WebSocket path, if upgrades are limited to one: pointer and length (0: any path).
+const WS_PATH = memory.data(8);
 
 export function setHttpOption(key: u32, value: u32): bool {
-  if (key < OPT_MAX_HEADER_BYTES || key > OPT_JS_HANDLER) return false;
+  if (key < OPT_MAX_HEADER_BYTES || key > OPT_WS_MAX_PAYLOAD) return false;
   store<u32>(CONFIG + (key - 1) * 4, value);
   return true;
 }
@@ -26,3 +31,23 @@ export function setHttpOption(key: u32, value: u32): bool {
 @inline export function headerTimeoutMs(): u32 { return load<u32>(CONFIG + (OPT_HEADER_TIMEOUT_MS - 1) * 4); }
 @inline export function idleTimeoutMs(): u32 { return load<u32>(CONFIG + (OPT_IDLE_TIMEOUT_MS - 1) * 4); }
 @inline export function jsHandler(): bool { return load<u32>(CONFIG + (OPT_JS_HANDLER - 1) * 4) != 0; }
+@inline export function wsMaxPayload(): u32 { return load<u32>(CONFIG + (OPT_WS_MAX_PAYLOAD - 1) * 4); }
+
+export const WS_OFF: u32 = 0;
+export const WS_ECHO: u32 = 1;
+@inline export function wsMode(): u32 { return load<u32>(CONFIG + WS_MODE_INDEX * 4); }
+export function setWsMode(mode: u32): void { store<u32>(CONFIG + WS_MODE_INDEX * 4, mode); }
+
+export function setWsPath(p: usize, len: u32): void {
+  store<u32>(WS_PATH, <u32>p);
+  store<u32>(WS_PATH, len, 4);
+}
+
+/** Whether a request target may upgrade: any, or the configured path (the query ignored). */
+export function wsPathMatches(target: usize, targetLen: u32): bool {
+  const len = load<u32>(WS_PATH, 4);
+  if (len == 0) return true;
+  let pathLen: u32 = 0;
+  while (pathLen < targetLen && load<u8>(target + pathLen) != 0x3f) pathLen++;
+  return pathLen == len && memory.compare(load<u32>(WS_PATH), target, len) == 0;
+}

@@ -20,6 +20,7 @@ export const PH_BODY: u8 = 1; // reading a Content-Length body
 export const PH_CHUNKED: u8 = 2; // reading a chunked body
 export const PH_DONE: u8 = 3; // answered for good (an error or Connection: close): input is ignored
 export const PH_WAIT_JS: u8 = 4; // the JS handler has the request; later input waits until it answers
+export const PH_WS: u8 = 6; // upgraded: WebSocket frames (ws/), with the ws state in the request word
 export const PH_LINGER: u8 = 5; // answered 413 while the body still streams in: read and drop it, then close
 
 // Flags of the request being read.

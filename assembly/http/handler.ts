@@ -12,18 +12,23 @@ import {
   CHUNKED_DATA, CHUNKED_DONE, chunkedFeed, chunkedStart, chunkedStatus, consumed, dataLen, dataPtr,
 } from "./chunked";
 import { nowMs } from "./clock";
-import { headerTimeoutMs, idleTimeoutMs, jsHandler, maxBodyBytes, maxHeaderBytes, maxUriBytes } from "./config";
+import {
+  headerTimeoutMs, idleTimeoutMs, jsHandler, maxBodyBytes, maxHeaderBytes, maxUriBytes, WS_OFF, wsMode, wsPathMatches,
+} from "./config";
 import { hasTimers, nextDeadline, popExpired, TIMER_HEADERS, TIMER_IDLE, timerClear, timerList, timerSet } from "./timers";
 import {
   connBlockFree, connBlockNew, firstLine, input, phase, PH_BODY, PH_CHUNKED, PH_DONE, PH_HEAD, remaining,
   reqFlags, request, resetForHead, scanned, RF_HEAD, RF_HTTP10, RF_KEEP_ALIVE, RF_METHOD_OK, RF_PEER_EOF, RF_TO_JS,
-  route, setBodyTotal, setInput, setPhase, setRemaining, setReqFlags, setRequest, setRoute, PH_WAIT_JS, PH_LINGER, bodyTotal,
+  route, setBodyTotal, setInput, setPhase, setRemaining, setReqFlags, setRequest, setRoute, PH_WAIT_JS, PH_LINGER, PH_WS, bodyTotal,
 } from "./conn";
 import { requestBegin, requestBody, requestSubmit } from "./request";
 import { keepsAlive, respondPiece } from "./respond";
+import { checkUpgrade, sendSwitchingProtocols } from "../ws/handshake";
+import { wsData, wsFree, wsGoingAway, wsOpen } from "../ws/handler";
 import {
-  contentLength, H_CHUNKED, H_CLOSE, H_CONTENT_LENGTH, H_EXPECT_CONTINUE, H_KEEP_ALIVE, headFlags, methodLen,
-  methodPtr, minorVersion, parseHead, scanHead, targetLen, targetPtr,
+  contentLength, H_CHUNKED, H_CLOSE, H_CONNECTION_UPGRADE, H_CONTENT_LENGTH, H_EXPECT_CONTINUE, H_KEEP_ALIVE,
+  H_UPGRADE_WEBSOCKET, headFlags, methodLen, methodPtr, minorVersion, parseHead, scanHead, targetLen, targetPtr,
+  wsKeyLen, wsKeyPtr, wsVersionLen, wsVersionPtr,
 } from "./head";
 import { findRoute, sendRoute } from "./routes";
 import { PERSIST_CLOSE, PERSIST_DEFAULT, PERSIST_KEEP_ALIVE, sendContinue, sendStatus } from "./status";
@@ -43,6 +48,10 @@ export function httpClose(slot: u32): void {
   const k = inBuf(slot);
   if (k == 0) return;
   timerClear(slot, k);
+  if (phase(k) == PH_WS) {
+    wsFree(request(k));
+    setRequest(k, 0);
+  }
   connBlockFree(k);
   setInBuf(slot, 0);
 }
@@ -55,7 +64,7 @@ export function httpClose(slot: u32): void {
  */
 function rearm(slot: u32, k: usize): void {
   const ph = phase(k);
-  if (ph == PH_LINGER) return; // its one timer runs from the 413 on, however much more arrives
+  if (ph == PH_LINGER || ph == PH_WS) return; // linger: one timer from the 413 on; WebSocket: none
   if (ph == PH_DONE || ph == PH_WAIT_JS) {
     timerClear(slot, k);
   } else if (ph != PH_HEAD) {
@@ -96,6 +105,7 @@ export { hasTimers as httpHasTimers };
 
 export function httpData(slot: u32, ptr: usize, len: u32): void {
   const k = inBuf(slot);
+  if (phase(k) == PH_WS) return wsData(slot, request(k), ptr, len);
   if (phase(k) == PH_DONE || phase(k) == PH_LINGER) return; // input after the answer is dropped
   const buf = input(k);
   if (buf == 0) {
@@ -178,6 +188,9 @@ function run(slot: u32, k: usize, p: usize, len: u32): u32 {
       else if (chunkedStatus() != CHUNKED_DATA) break;
     } else if (ph == PH_WAIT_JS) {
       break; // the rest waits for the JS handler's answer
+    } else if (ph == PH_WS) {
+      wsData(slot, request(k), p + pos, len - pos); // frames sent right behind the upgrade
+      return len;
     } else {
       return len; // PH_DONE: the rest is ignored
     }
@@ -205,6 +218,10 @@ function startRequest(slot: u32, k: usize): u32 {
   const m = methodPtr();
   const isGet = methodLen() == 3 && load<u8>(m) == 0x47 && load<u8>(m, 1) == 0x45 && load<u8>(m, 2) == 0x54;
   const isHead = methodLen() == 4 && load<u32>(m) == 0x44414548; // "HEAD"
+  if ((hf & (H_UPGRADE_WEBSOCKET | H_CONNECTION_UPGRADE)) == (H_UPGRADE_WEBSOCKET | H_CONNECTION_UPGRADE)
+    && wsMode() != WS_OFF && wsPathMatches(targetPtr(), targetLen())) {
+    return upgrade(slot, k, isGet, http10);
+  }
   const r = findRoute(targetPtr(), targetLen());
   const toJs = r == 0 && jsHandler();
   setReqFlags(k, (keepAlive ? RF_KEEP_ALIVE : 0) | (isHead ? RF_HEAD : 0) | (http10 ? RF_HTTP10 : 0)
@@ -232,6 +249,17 @@ function startRequest(slot: u32, k: usize): u32 {
   return 0;
 }
 
+/** A WebSocket upgrade: 101 and the connection speaks frames from now on (or the refusal's status). */
+function upgrade(slot: u32, k: usize, isGet: bool, http10: bool): u32 {
+  const status = checkUpgrade(isGet, http10, wsVersionPtr(), wsVersionLen(), wsKeyPtr(), wsKeyLen());
+  if (status != 0) return status;
+  sendSwitchingProtocols(slot, wsKeyPtr(), wsKeyLen());
+  setPhase(k, PH_WS);
+  setRequest(k, wsOpen());
+  timerClear(slot, k); // an open WebSocket may be quiet for as long as it likes
+  return 0;
+}
+
 /** The whole request has been read: answer it, then read the next or close. */
 function finishRequest(slot: u32, k: usize): void {
   const f = reqFlags(k);
@@ -245,7 +273,7 @@ function finishRequest(slot: u32, k: usize): void {
   const head = (f & RF_HEAD) != 0;
   const r = route(k);
   if (r != 0 && (f & RF_METHOD_OK) != 0) sendRoute(slot, r, head, persist);
-  else sendStatus(slot, r != 0 ? 405 : 404, persist, r != 0, head);
+  else sendStatus(slot, r != 0 ? 405 : 404, persist, r != 0 ? "Allow: GET, HEAD\r\n" : "", head);
   if (keepAlive) {
     resetForHead(k);
   } else {
@@ -262,7 +290,7 @@ function finishRequest(slot: u32, k: usize): void {
  * (nginx's lingering close).
  */
 function fail(slot: u32, k: usize, status: u32, len: u32): u32 {
-  sendStatus(slot, status, PERSIST_CLOSE);
+  sendStatus(slot, status, PERSIST_CLOSE, status == 426 ? "Sec-WebSocket-Version: 13\r\n" : "");
   if (status == 413) {
     setPhase(k, PH_LINGER);
     timerSet(slot, k, TIMER_IDLE, nowMs() + idleTimeoutMs());
@@ -277,6 +305,7 @@ function fail(slot: u32, k: usize, status: u32, len: u32): u32 {
 export function httpDrain(slot: u32): void {
   const k = inBuf(slot);
   if (phase(k) == PH_WAIT_JS) setReqFlags(k, reqFlags(k) | RF_PEER_EOF);
+  else if (phase(k) == PH_WS) wsGoingAway(slot, request(k));
   else closeWhenFlushed(slot);
 }
 

@@ -34,13 +34,15 @@ export function scanHead(k: usize, p: usize, len: u32): u32 {
 }
 
 // The parsed request, valid until the next parse.
-const REQ = memory.data(48);
+const REQ = memory.data(64);
 const R_METHOD: usize = 0; // ptr, len
 const R_TARGET: usize = 8; // ptr, len
 const R_MINOR: usize = 16; // HTTP/1.x
 const R_FLAGS: usize = 20;
 const R_CONTENT_LENGTH: usize = 24; // u64
 const R_HEADERS: usize = 32; // ptr, len: the header lines, for the JS handler
+const R_WS_KEY: usize = 40; // ptr, len: Sec-WebSocket-Key
+const R_WS_VERSION: usize = 48; // ptr, len: Sec-WebSocket-Version
 
 // R_FLAGS bits.
 export const H_CONTENT_LENGTH: u32 = 1;
@@ -51,6 +53,8 @@ export const H_EXPECT_CONTINUE: u32 = 16;
 export const H_TRANSFER_ENCODING: u32 = 32;
 const H_HOST: u32 = 64;
 const H_MANY_HOSTS: u32 = 128;
+export const H_UPGRADE_WEBSOCKET: u32 = 256; // Upgrade: websocket
+export const H_CONNECTION_UPGRADE: u32 = 512; // Connection: upgrade
 
 @inline export function methodPtr(): usize { return load<u32>(REQ, R_METHOD); }
 @inline export function methodLen(): u32 { return load<u32>(REQ, R_METHOD + 4); }
@@ -61,6 +65,10 @@ const H_MANY_HOSTS: u32 = 128;
 @inline export function contentLength(): u64 { return load<u64>(REQ, R_CONTENT_LENGTH); }
 @inline export function headersPtr(): usize { return load<u32>(REQ, R_HEADERS); }
 @inline export function headersLen(): u32 { return load<u32>(REQ, R_HEADERS + 4); }
+@inline export function wsKeyPtr(): usize { return load<u32>(REQ, R_WS_KEY); }
+@inline export function wsKeyLen(): u32 { return load<u32>(REQ, R_WS_KEY + 4); }
+@inline export function wsVersionPtr(): usize { return load<u32>(REQ, R_WS_VERSION); }
+@inline export function wsVersionLen(): u32 { return load<u32>(REQ, R_WS_VERSION + 4); }
 
 const TOO_BIG: u64 = 1 << 53; // a Content-Length past this is "too large", not malformed
 
@@ -74,6 +82,8 @@ function lineEnd(p: usize, from: u32, end: u32): i32 {
 export function parseHead(p: usize, len: u32, maxUri: u32): u32 {
   store<u32>(REQ, 0, R_FLAGS);
   store<u64>(REQ, 0, R_CONTENT_LENGTH);
+  store<u64>(REQ, 0, R_WS_KEY);
+  store<u64>(REQ, 0, R_WS_VERSION);
   let eol = lineEnd(p, 0, len);
   const status = parseRequestLine(p, contentEnd(p, 0, <u32>eol), maxUri);
   if (status != 0) return status;
@@ -145,6 +155,14 @@ function fieldMeaning(name: usize, nameLen: u32, v: usize, vLen: u32): u32 {
     forEachToken(v, vLen, TOKENS_CONNECTION);
   } else if (equalsIgnoreCase(name, nameLen, "host")) {
     addFlag((headFlags() & H_HOST) != 0 ? H_MANY_HOSTS : H_HOST);
+  } else if (equalsIgnoreCase(name, nameLen, "upgrade")) {
+    forEachToken(v, vLen, TOKENS_UPGRADE);
+  } else if (equalsIgnoreCase(name, nameLen, "sec-websocket-key")) {
+    store<u32>(REQ, <u32>v, R_WS_KEY);
+    store<u32>(REQ, vLen, R_WS_KEY + 4);
+  } else if (equalsIgnoreCase(name, nameLen, "sec-websocket-version")) {
+    store<u32>(REQ, <u32>v, R_WS_VERSION);
+    store<u32>(REQ, vLen, R_WS_VERSION + 4);
   } else if (equalsIgnoreCase(name, nameLen, "expect")) {
     if (!equalsIgnoreCase(v, vLen, "100-continue")) return 417;
     addFlag(H_EXPECT_CONTINUE);
@@ -176,6 +194,7 @@ function contentLengthField(v: usize, vLen: u32): u32 {
 
 const TOKENS_CONNECTION: u32 = 0;
 const TOKENS_TRANSFER: u32 = 1;
+const TOKENS_UPGRADE: u32 = 2;
 // Transfer codings seen, across every Transfer-Encoding field of the head.
 const CODINGS = memory.data(12); // codings u32, chunked count u32, chunked-was-last u32
 const UNKNOWN_CODING: u32 = 0x80000000;
@@ -199,6 +218,9 @@ function forEachToken(v: usize, vLen: u32, kind: u32): u32 {
     if (kind == TOKENS_CONNECTION) {
       if (equalsIgnoreCase(v + start, end - start, "close")) addFlag(H_CLOSE);
       else if (equalsIgnoreCase(v + start, end - start, "keep-alive")) addFlag(H_KEEP_ALIVE);
+      else if (equalsIgnoreCase(v + start, end - start, "upgrade")) addFlag(H_CONNECTION_UPGRADE);
+    } else if (kind == TOKENS_UPGRADE) {
+      if (equalsIgnoreCase(v + start, end - start, "websocket")) addFlag(H_UPGRADE_WEBSOCKET);
     } else {
       const chunked = equalsIgnoreCase(v + start, end - start, "chunked");
       store<u32>(CODINGS, load<u32>(CODINGS) + 1);

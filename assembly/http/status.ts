@@ -24,6 +24,7 @@ export function reasonPhrase(code: u32): string {
     case 413: return "Content Too Large";
     case 414: return "URI Too Long";
     case 417: return "Expectation Failed";
+    case 426: return "Upgrade Required";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
     case 501: return "Not Implemented";
@@ -67,17 +68,17 @@ export function writeHeadEnd(dst: usize, persist: u32): u32 {
 const SCRATCH = memory.data(320);
 
 /**
- * A complete response whose body is its reason phrase (left out for HEAD);
- * `allow` adds the Allow field of a 405.
+ * A complete response whose body is its reason phrase (left out for HEAD); `extra` is
+ * a field line of its own ("Allow: …\r\n" for a 405, the version for a 426).
  */
-export function sendStatus(slot: u32, code: u32, persist: u32, allow: bool = false, head: bool = false): void {
+export function sendStatus(slot: u32, code: u32, persist: u32, extra: string = "", head: bool = false): void {
   const p = SCRATCH;
   let n = writeStatusLine(p, code);
   n += writeText(p + n, "Content-Type: text/plain; charset=utf-8\r\nContent-Length: ");
   const reason = reasonPhrase(code);
   n += writeDecimal(p + n, reason.length + 1);
   n += writeText(p + n, "\r\n");
-  if (allow) n += writeText(p + n, "Allow: GET, HEAD\r\n");
+  n += writeText(p + n, extra);
   n += writeHeadEnd(p + n, persist);
   if (!head) {
     n += writeText(p + n, reason);

@@ -1,0 +1,34 @@
+// The opening handshake (RFC 6455 §4.2): a GET with Upgrade: websocket, Connection:
+// upgrade, Sec-WebSocket-Version: 13 and a key of 16 base64 bytes is answered 101 with
+// Sec-WebSocket-Accept = base64(SHA-1(key + GUID)). Another version gets 426 with the
+// version we speak; a missing or malformed key gets 400.
+
+import { send } from "../output";
+import { writeText } from "../http/bytes";
+import { base64Encode, isKeyOf16Bytes } from "./base64";
+import { sha1 } from "./sha1";
+
+const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+const SCRATCH = memory.data(256); // key + GUID (60 B) at 0, the 101 response (129 B) at 64
+
+/** Writes Sec-WebSocket-Accept's value for the key at dst (28 bytes). */
+export function acceptValue(dst: usize, key: usize, keyLen: u32): u32 {
+  memory.copy(SCRATCH, key, keyLen);
+  writeText(SCRATCH + keyLen, GUID);
+  return base64Encode(dst, sha1(SCRATCH, keyLen + GUID.length), 20);
+}
+
+/** 0 if the upgrade may go ahead, else the status to refuse it with. */
+export function checkUpgrade(isGet: bool, http10: bool, version: usize, versionLen: u32, key: usize, keyLen: u32): u32 {
+  if (!isGet || http10) return 400;
+  if (versionLen != 2 || load<u8>(version) != 0x31 || load<u8>(version + 1) != 0x33) return 426;
+  return isKeyOf16Bytes(key, keyLen) ? 0 : 400;
+}
+
+export function sendSwitchingProtocols(slot: u32, key: usize, keyLen: u32): void {
+  const p = SCRATCH + 64;
+  let n = writeText(p, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ");
+  n += acceptValue(p + n, key, keyLen);
+  n += writeText(p + n, "\r\n\r\n");
+  send(slot, p, n);
+}
