@@ -6,7 +6,10 @@
 // client (bench/c/loadgen.c). The machine is small and shared, so each cell is the
 // median of several runs, and the tables report ratios rather than trusting one number.
 //
-//   node bench/run.mjs [--runs 5] [--seconds 4] [--suite echo,http] [--only wasm,net,c,route,js,node]
+// Then WebSocket echo round trips: the in-module ws-echo, the ws package, and the plain
+// TCP echo ceiling.
+//
+//   node bench/run.mjs [--runs 5] [--seconds 4] [--suite echo,http,ws] [--only wasm,net,c,route,js,node,ws]
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, statSync } from "node:fs";
 import path from "node:path";
@@ -76,6 +79,20 @@ const SUITES = {
     ],
     ratios: [["route", "c"], ["node", "c"], ["js", "node"]],
   },
+  ws: {
+    title: "WebSocket echo, 64-byte binary messages",
+    servers: {
+      wasm: { label: "wasm ws-echo", cmd: node("wasm-ws.mjs") },
+      ws: { label: "ws package", cmd: node("ws-package.mjs") },
+      // The ceiling is the echo bench's: plain TCP, 64-byte messages, no framing at all.
+      c: { label: "C TCP echo (ceiling)", cmd: [epollServer, ["0"]], mode: "echo" },
+    },
+    workloads: [
+      { name: "50 clients", conns: 50, size: 64, metric: "rps", mode: "ws" },
+      { name: "1000 clients", conns: 1000, size: 64, metric: "rps", mode: "ws" },
+    ],
+    ratios: [["wasm", "c"], ["wasm", "ws"]],
+  },
 };
 const loadgen = compile("loadgen");
 
@@ -122,7 +139,7 @@ async function runSuite(suite) {
       const server = await startServer(suite.servers[key]);
       try {
         for (const w of suite.workloads) {
-          (results[w.name][key] ??= []).push(load(server.port, w));
+          (results[w.name][key] ??= []).push(load(server.port, { ...w, mode: suite.servers[key].mode ?? w.mode }));
           process.stderr.write(`run ${run + 1}/${RUNS} ${suite.servers[key].label.padEnd(18)} ${w.name.padEnd(18)} ${results[w.name][key].at(-1).toFixed(0)}\n`);
         }
       } finally {
@@ -146,7 +163,7 @@ async function runSuite(suite) {
   }
 }
 
-for (const name of (values.suite ?? "echo,http").split(",")) await runSuite(SUITES[name]);
+for (const name of (values.suite ?? "echo,http,ws").split(",")) await runSuite(SUITES[name]);
 
 // The simulator row: one million virtual connections through the same module.
 const sim = execFileSync(process.execPath, [path.join(here, "..", "dist", "src", "cli.js"), "simulate", "--protocol", "line",

@@ -1,8 +1,10 @@
-// loadgen: a native echo/HTTP load client for npm run bench, so the client is never
-// the bottleneck. One epoll loop; each connection keeps exactly one request in flight:
-// send a message, read the whole reply (checking every echoed byte), send the next.
+// loadgen: a native echo/HTTP/WebSocket load client for npm run bench, so the client is
+// never the bottleneck. One epoll loop; each connection keeps exactly one request in
+// flight: send a message, read the whole reply (checking every echoed byte), send the
+// next. In ws mode each connection first upgrades, then sends masked binary frames of
+// S bytes (S ≤ 125) and expects each back as an unmasked frame.
 //
-//   loadgen --port P [--host 127.0.0.1] --conns N --size S --seconds T [--warmup W] [--mode echo|http]
+//   loadgen --port P [--host 127.0.0.1] --conns N --size S --seconds T [--warmup W] [--mode echo|http|ws]
 //
 // Prints one JSON line: {"conns","size","seconds","roundTrips","rps","mbps","errors"}.
 #define _GNU_SOURCE
@@ -20,8 +22,11 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { ECHO, HTTP };
+enum { ECHO, HTTP, WS };
 static const char kRequest[] = "GET / HTTP/1.1\r\nHost: bench\r\n\r\n";
+static const char kUpgrade[] =
+    "GET / HTTP/1.1\r\nHost: bench\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
 
 typedef struct {
   int fd;
@@ -29,12 +34,16 @@ typedef struct {
   char head[1024];        // http: the response header seen so far
   size_t headLen, bodyWant;
   int inBody;
+  int upgraded;  // ws: the handshake is done
   int outOn;  // EPOLLOUT interest: only while a send is blocked (or connect is pending)
 } Conn;
 
 static int mode = ECHO;
 static size_t msgSize = 64;
 static uint8_t* pattern;  // the message; echo replies must equal it byte for byte
+static uint8_t* wsFrame;  // ws: the message as a masked client frame
+static uint8_t* wsReply;  // ws: the frame the server must send back
+static size_t wsFrameLen, wsReplyLen;
 static uint64_t roundTrips, bytesIn, errors;
 static int counting;
 static int ep;
@@ -57,10 +66,14 @@ static void die(const char* what) {
   exit(1);
 }
 
-static const uint8_t* outgoing(size_t* len) {
-  if (mode == HTTP) {
-    *len = sizeof kRequest - 1;
-    return (const uint8_t*)kRequest;
+static const uint8_t* outgoing(const Conn* c, size_t* len) {
+  if (mode == HTTP || (mode == WS && !c->upgraded)) {
+    *len = mode == HTTP ? sizeof kRequest - 1 : sizeof kUpgrade - 1;
+    return (const uint8_t*)(mode == HTTP ? kRequest : kUpgrade);
+  }
+  if (mode == WS) {
+    *len = wsFrameLen;
+    return wsFrame;
   }
   *len = msgSize;
   return pattern;
@@ -69,7 +82,7 @@ static const uint8_t* outgoing(size_t* len) {
 // Sends as much of the current message as the socket takes; 0 on success, -1 if dead.
 static int pump(Conn* c, int idx) {
   size_t len;
-  const uint8_t* msg = outgoing(&len);
+  const uint8_t* msg = outgoing(c, &len);
   while (c->sent < len) {
     ssize_t n = send(c->fd, msg + c->sent, len - c->sent, MSG_NOSIGNAL);
     if (n > 0) {
@@ -91,16 +104,16 @@ static void finishRoundTrip(Conn* c) {
   c->inBody = 0;
 }
 
-// Consumes reply bytes; returns how many round trips completed.
-static int consumeEcho(Conn* c, const uint8_t* buf, size_t n) {
+// Consumes reply bytes that must equal `want`; returns how many round trips completed.
+static int consumeExact(Conn* c, const uint8_t* buf, size_t n, const uint8_t* want, size_t wantLen) {
   int done = 0;
   for (size_t i = 0; i < n;) {
-    size_t take = msgSize - c->received;
+    size_t take = wantLen - c->received;
     if (take > n - i) take = n - i;
-    if (memcmp(buf + i, pattern + c->received, take) != 0) errors++;
+    if (memcmp(buf + i, want + c->received, take) != 0) errors++;
     c->received += take;
     i += take;
-    if (c->received == msgSize) {
+    if (c->received == wantLen) {
       if (i < n) errors++;  // bytes beyond the reply: the server sent more than it got
       finishRoundTrip(c);
       done++;
@@ -108,6 +121,37 @@ static int consumeEcho(Conn* c, const uint8_t* buf, size_t n) {
     }
   }
   return done;
+}
+
+// ws: the 101 first (not a round trip), then frames.
+static int consumeWs(Conn* c, const uint8_t* buf, size_t n) {
+  if (c->upgraded) return consumeExact(c, buf, n, wsReply, wsReplyLen);
+  for (size_t i = 0; i < n; i++) {
+    if (c->headLen == sizeof c->head - 1) { errors++; return 0; }
+    c->head[c->headLen++] = (char)buf[i];
+    if (c->headLen >= 4 && memcmp(c->head + c->headLen - 4, "\r\n\r\n", 4) == 0) {
+      if (strncmp(c->head, "HTTP/1.1 101", 12) != 0 || i + 1 != n) errors++;
+      c->upgraded = 1;
+      c->sent = c->received = c->headLen = 0;
+      return 1;  // send the first frame
+    }
+  }
+  return 0;
+}
+
+static void buildWsFrames(void) {
+  static const uint8_t mask[4] = {0x12, 0x34, 0x56, 0x78};
+  wsFrameLen = 6 + msgSize;
+  wsFrame = malloc(wsFrameLen);
+  wsFrame[0] = 0x82;
+  wsFrame[1] = (uint8_t)(0x80 | msgSize);
+  memcpy(wsFrame + 2, mask, 4);
+  for (size_t i = 0; i < msgSize; i++) wsFrame[6 + i] = pattern[i] ^ mask[i % 4];
+  wsReplyLen = 2 + msgSize;
+  wsReply = malloc(wsReplyLen);
+  wsReply[0] = 0x82;
+  wsReply[1] = (uint8_t)msgSize;
+  memcpy(wsReply + 2, pattern, msgSize);
 }
 
 static int consumeHttp(Conn* c, const uint8_t* buf, size_t n) {
@@ -148,11 +192,11 @@ int main(int argc, char** argv) {
     else if (!strcmp(argv[i], "--size")) msgSize = (size_t)atol(argv[i + 1]);
     else if (!strcmp(argv[i], "--seconds")) seconds = atof(argv[i + 1]);
     else if (!strcmp(argv[i], "--warmup")) warmup = atof(argv[i + 1]);
-    else if (!strcmp(argv[i], "--mode")) mode = strcmp(argv[i + 1], "http") ? ECHO : HTTP;
+    else if (!strcmp(argv[i], "--mode")) mode = !strcmp(argv[i + 1], "http") ? HTTP : !strcmp(argv[i + 1], "ws") ? WS : ECHO;
     else { fprintf(stderr, "loadgen: unknown option %s\n", argv[i]); return 2; }
   }
-  if (port <= 0 || conns <= 0 || msgSize == 0) {
-    fprintf(stderr, "usage: loadgen --port P --conns N --size S --seconds T [--warmup W] [--mode echo|http]\n");
+  if (port <= 0 || conns <= 0 || msgSize == 0 || (mode == WS && msgSize > 125)) {
+    fprintf(stderr, "usage: loadgen --port P --conns N --size S --seconds T [--warmup W] [--mode echo|http|ws] (ws: S <= 125)\n");
     return 2;
   }
   struct rlimit rl;
@@ -162,6 +206,7 @@ int main(int argc, char** argv) {
   }
   pattern = malloc(msgSize);
   for (size_t i = 0; i < msgSize; i++) pattern[i] = (uint8_t)(i * 31 + 7);
+  if (mode == WS) buildWsFrames();
 
   struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
   if (inet_pton(AF_INET, host, &addr.sin_addr) != 1) { fprintf(stderr, "loadgen: bad host %s\n", host); return 2; }
@@ -200,7 +245,9 @@ int main(int argc, char** argv) {
           ssize_t n = recv(c->fd, buf, bufSize, 0);
           if (n > 0) {
             bytesIn += (uint64_t)n;
-            if ((mode == ECHO ? consumeEcho(c, buf, (size_t)n) : consumeHttp(c, buf, (size_t)n)) > 0 && pump(c, idx) < 0) dead = 1;
+            int done = mode == ECHO ? consumeExact(c, buf, (size_t)n, pattern, msgSize)
+                     : mode == HTTP ? consumeHttp(c, buf, (size_t)n) : consumeWs(c, buf, (size_t)n);
+            if (done > 0 && pump(c, idx) < 0) dead = 1;
             if ((size_t)n < bufSize) break;
           } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
             dead = 1;
@@ -225,7 +272,7 @@ int main(int argc, char** argv) {
   double measured = now() - measureFrom;
   if (measured > seconds) measured = seconds;
   printf("{\"conns\":%d,\"size\":%zu,\"seconds\":%.3f,\"roundTrips\":%llu,\"rps\":%.1f,\"mbps\":%.2f,\"errors\":%llu}\n",
-         conns, mode == ECHO ? msgSize : sizeof kRequest - 1, measured, (unsigned long long)roundTrips,
+         conns, mode == HTTP ? sizeof kRequest - 1 : msgSize, measured, (unsigned long long)roundTrips,
          roundTrips / measured, (bytesIn - inAtStart) / 1e6 / measured, (unsigned long long)errors);
   return errors ? 2 : 0;
 }

@@ -1,0 +1,9 @@
+// wasm-reactor's WebSocket echo as a user would start it: every message back, inside the module.
+import { createServer } from "../../dist/src/index.js";
+
+const server = await createServer({ protocol: "ws-echo", host: "127.0.0.1", port: Number(process.argv[2] ?? 0) }).listen();
+console.log(`listening ${server.address().port}`);
+process.on("SIGTERM", async () => {
+  await server.close();
+  process.exit(0);
+});
