@@ -41,6 +41,9 @@ export const EV_WRITABLE: u32 = 5; // the socket accepts output again (only whil
 export const EV_SENT: u32 = 6; // a = pointer to the first unsent byte, b = unsent length
 export const EV_SHUTDOWN: u32 = 7; // conn = 0: drain output and close every connection
 export const EV_RESPONSE: u32 = 8; // http: a = pointer into the arena, b = length of a response piece from JS
+export const EV_WS_SEND: u32 = 9; // ws: a piece of a message from JS to frame and send (ws/js.ts)
+export const EV_WS_CLOSE: u32 = 10; // ws: JS closes the connection: code u32, reason
+export const EV_WS_BROADCAST: u32 = 11; // ws, conn = 0: a piece of a message for every open WebSocket
 
 // Submissions: module → host.
 export const OP_SEND: u32 = 1; // a = pointer, b = length; reported (EV_SENT) only if short
@@ -48,6 +51,7 @@ export const OP_SEND_NOTIFY: u32 = 2; // as OP_SEND, but always reported with EV
 export const OP_INTEREST: u32 = 3; // a = INTEREST_* mask
 export const OP_CLOSE: u32 = 4; // close the socket; the id is dead from now on
 export const OP_REQUEST: u32 = 5; // http: a = pointer, b = length of a request for the JS handler (copy it before the next dispatch)
+export const OP_OUTBOX: u32 = 6; // conn = 0, a = pointer, b = length: this batch's events for JS (outbox.ts); last in the ring
 
 export const INTEREST_IN: u32 = 1;
 export const INTEREST_OUT: u32 = 2;
@@ -64,6 +68,7 @@ export const INIT_TRAP_ON_MAGIC: u32 = 1; // fault injection: abort on input hol
 export const PROTOCOL_ECHO: u32 = 1;
 export const PROTOCOL_LINE: u32 = 2;
 export const PROTOCOL_HTTP: u32 = 3;
+export const PROTOCOL_WS: u32 = 4; // http, plus WebSocket upgrades whose messages go to JS
 export const PROTOCOL_WS_ECHO: u32 = 5; // http, plus WebSocket upgrades whose messages are echoed in the module
 
 // setOption keys (called after init, before the first dispatch).
@@ -74,3 +79,5 @@ export const OPT_HEADER_TIMEOUT_MS: u32 = 4; // from connect or first byte to th
 export const OPT_IDLE_TIMEOUT_MS: u32 = 5; // keep-alive: between a response and the next request
 export const OPT_JS_HANDLER: u32 = 6; // 1: requests no route answers go to the host (OP_REQUEST)
 export const OPT_WS_MAX_PAYLOAD: u32 = 7; // WebSocket: the largest message (1009)
+export const OPT_WS_MAX_BUFFERED: u32 = 8; // WebSocket: unsent bytes past which a message from JS is refused
+export const OPT_WS_DROP_ON_LIMIT: u32 = 9; // 1: refused messages are dropped; 0: the connection closes with 1008

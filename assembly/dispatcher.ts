@@ -4,11 +4,14 @@
 // the submission ring and returns how many submissions it wrote.
 
 import {
-  EV_ACCEPT, EV_DATA, EV_EOF, EV_ERROR, EV_RESPONSE, EV_SENT, EV_SHUTDOWN, EV_WRITABLE, RECORD_BYTES,
+  EV_ACCEPT, EV_DATA, EV_EOF, EV_ERROR, EV_RESPONSE, EV_SENT, EV_SHUTDOWN, EV_WRITABLE, EV_WS_BROADCAST, EV_WS_CLOSE,
+  EV_WS_SEND, RECORD_BYTES,
 } from "./abi";
 import { F_CLOSING, F_OPEN, F_PEER_EOF, flags, findConn, openConn, setFlag, tableCapacity } from "./handles";
-import { onData, onDrain, onEof, onOpen, onResponse, onTick } from "./handlers";
-import { beginBatch, closeNow, dirtyRoom, flushBatch, onSent, onWritable } from "./output";
+import { onData, onDrain, onEof, onOpen, onResponse, onTick, onWsEvent } from "./handlers";
+import { outboxReset, outboxSubmit } from "./outbox";
+import { broadcasting, broadcastPiece, broadcastSome } from "./ws/broadcast";
+import { beginBatch, closeNow, dirtyRoom, flushBatch, onSent, onWritable, submissionCount } from "./output";
 
 export let evRing: usize = 0;
 export let draining = false;
@@ -18,19 +21,24 @@ export function dispatcherInit(ring: usize): void {
   evRing = ring;
 }
 
-export function isDraining(): bool {
-  return draining;
+/** Whether the module needs another dispatch even without events (shutdown, broadcast). */
+export function wantsMore(): bool {
+  return draining || broadcasting();
 }
 
 export function dispatchBatch(n: u32): u32 {
   beginBatch();
+  outboxReset();
   for (let i: u32 = 0; i < n; i++) {
     const r = evRing + <usize>i * RECORD_BYTES;
     handle(load<u32>(r, 0), load<u32>(r, 4), load<u32>(r, 8), load<u32>(r, 12));
   }
   if (draining) drainSome();
+  broadcastSome();
   onTick();
-  return flushBatch();
+  flushBatch();
+  outboxSubmit(); // last: closes during the flush report to it too
+  return submissionCount();
 }
 
 function handle(op: u32, id: u32, a: u32, b: u32): void {
@@ -41,6 +49,10 @@ function handle(op: u32, id: u32, a: u32, b: u32): void {
   if (op == EV_SHUTDOWN) {
     draining = true;
     drainCursor = 0;
+    return;
+  }
+  if (op == EV_WS_BROADCAST) {
+    broadcastPiece(a, b);
     return;
   }
   const found = findConn(id);
@@ -60,6 +72,8 @@ function handle(op: u32, id: u32, a: u32, b: u32): void {
     onSent(slot, a, b);
   } else if (op == EV_RESPONSE) {
     if ((flags(slot) & F_CLOSING) == 0) onResponse(slot, a, b);
+  } else if (op == EV_WS_SEND || op == EV_WS_CLOSE) {
+    if ((flags(slot) & F_CLOSING) == 0) onWsEvent(slot, op, a, b);
   } else {
     assert(false, "unknown event op");
   }

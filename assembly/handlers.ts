@@ -3,14 +3,15 @@
 // arena slices (onData) and the end of its input (onEof); it answers through
 // output.ts (send, closeWhenFlushed) and keeps leftovers in the connection's buffers.
 
-import { PROTOCOL_ECHO, PROTOCOL_HTTP, PROTOCOL_LINE, PROTOCOL_WS_ECHO } from "./abi";
-import { setWsMode, WS_ECHO } from "./http/config";
+import { PROTOCOL_ECHO, PROTOCOL_HTTP, PROTOCOL_LINE, PROTOCOL_WS, PROTOCOL_WS_ECHO } from "./abi";
+import { setWsMode, WS_ECHO, WS_JS } from "./http/config";
 import { bufFree } from "./buffer";
 import { checkTrapMagic } from "./faults";
 import { echoData } from "./echo/handler";
 import { inBuf, setInBuf } from "./handles";
 import {
-  httpClose, httpData, httpDeadline, httpDrain, httpEof, httpHasTimers, httpOpen, httpResponse, httpTick,
+  httpClose, httpData, httpDeadline, httpDrain, httpEof, httpHasTimers, httpOpen, httpResponse, httpSendCompleted,
+  httpTick, httpWsEvent,
 } from "./http/handler";
 import { lineData } from "./line/handler";
 import { closeWhenFlushed } from "./output";
@@ -18,10 +19,11 @@ import { closeWhenFlushed } from "./output";
 export let protocol: u32 = PROTOCOL_ECHO;
 
 export function selectProtocol(p: u32): void {
-  assert(p == PROTOCOL_ECHO || p == PROTOCOL_LINE || p == PROTOCOL_HTTP || p == PROTOCOL_WS_ECHO, "unknown protocol");
+  assert(p >= PROTOCOL_ECHO && p <= PROTOCOL_WS_ECHO, "unknown protocol");
   // WebSocket is http with upgrades allowed: one handler, the mode says what messages do.
   if (p == PROTOCOL_WS_ECHO) setWsMode(WS_ECHO);
-  protocol = p == PROTOCOL_WS_ECHO ? PROTOCOL_HTTP : p;
+  if (p == PROTOCOL_WS) setWsMode(WS_JS);
+  protocol = p == PROTOCOL_WS_ECHO || p == PROTOCOL_WS ? PROTOCOL_HTTP : p;
 }
 
 /** A connection was accepted. */
@@ -61,6 +63,16 @@ export function onDrain(slot: u32): void {
 /** An answer from the host's handler (http's JS handler): EV_RESPONSE. */
 export function onResponse(slot: u32, ptr: usize, len: u32): void {
   if (protocol == PROTOCOL_HTTP) httpResponse(slot, ptr, len);
+}
+
+/** A WebSocket message piece or close from JS (EV_WS_SEND, EV_WS_CLOSE). */
+export function onWsEvent(slot: u32, op: u32, ptr: usize, len: u32): void {
+  if (protocol == PROTOCOL_HTTP) httpWsEvent(slot, op, ptr, len);
+}
+
+/** A send completed (EV_SENT) with `unsent` bytes left. */
+export function onSendCompleted(slot: u32, unsent: u32): void {
+  if (protocol == PROTOCOL_HTTP) httpSendCompleted(slot, unsent);
 }
 
 /** After the batch's events: timeouts that have come. */

@@ -3,14 +3,14 @@
 import {
   INIT_TRAP_ON_MAGIC, ABI_MAGIC, ABI_VERSION, FLAG_MORE, FLAG_TIMER, H_ARENA, H_DEADLINE, H_ARENA_HALF, H_EV_CAP, H_EV_RING, H_FLAGS,
   H_MAGIC, H_MAX_CONNS, H_NOW_MS, H_OPEN_CONNS, H_REQUESTS, H_SUB_CAP, H_SUB_RING, H_UNIX_SECONDS, H_VERSION, HEADER_BYTES,
-  MAX_SLOTS, PROTOCOL_HTTP, PROTOCOL_WS_ECHO, RECORD_BYTES,
+  MAX_SLOTS, PROTOCOL_HTTP, RECORD_BYTES,
 } from "./abi";
 import { setClock } from "./http/clock";
 import { setHttpOption, setWsPath } from "./http/config";
 import { requestsThisBatch, resetRequestCount } from "./http/request";
 import { addRoute as addStaticRoute } from "./http/routes";
 import { bump, reservedBytes } from "./alloc";
-import { dispatchBatch, dispatcherInit, isDraining } from "./dispatcher";
+import { dispatchBatch, dispatcherInit, wantsMore } from "./dispatcher";
 import { enableTrapOnMagic } from "./faults";
 import { CONN_BYTES, openConnections, tableInit } from "./handles";
 import { deadline, hasDeadline, selectProtocol } from "./handlers";
@@ -53,8 +53,9 @@ export function init(protocol: u32, evCap: u32, arenaHalf: u32, maxLine: u32, fl
   if ((flags & INIT_TRAP_ON_MAGIC) != 0) enableTrapOnMagic();
   selectProtocol(protocol);
   lineInit(maxLine);
-  // A touched connection yields at most a send, an interest change and a request (http).
-  const subCap = evCap * 3;
+  // A touched connection yields at most a send, an interest change and a request (http);
+  // the batch adds one OUTBOX record at the end.
+  const subCap = evCap * 3 + 1;
   header = bump(HEADER_BYTES);
   const evRing = bump(<usize>evCap * RECORD_BYTES);
   const subRing = bump(<usize>subCap * RECORD_BYTES);
@@ -62,7 +63,7 @@ export function init(protocol: u32, evCap: u32, arenaHalf: u32, maxLine: u32, fl
   const dirtyList = bump(<usize>evCap * 12);
   dispatcherInit(evRing);
   outputInit(subRing, subCap, arena, <usize>arenaHalf * 2, dirtyList, evCap);
-  if (protocol == PROTOCOL_HTTP || protocol == PROTOCOL_WS_ECHO) replyArenaInit(bump(<usize>REPLY_HALF_BYTES * 2), REPLY_HALF_BYTES);
+  if (protocol >= PROTOCOL_HTTP) replyArenaInit(bump(<usize>REPLY_HALF_BYTES * 2), REPLY_HALF_BYTES);
   tableInit(1024);
 
   store<u32>(header, ABI_MAGIC, H_MAGIC);
@@ -105,7 +106,7 @@ export function dispatch(n: u32): u32 {
   store<u32>(header, requestsThisBatch(), H_REQUESTS);
   const timer = hasDeadline();
   if (timer) store<u32>(header, deadline(load<u32>(header, H_NOW_MS)), H_DEADLINE);
-  store<u32>(header, (isDraining() ? FLAG_MORE : 0) | (timer ? FLAG_TIMER : 0), H_FLAGS);
+  store<u32>(header, (wantsMore() ? FLAG_MORE : 0) | (timer ? FLAG_TIMER : 0), H_FLAGS);
   store<u32>(header, openConnections(), H_OPEN_CONNS);
   return m;
 }

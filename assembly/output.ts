@@ -19,7 +19,7 @@ import {
   INTEREST_IN, INTEREST_OUT, OP_CLOSE, OP_INTEREST, OP_SEND, OP_SEND_NOTIFY, RECORD_BYTES,
 } from "./abi";
 import { bufAppend, bufConsume, bufData, bufFree, bufLength } from "./buffer";
-import { onClose } from "./handlers";
+import { onClose, onSendCompleted } from "./handlers";
 import {
   clearFlag, connId, dirtyIndex, F_CLOSING, F_CUR_IN, F_CUR_OUT, F_HOLD_IN, F_IN_PAUSED, F_OPEN,
   F_PEER_EOF, F_WANT_OUT, F_WRITABLE, flags, hasFlag, outBuf, releaseConn, setDirtyIndex,
@@ -165,6 +165,7 @@ export function onSent(slot: u32, next: usize, remaining: u32): void {
   }
   setOutBuf(slot, out);
   markDirty(slot);
+  onSendCompleted(slot, bufLength(out));
 }
 
 /** Closes at once (the peer is gone): frees the buffers and the slot. */
@@ -174,6 +175,10 @@ export function closeNow(slot: u32): void {
   bufFree(outBuf(slot));
   setOutBuf(slot, 0);
   releaseConn(slot);
+}
+
+export function submissionCount(): u32 {
+  return subCount;
 }
 
 /** Ends the batch: one send and at most one interest change per dirty connection. */

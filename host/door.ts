@@ -5,8 +5,13 @@
 // call into the module, because memory.grow detaches it.
 import type { ModuleInstance } from "./module.js";
 
-export const EV = { ACCEPT: 1, DATA: 2, EOF: 3, ERROR: 4, WRITABLE: 5, SENT: 6, SHUTDOWN: 7, RESPONSE: 8 } as const;
-export const OP = { SEND: 1, SEND_NOTIFY: 2, INTEREST: 3, CLOSE: 4, REQUEST: 5 } as const;
+export const EV = { ACCEPT: 1, DATA: 2, EOF: 3, ERROR: 4, WRITABLE: 5, SENT: 6, SHUTDOWN: 7, RESPONSE: 8,
+  WS_SEND: 9, WS_CLOSE: 10, WS_BROADCAST: 11 } as const;
+export const OP = { SEND: 1, SEND_NOTIFY: 2, INTEREST: 3, CLOSE: 4, REQUEST: 5, OUTBOX: 6 } as const;
+/** Events that carry bytes in the arena (a, b), which a host puts there and a trace records. */
+export const EVENTS_WITH_BYTES: number[] = [EV.DATA, EV.RESPONSE, EV.WS_SEND, EV.WS_CLOSE, EV.WS_BROADCAST];
+/** Submissions that name bytes in module memory (a, b). */
+export const SUBMISSIONS_WITH_BYTES: number[] = [OP.SEND, OP.SEND_NOTIFY, OP.REQUEST, OP.OUTBOX];
 export const INTEREST = { IN: 1, OUT: 2 } as const;
 export const SLOT_BITS = 20;
 export const SLOT_MASK = (1 << SLOT_BITS) - 1;
@@ -38,6 +43,25 @@ export interface RequestHandoff {
   conn: number;
   /** The request as the module collected it (assembly/http/request.ts), copied out of its memory. */
   descriptor: Buffer;
+}
+
+/** What the module tells JS after a dispatch: requests for the handler, and the outbox (assembly/outbox.ts). */
+export interface Handoffs {
+  requests: RequestHandoff[];
+  outbox: Buffer | undefined;
+}
+
+/** The dispatch's handoffs to JS, copied out of module memory (valid only until the next dispatch). */
+export function takeHandoffs(memory: WebAssembly.Memory, header: number, subRing: number, m: number): Handoffs {
+  const requests = takeRequests(memory, header, subRing, m);
+  if (m === 0) return { requests, outbox: undefined };
+  const view = new DataView(memory.buffer);
+  const last = subRing + (m - 1) * 16;
+  if (view.getUint32(last, true) !== OP.OUTBOX) return { requests, outbox: undefined };
+  const ptr = view.getUint32(last + 8, true);
+  const len = view.getUint32(last + 12, true);
+  if (ptr + len > memory.buffer.byteLength) throw new Error(`module named an outbox past its memory: ${ptr}+${len}`);
+  return { requests, outbox: Buffer.from(new Uint8Array(memory.buffer, ptr, len)) };
 }
 
 /**
@@ -150,9 +174,9 @@ export class Door {
     this.push(op, conn, at, bytes.length);
   }
 
-  /** The requests for the JS handler in the dispatch that just returned m submissions. */
-  requests(m: number): RequestHandoff[] {
-    return takeRequests(this.instance.memory, this.instance.header, this.subRing, m);
+  /** What the dispatch that just returned m submissions hands to JS. */
+  handoffs(m: number): Handoffs {
+    return takeHandoffs(this.instance.memory, this.instance.header, this.subRing, m);
   }
 
   /** Whether the module asked to be called again even without events. */

@@ -1,10 +1,10 @@
 // What every host offers the server (native epoll, node:net, and later the simulator):
 // a small interface, like Redis's ae backends, with the loop logic in each host's file.
 import type { NativeStats } from "./addon.js";
-import type { RequestHandoff } from "./door.js";
+import type { Handoffs } from "./door.js";
 
-/** Where a host hands the requests the module passes to JS (http with a request handler). */
-export type RequestSink = (request: RequestHandoff) => void;
+/** Where a host hands what the module passes to JS (HTTP requests, WebSocket events), after a dispatch. */
+export type HandoffSink = (handoffs: Handoffs) => void;
 
 export interface ListenSpec {
   host: string;
@@ -31,8 +31,11 @@ export interface ReactorHost {
   /** Releases everything at once (listeners, connections) without flushing. */
   destroy(): void;
   stats(): HostStats;
-  /** Queues a piece of an answer (EV_RESPONSE, assembly/http/respond.ts) for connection `conn`. */
-  respond(conn: number, piece: Uint8Array): void;
+  /**
+   * Queues an event from JS that carries bytes (EV_RESPONSE, EV_WS_SEND, EV_WS_CLOSE,
+   * EV_WS_BROADCAST with conn 0) for the next batch.
+   */
+  inject(op: number, conn: number, bytes: Uint8Array): void;
 }
 
 /** Runs a graceful close, falling back to `force` if it takes longer than timeoutMs. */

@@ -5,9 +5,9 @@ import { instantiateSync } from "@assemblyscript/loader";
 import { readFileSync } from "node:fs";
 import { wasmPath } from "./paths.js";
 
-export const PROTOCOLS = { echo: 1, line: 2, http: 3, "ws-echo": 5 } as const;
+export const PROTOCOLS = { echo: 1, line: 2, http: 3, ws: 4, "ws-echo": 5 } as const;
 /** The protocols that speak HTTP (and so take an HttpConfig). */
-export const HTTP_PROTOCOLS: Protocol[] = ["http", "ws-echo"];
+export const HTTP_PROTOCOLS: Protocol[] = ["http", "ws", "ws-echo"];
 export type Protocol = keyof typeof PROTOCOLS;
 
 export interface ModuleConfig {
@@ -44,13 +44,17 @@ export interface HttpConfig {
   wsMaxPayload: number;
   /** WebSocket: upgrades only on this path; undefined: on any. */
   wsPath?: string;
+  /** WebSocket (JS): unsent bytes past which a message from JS is refused. */
+  wsMaxBuffered: number;
+  /** WebSocket (JS): a refused message is dropped (else the connection closes with 1008). */
+  wsDropOnLimit: boolean;
   routes: StaticRoute[];
 }
 
 // setOption keys (docs/ABI.md).
 const HTTP_OPTIONS: [keyof HttpConfig, number][] = [
   ["maxHeaderBytes", 1], ["maxUriBytes", 2], ["maxBodyBytes", 3], ["headerTimeoutMs", 4], ["idleTimeoutMs", 5],
-  ["jsHandler", 6], ["wsMaxPayload", 7],
+  ["jsHandler", 6], ["wsMaxPayload", 7], ["wsMaxBuffered", 8], ["wsDropOnLimit", 9],
 ];
 
 /** With trapOnMagic, a read that starts with these bytes makes the module abort. */

@@ -1,8 +1,8 @@
 // The native epoll host: the addon does epoll and the socket calls, the module does
 // the rest. One NativeHost is one reactor: one epoll fd, one module instance.
 import { loadAddon, type NativeReactor } from "./addon.js";
-import { EV, readLayout, takeRequests, type RequestHandoff } from "./door.js";
-import { closeWithin, type HostStats, type ListenSpec, type ReactorHost, type RequestSink } from "./host.js";
+import { readLayout, takeHandoffs, type Handoffs } from "./door.js";
+import { closeWithin, type HandoffSink, type HostStats, type ListenSpec, type ReactorHost } from "./host.js";
 import type { ModuleConfig, ModuleInstance } from "./module.js";
 import { startRecordedInstance, type Recorder } from "./trace.js";
 
@@ -11,13 +11,13 @@ export class NativeHost implements ReactorHost {
   private instance: ModuleInstance;
   private traps = 0;
   private closing: Promise<void> | undefined;
-  private handoffs: RequestHandoff[] = [];
+  private handoffs: Handoffs[] = [];
 
   constructor(
     private readonly config: ModuleConfig,
     private readonly onTrap: (err: Error) => void,
     private readonly recorder?: Recorder,
-    private readonly onRequest?: RequestSink,
+    private readonly onHandoffs?: HandoffSink,
   ) {
     this.reactor = new (loadAddon().Reactor)();
     this.instance = this.attachFreshInstance();
@@ -49,8 +49,8 @@ export class NativeHost implements ReactorHost {
     };
   }
 
-  respond(conn: number, piece: Uint8Array): void {
-    this.reactor.inject(EV.RESPONSE, conn, piece);
+  inject(op: number, conn: number, bytes: Uint8Array): void {
+    this.reactor.inject(op, conn, bytes);
   }
 
   private attachFreshInstance(): ModuleInstance {
@@ -60,28 +60,28 @@ export class NativeHost implements ReactorHost {
   }
 
   /**
-   * With a request handler, the dispatch the reactor calls also copies out the requests
-   * for JS; they are delivered once the reactor's loop has returned (setImmediate), not
-   * from inside it.
+   * With JS listening, the dispatch the reactor calls also copies out what the module
+   * hands to JS; it is delivered once the reactor's loop has returned (setImmediate),
+   * not from inside it.
    */
   private withHandoffs(instance: ModuleInstance): (n: number) => number {
-    if (!this.onRequest) return instance.dispatch;
+    if (!this.onHandoffs) return instance.dispatch;
     const { subRing } = readLayout(instance.memory, instance.header);
     return (n) => {
       const m = instance.dispatch(n);
-      const requests = takeRequests(instance.memory, instance.header, subRing, m);
-      if (requests.length > 0) {
+      const handoffs = takeHandoffs(instance.memory, instance.header, subRing, m);
+      if (handoffs.requests.length > 0 || handoffs.outbox) {
         if (this.handoffs.length === 0) setImmediate(() => this.deliver());
-        this.handoffs.push(...requests);
+        this.handoffs.push(handoffs);
       }
       return m;
     };
   }
 
   private deliver(): void {
-    const requests = this.handoffs;
+    const batches = this.handoffs;
     this.handoffs = [];
-    for (const r of requests) this.onRequest!(r);
+    for (const h of batches) this.onHandoffs!(h);
   }
 
   // A trap ends the instance, not the server: the connections it owned are closed

@@ -11,7 +11,7 @@
 // - input interest off is socket.pause().
 import net from "node:net";
 import { connId, Door, EV, INTEREST, OP, SLOT_MASK, type Submission } from "./door.js";
-import { closeWithin, type HostStats, type ListenSpec, type ReactorHost, type RequestSink } from "./host.js";
+import { closeWithin, type HandoffSink, type HostStats, type ListenSpec, type ReactorHost } from "./host.js";
 import type { ModuleConfig } from "./module.js";
 import { startRecordedInstance, type Recorder } from "./trace.js";
 
@@ -51,14 +51,15 @@ export class NetHost implements ReactorHost {
     private readonly config: ModuleConfig,
     private readonly onTrap: (err: Error) => void,
     private readonly recorder?: Recorder,
-    private readonly onRequest?: RequestSink,
+    private readonly onHandoffs?: HandoffSink,
   ) {
     this.door = new Door(startRecordedInstance(config, recorder));
   }
 
-  respond(conn: number, piece: Uint8Array): void {
+  inject(op: number, conn: number, bytes: Uint8Array): void {
+    if (conn === 0) return this.enqueue({ op, conn: null, a: 0, data: Buffer.from(bytes) }); // a broadcast
     const c = this.slots[conn & SLOT_MASK];
-    if (c && c.id === conn && !c.dead) this.enqueue({ op: EV.RESPONSE, conn: c, a: 0, data: Buffer.from(piece) });
+    if (c && c.id === conn && !c.dead) this.enqueue({ op, conn: c, a: 0, data: Buffer.from(bytes) });
   }
 
   listen(spec: ListenSpec): Promise<number> {
@@ -168,9 +169,9 @@ export class NetHost implements ReactorHost {
         }
         door.pushData(p.conn!.id, p.data!);
         this.counters.bytesIn += p.data!.length;
-      } else if (p.op === EV.RESPONSE) {
-        if (p.data!.length > door.roomForData()) break; // pieces are small: next batch
-        door.pushData(p.conn!.id, p.data!, EV.RESPONSE);
+      } else if (p.data) {
+        if (p.data.length > door.roomForData()) break; // pieces from JS are small: next batch
+        door.pushData(p.conn?.id ?? 0, p.data, p.op);
       } else {
         door.push(p.op, p.conn?.id ?? 0, p.a);
       }
@@ -189,7 +190,10 @@ export class NetHost implements ReactorHost {
       return this.recover(err as Error);
     }
     for (const s of submissions) this.execute(s);
-    if (this.onRequest) for (const r of door.requests(submissions.length)) this.onRequest(r);
+    if (this.onHandoffs) {
+      const handoffs = door.handoffs(submissions.length);
+      if (handoffs.requests.length > 0 || handoffs.outbox) this.onHandoffs(handoffs);
+    }
     if (this.queue.length > 0 || door.pending > 0 || door.wantsMore()) this.schedule();
     this.armTimer();
     this.checkDrained();

@@ -2,7 +2,7 @@
 // every output record and sent byte must match. The first difference is reported with
 // its batch, connection and byte offset in that connection's output.
 import { readFileSync } from "node:fs";
-import { EV, OP, readLayout, SLOT_MASK, writeClock } from "./door.js";
+import { EV, EVENTS_WITH_BYTES, OP, readLayout, SLOT_MASK, SUBMISSIONS_WITH_BYTES, writeClock } from "./door.js";
 import { restoreCheckpoint, type Checkpoint } from "./checkpoint.js";
 import { startInstance, type ModuleInstance } from "./module.js";
 import { moduleDigest, type TraceHeader } from "./trace.js";
@@ -11,8 +11,8 @@ export class TraceError extends Error {}
 
 const MAGIC = "WRTRACE\0";
 // The records whose bytes a trace carries: what came in, and what went out.
-const INPUT_PAYLOADS: number[] = [EV.DATA, EV.RESPONSE];
-const OUTPUT_PAYLOADS: number[] = [OP.SEND, OP.SEND_NOTIFY, OP.REQUEST];
+const INPUT_PAYLOADS = EVENTS_WITH_BYTES;
+const OUTPUT_PAYLOADS = SUBMISSIONS_WITH_BYTES;
 
 interface Frame {
   trapped: boolean;
@@ -228,7 +228,7 @@ export function replayTrace(path: string): ReplayResult {
           ? `sent byte 0x${actual[k].toString(16).padStart(2, "0")}, recorded 0x${recorded[k].toString(16).padStart(2, "0")}`
           : `sent ${actual.length} bytes, recorded ${recorded.length}`);
       }
-      if (op !== OP.REQUEST) sentSoFar.set(conn, before + n); // offsets count bytes on the wire
+      if (op === OP.SEND || op === OP.SEND_NOTIFY) sentSoFar.set(conn, before + n); // offsets count bytes on the wire
     }
   }
   return result;

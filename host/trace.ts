@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import { takeCheckpoint, type Checkpoint } from "./checkpoint.js";
-import { EV, OP, readClock, readLayout, SLOT_MASK, type Layout } from "./door.js";
+import { EVENTS_WITH_BYTES, readClock, readLayout, SLOT_MASK, SUBMISSIONS_WITH_BYTES, type Layout } from "./door.js";
 import { startInstance, type ModuleConfig, type ModuleInstance } from "./module.js";
 import { wasmPath } from "./paths.js";
 
@@ -59,14 +59,14 @@ abstract class FrameRecorder {
     const [nowMs, unixSeconds] = readClock(memory, header);
     this.kind = Buffer.from([FRAME_BATCH]);
     this.parts = [this.kind, u32(this.batches), u32(nowMs), u32(unixSeconds), u32(n), Buffer.from(records)];
-    this.copyPayloads(memory, records, [EV.DATA, EV.RESPONSE]);
+    this.copyPayloads(memory, records, EVENTS_WITH_BYTES);
   }
 
   /** The outputs of the same batch: submissions and the bytes each send named. */
   output(memory: ArrayBuffer, layout: Layout, m: number): void {
     const records = Buffer.from(Buffer.from(memory, layout.subRing, m * 16));
     this.parts.push(u32(m), records);
-    this.copyPayloads(memory, records, [OP.SEND, OP.SEND_NOTIFY, OP.REQUEST]);
+    this.copyPayloads(memory, records, SUBMISSIONS_WITH_BYTES);
     this.settle();
   }
 

@@ -46,6 +46,10 @@ export interface ServerOptions {
   path?: string;
   /** WebSocket: the largest message in bytes (default 16 MiB); a larger one closes with 1009. */
   maxPayload?: number;
+  /** WebSocket (protocol ws): unsent bytes per connection past which ws.send() is refused (default 16 MiB). */
+  maxBufferedAmount?: number;
+  /** WebSocket: what a refused send does: "close" the connection with 1008 (default) or "drop" the message. */
+  onBackpressure?: "close" | "drop";
   /** close(): how long to wait for connections to flush before forcing them shut (ms). */
   closeTimeout?: number;
   /** Event records per batch (default 1024). */
@@ -92,6 +96,8 @@ const DEFAULTS: ResolvedOptions = {
   headersTimeout: 60_000,
   keepAliveTimeout: 5000,
   maxPayload: 16 * 1024 * 1024,
+  maxBufferedAmount: 16 * 1024 * 1024,
+  onBackpressure: "close",
   closeTimeout: 5000,
   eventCapacity: 1024,
   readBytesPerBatch: 512 * 1024,
@@ -135,6 +141,10 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   integer("keepAliveTimeout", o.keepAliveTimeout, 1, 86_400_000);
   if (o.routes !== undefined) staticRoutes(o.routes); // fail here, at createServer, not at listen
   integer("maxPayload", o.maxPayload, 0, 2 ** 32 - 1);
+  integer("maxBufferedAmount", o.maxBufferedAmount, 0, 2 ** 32 - 1);
+  if (o.onBackpressure !== "close" && o.onBackpressure !== "drop") {
+    throw new TypeError(`wasm-reactor: onBackpressure must be "close" or "drop", got "${o.onBackpressure}"`);
+  }
   if (o.path !== undefined && (!o.path.startsWith("/") || /[^\x21-\x7e]|[?#]/.test(o.path))) {
     throw new TypeError(`wasm-reactor: path "${o.path}" must start with / (no spaces, query or fragment)`);
   }
@@ -154,6 +164,8 @@ export function httpConfig(o: ResolvedOptions, hasRequestHandler: boolean): Http
     jsHandler: hasRequestHandler,
     wsMaxPayload: o.maxPayload,
     wsPath: o.path,
+    wsMaxBuffered: o.maxBufferedAmount,
+    wsDropOnLimit: o.onBackpressure === "drop",
     routes: staticRoutes(o.routes ?? (hasRequestHandler ? {} : DEFAULT_ROUTES)),
   };
 }

@@ -10,7 +10,8 @@ import { HTTP_PROTOCOLS, type ModuleConfig } from "../host/module.js";
 import { NativeHost } from "../host/native.js";
 import { NetHost } from "../host/net.js";
 import { FlightRecorder, moduleDigest, TraceWriter, type Recorder } from "../host/trace.js";
-import type { RequestHandoff } from "../host/door.js";
+import { EV, type Handoffs } from "../host/door.js";
+import { WebSocketRegistry, type WebSocketData } from "./websocket.js";
 import { handleRequest, type RequestListener } from "./http.js";
 import { httpConfig, resolveOptions, type Backend, type ResolvedOptions, type ServerOptions } from "./options.js";
 
@@ -61,6 +62,8 @@ export class Server extends EventEmitter {
   backend: Backend | undefined;
   private closed: Promise<void> | undefined;
   private recorder: Recorder | undefined;
+  private readonly websockets = new WebSocketRegistry((op, conn, bytes) => this.host?.inject(op, conn, bytes),
+    (ws, req) => this.emit("connection", ws, req));
 
   constructor(options: ServerOptions = {}) {
     super();
@@ -91,13 +94,16 @@ export class Server extends EventEmitter {
       trapOnMagic: this.options.trapOnMagic,
       http: HTTP_PROTOCOLS.includes(this.options.protocol) ? httpConfig(this.options, this.listenerCount("request") > 0) : undefined };
     // The flight recorder (if any) has written its file before the host reports the trap.
-    const onTrap = (err: Error) => this.emit("trap", err,
-      { flightRecording: this.recorder instanceof FlightRecorder ? this.recorder.written.at(-1) : undefined });
+    const onTrap = (err: Error) => {
+      this.websockets.dropAll(); // they died with the instance
+      this.emit("trap", err,
+        { flightRecording: this.recorder instanceof FlightRecorder ? this.recorder.written.at(-1) : undefined });
+    };
     this.backend = chooseBackend(this.options.backend);
     const recorder = this.makeRecorder(config, this.backend);
-    const onRequest = config.http?.jsHandler ? (r: RequestHandoff) => this.handle(r) : undefined;
+    const toJs = config.http?.jsHandler || this.options.protocol === "ws" ? (h: Handoffs) => this.handle(h) : undefined;
     const reactor = this.backend === "native"
-      ? new NativeHost(config, onTrap, recorder, onRequest) : new NetHost(config, onTrap, recorder, onRequest);
+      ? new NativeHost(config, onTrap, recorder, toJs) : new NetHost(config, onTrap, recorder, toJs);
     const family = isIP(address) === 6 ? "IPv6" : "IPv4";
     try {
       for (let i = 0; i < this.options.ports; i++) {
@@ -122,14 +128,28 @@ export class Server extends EventEmitter {
     reactor.start();
   }
 
-  /** A request the module passed to JS: the 'request' listeners answer it. */
-  private handle(request: RequestHandoff): void {
+  /** What the module passed to JS: requests for the 'request' listeners, WebSocket events. */
+  private handle(handoffs: Handoffs): void {
     const listeners = this.listeners("request") as RequestListener[];
-    handleRequest(listeners, request, (conn, piece) => this.host?.respond(conn, piece), (err) => {
-      // A handler's error is answered with a 500; it is the application's to log.
-      if (this.listenerCount("requestError") > 0) this.emit("requestError", err);
-      else console.error(`wasm-reactor: request handler failed: ${(err as Error)?.stack ?? err}`);
-    });
+    for (const request of handoffs.requests) {
+      handleRequest(listeners, request, (conn, piece) => this.host?.inject(EV.RESPONSE, conn, piece), (err) => {
+        // A handler's error is answered with a 500; it is the application's to log.
+        if (this.listenerCount("requestError") > 0) this.emit("requestError", err);
+        else console.error(`wasm-reactor: request handler failed: ${(err as Error)?.stack ?? err}`);
+      });
+    }
+    if (handoffs.outbox) this.websockets.deliver(handoffs.outbox);
+  }
+
+  /** Sends one message to every open WebSocket (protocol ws), framed once in the module. */
+  broadcast(data: WebSocketData, options: { binary?: boolean } = {}): void {
+    if (this.options.protocol !== "ws") throw new Error("wasm-reactor: broadcast() needs protocol \"ws\"");
+    this.websockets.broadcast(data, options.binary);
+  }
+
+  /** Open WebSockets (protocol ws). */
+  get clients(): number {
+    return this.websockets.size;
   }
 
   private makeRecorder(config: ModuleConfig, host: Backend): Recorder | undefined {

@@ -2,7 +2,7 @@
 // dispatch. Kept in linear memory (not globals) so a checkpoint holds them.
 
 import {
-  OPT_HEADER_TIMEOUT_MS, OPT_IDLE_TIMEOUT_MS, OPT_JS_HANDLER, OPT_MAX_BODY_BYTES, OPT_WS_MAX_PAYLOAD, OPT_MAX_HEADER_BYTES, OPT_MAX_URI_BYTES,
+  OPT_HEADER_TIMEOUT_MS, OPT_IDLE_TIMEOUT_MS, OPT_JS_HANDLER, OPT_MAX_BODY_BYTES, OPT_WS_DROP_ON_LIMIT, OPT_WS_MAX_BUFFERED, OPT_WS_MAX_PAYLOAD, OPT_MAX_HEADER_BYTES, OPT_MAX_URI_BYTES,
 } from "../abi";
 
 const CONFIG = memory.data<u32>([
@@ -13,14 +13,16 @@ const CONFIG = memory.data<u32>([
   5 * 1000, // idle (keep-alive) timeout: node:http's keepAliveTimeout
   0, // JS handler: off (unrouted requests are 404)
   16 * 1024 * 1024, // WebSocket max message
-  0, // WebSocket mode (not an option: the protocol sets it): 0 none, 1 echo
+  16 * 1024 * 1024, // WebSocket max buffered (unsent) bytes before a message from JS is refused
+  0, // WebSocket: refused messages close the connection (1008) rather than being dropped
+  0, // WebSocket mode (not an option: the protocol sets it): 0 none, 1 echo, 2 JS
 ]);
-const WS_MODE_INDEX: u32 = 7;
+const WS_MODE_INDEX: u32 = 9;
 // The WebSocket path, if upgrades are limited to one: pointer and length (0: any path).
 const WS_PATH = memory.data(8);
 
 export function setHttpOption(key: u32, value: u32): bool {
-  if (key < OPT_MAX_HEADER_BYTES || key > OPT_WS_MAX_PAYLOAD) return false;
+  if (key < OPT_MAX_HEADER_BYTES || key > OPT_WS_DROP_ON_LIMIT) return false;
   store<u32>(CONFIG + (key - 1) * 4, value);
   return true;
 }
@@ -33,8 +35,12 @@ export function setHttpOption(key: u32, value: u32): bool {
 @inline export function jsHandler(): bool { return load<u32>(CONFIG + (OPT_JS_HANDLER - 1) * 4) != 0; }
 @inline export function wsMaxPayload(): u32 { return load<u32>(CONFIG + (OPT_WS_MAX_PAYLOAD - 1) * 4); }
 
+@inline export function wsMaxBuffered(): u32 { return load<u32>(CONFIG + (OPT_WS_MAX_BUFFERED - 1) * 4); }
+@inline export function wsDropOnLimit(): bool { return load<u32>(CONFIG + (OPT_WS_DROP_ON_LIMIT - 1) * 4) != 0; }
+
 export const WS_OFF: u32 = 0;
 export const WS_ECHO: u32 = 1;
+export const WS_JS: u32 = 2;
 @inline export function wsMode(): u32 { return load<u32>(CONFIG + WS_MODE_INDEX * 4); }
 export function setWsMode(mode: u32): void { store<u32>(CONFIG + WS_MODE_INDEX * 4, mode); }
 

@@ -5,7 +5,7 @@
 // whatever is left of an unfinished request waits in the connection's input buffer.
 
 import { bufAppend, bufConsume, bufData, bufFree, bufLength } from "../buffer";
-import { clearFlag, F_HOLD_IN, inBuf, setFlag, setInBuf } from "../handles";
+import { clearFlag, connId, F_HOLD_IN, inBuf, setFlag, setInBuf } from "../handles";
 import { closeWhenFlushed, dirtyRoom, markDirty } from "../output";
 import { CR, LF } from "./bytes";
 import {
@@ -13,7 +13,7 @@ import {
 } from "./chunked";
 import { nowMs } from "./clock";
 import {
-  headerTimeoutMs, idleTimeoutMs, jsHandler, maxBodyBytes, maxHeaderBytes, maxUriBytes, WS_OFF, wsMode, wsPathMatches,
+  headerTimeoutMs, idleTimeoutMs, jsHandler, maxBodyBytes, maxHeaderBytes, maxUriBytes, WS_JS, WS_OFF, wsMode, wsPathMatches,
 } from "./config";
 import { hasTimers, nextDeadline, popExpired, TIMER_HEADERS, TIMER_IDLE, timerClear, timerList, timerSet } from "./timers";
 import {
@@ -21,7 +21,10 @@ import {
   reqFlags, request, resetForHead, scanned, RF_HEAD, RF_HTTP10, RF_KEEP_ALIVE, RF_METHOD_OK, RF_PEER_EOF, RF_TO_JS,
   route, setBodyTotal, setInput, setPhase, setRemaining, setReqFlags, setRequest, setRoute, PH_WAIT_JS, PH_LINGER, PH_WS, bodyTotal,
 } from "./conn";
-import { requestBegin, requestBody, requestSubmit } from "./request";
+import { describeRequest, requestBegin, requestBody, requestSubmit } from "./request";
+import { OUT_WS_OPEN, outboxPut } from "../outbox";
+import { jsBuffered, jsClose, jsClosed, jsSendPiece } from "../ws/js";
+import { EV_WS_SEND } from "../abi";
 import { keepsAlive, respondPiece } from "./respond";
 import { checkUpgrade, sendSwitchingProtocols } from "../ws/handshake";
 import { wsData, wsFree, wsGoingAway, wsOpen } from "../ws/handler";
@@ -49,6 +52,7 @@ export function httpClose(slot: u32): void {
   if (k == 0) return;
   timerClear(slot, k);
   if (phase(k) == PH_WS) {
+    if (wsMode() == WS_JS) jsClosed(slot, request(k));
     wsFree(request(k));
     setRequest(k, 0);
   }
@@ -254,6 +258,11 @@ function upgrade(slot: u32, k: usize, isGet: bool, http10: bool): u32 {
   const status = checkUpgrade(isGet, http10, wsVersionPtr(), wsVersionLen(), wsKeyPtr(), wsKeyLen());
   if (status != 0) return status;
   sendSwitchingProtocols(slot, wsKeyPtr(), wsKeyLen());
+  if (wsMode() == WS_JS) {
+    const d = describeRequest(http10 ? 4 : 0);
+    outboxPut(OUT_WS_OPEN, connId(slot), bufData(d), bufLength(d));
+    bufFree(d);
+  }
   setPhase(k, PH_WS);
   setRequest(k, wsOpen());
   timerClear(slot, k); // an open WebSocket may be quiet for as long as it likes
@@ -299,6 +308,20 @@ function fail(slot: u32, k: usize, status: u32, len: u32): u32 {
     closeWhenFlushed(slot);
   }
   return len;
+}
+
+/** A piece of a message (EV_WS_SEND) or a close (EV_WS_CLOSE) from JS, for an upgraded connection. */
+export function httpWsEvent(slot: u32, op: u32, ptr: usize, len: u32): void {
+  const k = inBuf(slot);
+  if (phase(k) != PH_WS || wsMode() != WS_JS) return;
+  if (op == EV_WS_SEND) jsSendPiece(slot, request(k), ptr, len);
+  else jsClose(slot, request(k), ptr, len);
+}
+
+/** A send completed with `unsent` bytes left: JS's bufferedAmount, for its WebSockets. */
+export function httpSendCompleted(slot: u32, unsent: u32): void {
+  const k = inBuf(slot);
+  if (k != 0 && phase(k) == PH_WS && wsMode() == WS_JS) jsBuffered(slot, unsent);
 }
 
 /** Shutdown: a request the JS handler has is still answered, then the connection closes. */

@@ -27,6 +27,11 @@ export function resetRequestCount(): void {
 
 /** Starts the request's buffer from the head just parsed. */
 export function requestBegin(k: usize, flags: u32): void {
+  setRequest(k, describeRequest(flags));
+}
+
+/** A new buffer holding the head just parsed, in the format above (body length 0). */
+export function describeRequest(flags: u32): usize {
   const d = DESCRIPTOR;
   store<u32>(d, flags, 0);
   store<u32>(d, methodLen(), 4);
@@ -36,7 +41,7 @@ export function requestBegin(k: usize, flags: u32): void {
   let buf = bufAppend(0, d, DESCRIPTOR_BYTES);
   buf = bufAppend(buf, methodPtr(), methodLen());
   buf = bufAppend(buf, targetPtr(), targetLen());
-  setRequest(k, bufAppend(buf, headersPtr(), headersLen()));
+  return bufAppend(buf, headersPtr(), headersLen());
 }
 
 export function requestBody(k: usize, p: usize, len: u32): void {

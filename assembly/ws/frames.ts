@@ -12,7 +12,7 @@ import { bufAppend, bufData, bufFree, bufLength } from "../buffer";
 import { closeWhenFlushed, send } from "../output";
 import { UTF8_ACCEPT, UTF8_REJECT, utf8Step } from "./utf8";
 import {
-  CLOSE_SENT, FS_HEADER, FS_PAYLOAD, W_CLOSE, W_CONTROL, W_FIN, W_HAVE, W_HEADER, W_LEFT, W_MASK, W_MASK_OFFSET,
+  CLOSE_SENT, FS_HEADER, FS_PAYLOAD, W_CLOSE, W_CLOSE_CODE, W_CONTROL, W_FIN, W_HAVE, W_HEADER, W_LEFT, W_MASK, W_MASK_OFFSET,
   W_MESSAGE, W_MESSAGE_LEN, W_MESSAGE_OPCODE, W_NEED, W_OPCODE, W_STATE, W_UTF8,
 } from "./state";
 
@@ -28,6 +28,7 @@ export const CLOSE_GOING_AWAY: u32 = 1001;
 export const CLOSE_PROTOCOL: u32 = 1002;
 export const CLOSE_INVALID_DATA: u32 = 1007;
 export const CLOSE_TOO_BIG: u32 = 1009;
+const CLOSE_NO_STATUS: u16 = 1005; // reported to JS only, never sent (§7.4.1)
 
 const SCRATCH = memory.data(16);
 
@@ -65,6 +66,7 @@ export function sendFrame(slot: u32, opcode: u8, p: usize, len: u32): void {
 
 /** Sends a close frame with `code` (unless one went already) and closes once it is out. */
 export function closeWith(slot: u32, w: usize, code: u32): void {
+  if (load<u16>(w, W_CLOSE_CODE) == 0) store<u16>(w, <u16>code, W_CLOSE_CODE);
   if ((load<u8>(w, W_CLOSE) & CLOSE_SENT) == 0) {
     const p = SCRATCH + 12;
     store<u16>(p, bswap<u16>(<u16>code));
@@ -232,7 +234,11 @@ function control(slot: u32, w: usize, opcode: u8): u32 {
     sendFrame(slot, OP_PONG, p, len);
   } else if (opcode == OP_CLOSE) {
     code = closeFrameCode(p, len);
-    if (code == 0) closeWith(slot, w, len >= 2 ? bswap<u16>(load<u16>(p)) : CLOSE_NORMAL); // echo the code
+    if (code == 0) {
+      // JS hears the client's code (1005: none given); the client hears it echoed (1000 for none).
+      store<u16>(w, len >= 2 ? bswap<u16>(load<u16>(p)) : CLOSE_NO_STATUS, W_CLOSE_CODE);
+      closeWith(slot, w, len >= 2 ? bswap<u16>(load<u16>(p)) : CLOSE_NORMAL);
+    }
   }
   bufFree(buf);
   store<u32>(w, 0, W_CONTROL);

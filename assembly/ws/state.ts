@@ -5,7 +5,7 @@
 //   0 frame state u8 · 1 header bytes had u8 · 2 header bytes needed u8 · 3 mask offset u8
 //   4 frame header (14 bytes) · 18 frame opcode u8 · 19 FIN u8 · 20 message opcode u8 · 21 close flags u8
 //  24 payload bytes left in the frame · 28 masking key · 32 message buffer · 36 control payload buffer
-//  40 UTF-8 validator state · 44 message length so far
+//  40 UTF-8 validator state · 44 message length so far · 48 close code u16 · 50 dropping u8
 
 import { allocBlock, classOf, freeBlock } from "../alloc";
 import { bufFree } from "../buffer";
@@ -33,6 +33,8 @@ export const W_MESSAGE: usize = 32;
 export const W_CONTROL: usize = 36;
 export const W_UTF8: usize = 40;
 export const W_MESSAGE_LEN: usize = 44;
+export const W_CLOSE_CODE: usize = 48; // u16: the code of the close frame received or sent first
+export const W_DROPPING: usize = 50; // u8: the message JS is sending was refused (backpressure)
 
 export function wsBlockNew(): usize {
   const w = allocBlock(WS_BLOCK_BYTES);

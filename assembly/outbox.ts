@@ -1,0 +1,50 @@
+// The outbox: what the module has to tell the host's JavaScript in this batch
+// (WebSocket opens, messages, closes, buffered amounts), as one run of entries handed
+// over with a single OP_OUTBOX submission at the end of the batch. One submission
+// however many messages arrive, so the submission ring's bound holds; the host copies
+// the entries before the next dispatch, which reuses the buffer.
+//
+//   entry = kind u32 · conn u32 · length u32 · payload (padded to 4 bytes)
+// Payloads are copied in, so nothing else has to outlive the batch.
+
+import { OP_OUTBOX } from "./abi";
+import { bufAppend, bufConsume, bufData, bufLength } from "./buffer";
+import { submit } from "./output";
+
+export const OUT_WS_OPEN: u32 = 1; // payload: the upgrade request (http/request.ts format)
+export const OUT_WS_TEXT: u32 = 2;
+export const OUT_WS_BINARY: u32 = 3;
+export const OUT_WS_CLOSED: u32 = 4; // payload: code u32
+export const OUT_WS_BUFFERED: u32 = 5; // payload: unsent bytes u32, after a send completed
+
+const STATE = memory.data(4); // the outbox buffer
+const ENTRY = memory.data(12);
+const PAD = memory.data(4);
+
+export function outboxPut(kind: u32, conn: u32, p: usize, len: u32): void {
+  store<u32>(ENTRY, kind);
+  store<u32>(ENTRY, conn, 4);
+  store<u32>(ENTRY, len, 8);
+  let box = bufAppend(load<u32>(STATE), ENTRY, 12);
+  box = bufAppend(box, p, len);
+  if ((len & 3) != 0) box = bufAppend(box, PAD, 4 - (len & 3));
+  store<u32>(STATE, <u32>box);
+}
+
+export function outboxPutWord(kind: u32, conn: u32, word: u32): void {
+  store<u32>(PAD, word);
+  outboxPut(kind, conn, PAD, 4);
+  store<u32>(PAD, 0);
+}
+
+/** At the end of the batch: hand the entries over, if there are any. */
+export function outboxSubmit(): void {
+  const box = load<u32>(STATE);
+  if (bufLength(box) != 0) submit(OP_OUTBOX, 0, <u32>bufData(box), bufLength(box));
+}
+
+/** At the start of a batch: the host has copied the last one's entries. */
+export function outboxReset(): void {
+  const box = load<u32>(STATE);
+  if (box != 0) bufConsume(box, bufLength(box));
+}
