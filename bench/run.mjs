@@ -83,6 +83,7 @@ const SUITES = {
     title: "WebSocket echo, 64-byte binary messages",
     servers: {
       wasm: { label: "wasm ws-echo", cmd: node("wasm-ws.mjs") },
+      js: { label: "wasm JS echo", cmd: node("wasm-ws-js.mjs") },
       ws: { label: "ws package", cmd: node("ws-package.mjs") },
       // The ceiling is the echo bench's: plain TCP, 64-byte messages, no framing at all.
       c: { label: "C TCP echo (ceiling)", cmd: [epollServer, ["0"]], mode: "echo" },
@@ -91,7 +92,7 @@ const SUITES = {
       { name: "50 clients", conns: 50, size: 64, metric: "rps", mode: "ws" },
       { name: "1000 clients", conns: 1000, size: 64, metric: "rps", mode: "ws" },
     ],
-    ratios: [["wasm", "c"], ["wasm", "ws"]],
+    ratios: [["wasm", "c"], ["wasm", "ws"], ["js", "ws"]],
   },
 };
 const loadgen = compile("loadgen");

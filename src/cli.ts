@@ -5,6 +5,7 @@ import { HTTP_PROTOCOLS, PROTOCOLS, type Protocol } from "../host/module.js";
 import { createServer } from "./server.js";
 import { runReplay } from "./replay.js";
 import { parseRouteFlag } from "./routes.js";
+import type { WebSocket } from "./websocket.js";
 import { runSimulate, UsageError } from "./simulate.js";
 
 const USAGE = `Usage: wasm-reactor serve [options]
@@ -15,6 +16,7 @@ Serve a protocol whose handlers run in WebAssembly, on a native epoll reactor.
 
 Options:
   --protocol <name>     ${Object.keys(PROTOCOLS).join(" | ")} (default: echo)
+                        ws-echo: WebSocket echo in the module; ws: echo from a JS handler
   --port <n>            first port to listen on (default: 2000; 0 = ephemeral)
   --ports <n>           listen on n consecutive ports: port .. port+n-1 (default: 1)
   --host <address>      address to bind (default: ::, which accepts IPv4 too)
@@ -30,7 +32,8 @@ Options:
 Examples:
   wasm-reactor serve --protocol echo --port 2000
   wasm-reactor serve --protocol line --port 2000 --ports 20
-  wasm-reactor serve --protocol http --port 8080 --route /=hello --route /health=ok`;
+  wasm-reactor serve --protocol http --port 8080 --route /=hello --route /health=ok
+  wasm-reactor serve --protocol ws --port 9001`;
 
 function positiveInt(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -95,6 +98,10 @@ async function serve(argv: string[]): Promise<void> {
     const saved = info.flightRecording ? ` (flight recording: ${info.flightRecording})` : "";
     console.error(`wasm-reactor: module trapped, restarted: ${err.message}${saved}`);
   });
+  if (protocol === "ws") {
+    // From the command line there is no application code: JS echoes, to show the JS path.
+    server.on("connection", (ws: WebSocket) => ws.on("message", (data: Buffer, isBinary: boolean) => ws.send(data, { binary: isBinary })));
+  }
   await server.listen();
   const ports = server.addresses().map((a) => a.port);
   const consecutive = ports.every((p, i) => p === ports[0] + i);

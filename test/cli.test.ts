@@ -2,6 +2,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
+import WebSocket from "ws";
 import { connect, echoRoundTrip, startServer } from "./helpers.js";
 
 const CLI = ["--import", "tsx", "src/cli.ts"];
@@ -57,6 +58,23 @@ test("serve --protocol http answers its --route inside the module", async () => 
     assert.is(ok.status, 200);
     assert.is(ok.headers.get("content-length"), "0");
     assert.is((await fetch(`http://127.0.0.1:${port}/`)).status, 404); // routes given: no default
+  } finally {
+    child.kill("SIGTERM");
+  }
+});
+
+test("serve --protocol ws echoes WebSocket messages from a JS handler", async () => {
+  const child = spawn(process.execPath, [...CLI, "serve", "--protocol", "ws", "--port", "0", "--host", "127.0.0.1"],
+    { stdio: ["ignore", "pipe", "pipe"] });
+  try {
+    const [line] = await once(child.stdout!, "data");
+    const port = Number(/port (\d+)/.exec(String(line))?.[1]);
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/`);
+    await once(ws, "open");
+    const reply = once(ws, "message");
+    ws.send("round trip");
+    assert.is(String((await reply)[0]), "round trip");
+    ws.terminate();
   } finally {
     child.kill("SIGTERM");
   }
