@@ -8,6 +8,7 @@ import {
 import { setClock } from "./http/clock";
 import { setHttpOption, setWsPath } from "./http/config";
 import { requestsThisBatch, resetRequestCount } from "./http/request";
+import { setServerProtocols } from "./ws/handshake";
 import { addRoute as addStaticRoute } from "./http/routes";
 import { bump, reservedBytes } from "./alloc";
 import { dispatchBatch, dispatcherInit, wantsMore } from "./dispatcher";
@@ -96,6 +97,11 @@ export function addRoute(p: usize, len: u32): bool {
 /** WebSocket upgrades only on this path (set-up, like addRoute); by default any path. */
 export function setWebSocketPath(p: usize, len: u32): void {
   setWsPath(p, len);
+}
+
+/** The WebSocket subprotocols the server speaks, comma-separated (set-up); the client's first match is chosen. */
+export function setWebSocketProtocols(p: usize, len: u32): void {
+  setServerProtocols(p, len);
 }
 
 /** Handles n event records; returns the number of submission records written. */

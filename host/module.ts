@@ -48,6 +48,8 @@ export interface HttpConfig {
   wsMaxBuffered: number;
   /** WebSocket (JS): a refused message is dropped (else the connection closes with 1008). */
   wsDropOnLimit: boolean;
+  /** WebSocket: the subprotocols the server speaks; the client's first offered match is chosen. */
+  wsProtocols?: string[];
   routes: StaticRoute[];
 }
 
@@ -70,6 +72,7 @@ type ReactorExports = {
   reserve(bytes: number): number;
   addRoute(ptr: number, len: number): number;
   setWebSocketPath(ptr: number, len: number): void;
+  setWebSocketProtocols(ptr: number, len: number): void;
 };
 
 export interface ModuleInstance {
@@ -115,6 +118,9 @@ function configureHttp(exports: ReactorExports, memory: WebAssembly.Memory, http
     if (!exports.addRoute(ptr, len)) throw new Error(`wasm-reactor: the module refused the route ${route.path}`);
   }
   if (http.wsPath !== undefined) exports.setWebSocketPath(...place(exports, memory, Buffer.from(http.wsPath, "latin1")));
+  if (http.wsProtocols?.length) {
+    exports.setWebSocketProtocols(...place(exports, memory, Buffer.from(http.wsProtocols.join(","), "latin1")));
+  }
 }
 
 /** Copies set-up bytes into memory the module reserved for them. */

@@ -48,6 +48,8 @@ export interface ServerOptions {
   maxPayload?: number;
   /** WebSocket (protocol ws): unsent bytes per connection past which ws.send() is refused (default 16 MiB). */
   maxBufferedAmount?: number;
+  /** WebSocket: subprotocols the server speaks; the first one the client offers that is here is chosen. */
+  subprotocols?: string[];
   /** WebSocket: what a refused send does: "close" the connection with 1008 (default) or "drop" the message. */
   onBackpressure?: "close" | "drop";
   /** close(): how long to wait for connections to flush before forcing them shut (ms). */
@@ -73,7 +75,7 @@ export interface ServerOptions {
   flightRecorder?: { path: string; batches?: number };
 }
 
-type Optional = "backend" | "record" | "flightRecorder" | "routes" | "path";
+type Optional = "backend" | "record" | "flightRecorder" | "routes" | "path" | "subprotocols";
 export type ResolvedOptions = Required<Omit<ServerOptions, Optional>> & Pick<ServerOptions, Optional>;
 
 const DEFAULTS: ResolvedOptions = {
@@ -82,6 +84,7 @@ const DEFAULTS: ResolvedOptions = {
   flightRecorder: undefined,
   routes: undefined,
   path: undefined,
+  subprotocols: undefined,
   protocol: "echo",
   port: 0,
   ports: 1,
@@ -142,6 +145,9 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   if (o.routes !== undefined) staticRoutes(o.routes); // fail here, at createServer, not at listen
   integer("maxPayload", o.maxPayload, 0, 2 ** 32 - 1);
   integer("maxBufferedAmount", o.maxBufferedAmount, 0, 2 ** 32 - 1);
+  for (const p of o.subprotocols ?? []) {
+    if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(p)) throw new TypeError(`wasm-reactor: subprotocol "${p}" is not a token`);
+  }
   if (o.onBackpressure !== "close" && o.onBackpressure !== "drop") {
     throw new TypeError(`wasm-reactor: onBackpressure must be "close" or "drop", got "${o.onBackpressure}"`);
   }
@@ -166,6 +172,7 @@ export function httpConfig(o: ResolvedOptions, hasRequestHandler: boolean): Http
     wsPath: o.path,
     wsMaxBuffered: o.maxBufferedAmount,
     wsDropOnLimit: o.onBackpressure === "drop",
+    wsProtocols: o.subprotocols,
     routes: staticRoutes(o.routes ?? (hasRequestHandler ? {} : DEFAULT_ROUTES)),
   };
 }

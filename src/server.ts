@@ -63,7 +63,7 @@ export class Server extends EventEmitter {
   private closed: Promise<void> | undefined;
   private recorder: Recorder | undefined;
   private readonly websockets = new WebSocketRegistry((op, conn, bytes) => this.host?.inject(op, conn, bytes),
-    (ws, req) => this.emit("connection", ws, req));
+    (ws, req) => this.emit("connection", ws, req), () => this.options.subprotocols);
 
   constructor(options: ServerOptions = {}) {
     super();

@@ -48,6 +48,8 @@ export class WebSocket extends EventEmitter {
   static readonly CLOSING = 2;
   static readonly CLOSED = 3;
   readyState: number = WebSocket.OPEN;
+  /** The subprotocol chosen in the handshake ("" if none). */
+  protocol = "";
   private unsentReported = 0;
   private sentSinceReport = 0;
   private full = false;
@@ -131,7 +133,8 @@ export class WebSocket extends EventEmitter {
 export class WebSocketRegistry {
   private readonly sockets = new Map<number, WebSocket>();
 
-  constructor(private readonly inject: Inject, private readonly onConnection: (ws: WebSocket, req: IncomingRequest) => void) {}
+  constructor(private readonly inject: Inject, private readonly onConnection: (ws: WebSocket, req: IncomingRequest) => void,
+    private readonly subprotocols: () => string[] | undefined) {}
 
   get size(): number {
     return this.sockets.size;
@@ -152,8 +155,10 @@ export class WebSocketRegistry {
   private entry(kind: number, conn: number, payload: Buffer): void {
     if (kind === OUT.OPEN) {
       const ws = new WebSocket(conn, this.inject);
+      const req = new IncomingRequest(payload);
+      ws.protocol = chosenSubprotocol(req.headers["sec-websocket-protocol"], this.subprotocols());
       this.sockets.set(conn, ws);
-      this.onConnection(ws, new IncomingRequest(payload));
+      this.onConnection(ws, req);
       return;
     }
     const ws = this.sockets.get(conn);
@@ -177,4 +182,11 @@ export class WebSocketRegistry {
     for (const ws of this.sockets.values()) ws.closed(1006);
     this.sockets.clear();
   }
+}
+
+/** The module's choice (assembly/ws/handshake.ts), made again here: the client's first offer the server speaks. */
+function chosenSubprotocol(offer: string | string[] | undefined, spoken: string[] | undefined): string {
+  if (!offer || !spoken?.length) return "";
+  const offered = (Array.isArray(offer) ? offer.join(",") : offer).split(",").map((p) => p.trim());
+  return offered.find((p) => spoken.includes(p)) ?? "";
 }

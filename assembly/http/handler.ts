@@ -31,7 +31,7 @@ import { wsData, wsFree, wsGoingAway, wsOpen } from "../ws/handler";
 import {
   contentLength, H_CHUNKED, H_CLOSE, H_CONNECTION_UPGRADE, H_CONTENT_LENGTH, H_EXPECT_CONTINUE, H_KEEP_ALIVE,
   H_UPGRADE_WEBSOCKET, headFlags, methodLen, methodPtr, minorVersion, parseHead, scanHead, targetLen, targetPtr,
-  wsKeyLen, wsKeyPtr, wsVersionLen, wsVersionPtr,
+  wsKeyLen, wsKeyPtr, wsProtocolLen, wsProtocolPtr, wsVersionLen, wsVersionPtr,
 } from "./head";
 import { findRoute, sendRoute } from "./routes";
 import { PERSIST_CLOSE, PERSIST_DEFAULT, PERSIST_KEEP_ALIVE, sendContinue, sendStatus } from "./status";
@@ -257,7 +257,7 @@ function startRequest(slot: u32, k: usize): u32 {
 function upgrade(slot: u32, k: usize, isGet: bool, http10: bool): u32 {
   const status = checkUpgrade(isGet, http10, wsVersionPtr(), wsVersionLen(), wsKeyPtr(), wsKeyLen());
   if (status != 0) return status;
-  sendSwitchingProtocols(slot, wsKeyPtr(), wsKeyLen());
+  sendSwitchingProtocols(slot, wsKeyPtr(), wsKeyLen(), wsProtocolPtr(), wsProtocolLen());
   if (wsMode() == WS_JS) {
     const d = describeRequest(http10 ? 4 : 0);
     outboxPut(OUT_WS_OPEN, connId(slot), bufData(d), bufLength(d));

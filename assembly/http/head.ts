@@ -43,6 +43,7 @@ const R_CONTENT_LENGTH: usize = 24; // u64
 const R_HEADERS: usize = 32; // ptr, len: the header lines, for the JS handler
 const R_WS_KEY: usize = 40; // ptr, len: Sec-WebSocket-Key
 const R_WS_VERSION: usize = 48; // ptr, len: Sec-WebSocket-Version
+const R_WS_PROTOCOL: usize = 56; // ptr, len: Sec-WebSocket-Protocol (the client's offer)
 
 // R_FLAGS bits.
 export const H_CONTENT_LENGTH: u32 = 1;
@@ -69,6 +70,8 @@ export const H_CONNECTION_UPGRADE: u32 = 512; // Connection: upgrade
 @inline export function wsKeyLen(): u32 { return load<u32>(REQ, R_WS_KEY + 4); }
 @inline export function wsVersionPtr(): usize { return load<u32>(REQ, R_WS_VERSION); }
 @inline export function wsVersionLen(): u32 { return load<u32>(REQ, R_WS_VERSION + 4); }
+@inline export function wsProtocolPtr(): usize { return load<u32>(REQ, R_WS_PROTOCOL); }
+@inline export function wsProtocolLen(): u32 { return load<u32>(REQ, R_WS_PROTOCOL + 4); }
 
 const TOO_BIG: u64 = 1 << 53; // a Content-Length past this is "too large", not malformed
 
@@ -84,6 +87,7 @@ export function parseHead(p: usize, len: u32, maxUri: u32): u32 {
   store<u64>(REQ, 0, R_CONTENT_LENGTH);
   store<u64>(REQ, 0, R_WS_KEY);
   store<u64>(REQ, 0, R_WS_VERSION);
+  store<u64>(REQ, 0, R_WS_PROTOCOL);
   let eol = lineEnd(p, 0, len);
   const status = parseRequestLine(p, contentEnd(p, 0, <u32>eol), maxUri);
   if (status != 0) return status;
@@ -160,6 +164,9 @@ function fieldMeaning(name: usize, nameLen: u32, v: usize, vLen: u32): u32 {
   } else if (equalsIgnoreCase(name, nameLen, "sec-websocket-key")) {
     store<u32>(REQ, <u32>v, R_WS_KEY);
     store<u32>(REQ, vLen, R_WS_KEY + 4);
+  } else if (equalsIgnoreCase(name, nameLen, "sec-websocket-protocol")) {
+    store<u32>(REQ, <u32>v, R_WS_PROTOCOL);
+    store<u32>(REQ, vLen, R_WS_PROTOCOL + 4);
   } else if (equalsIgnoreCase(name, nameLen, "sec-websocket-version")) {
     store<u32>(REQ, <u32>v, R_WS_VERSION);
     store<u32>(REQ, vLen, R_WS_VERSION + 4);

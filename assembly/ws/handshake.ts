@@ -25,10 +25,55 @@ export function checkUpgrade(isGet: bool, http10: bool, version: usize, versionL
   return isKeyOf16Bytes(key, keyLen) ? 0 : 400;
 }
 
-export function sendSwitchingProtocols(slot: u32, key: usize, keyLen: u32): void {
+// The subprotocols the server speaks, comma-separated (set-up: setWebSocketProtocols).
+const SERVER_PROTOCOLS = memory.data(8);
+
+export function setServerProtocols(p: usize, len: u32): void {
+  store<u32>(SERVER_PROTOCOLS, <u32>p);
+  store<u32>(SERVER_PROTOCOLS, len, 4);
+}
+
+/** Whether len bytes at p are one of the comma-separated tokens at list (exact, case-sensitive). */
+function inList(list: usize, listLen: u32, p: usize, len: u32): bool {
+  for (let i: u32 = 0; i <= listLen;) {
+    let end = i;
+    while (end < listLen && load<u8>(list + end) != 0x2c) end++;
+    if (end - i == len && memory.compare(list + i, p, len) == 0) return true;
+    i = end + 1;
+  }
+  return false;
+}
+
+/** The first subprotocol the client offers that the server speaks, as [ptr, len] at SELECTED; len 0 if none. */
+const SELECTED = memory.data(8);
+function selectProtocol(offer: usize, offerLen: u32): void {
+  store<u64>(SELECTED, 0);
+  const listLen = load<u32>(SERVER_PROTOCOLS, 4);
+  if (listLen == 0) return;
+  for (let i: u32 = 0; i < offerLen;) {
+    while (i < offerLen && (load<u8>(offer + i) == 0x20 || load<u8>(offer + i) == 0x2c || load<u8>(offer + i) == 0x09)) i++;
+    let end = i;
+    while (end < offerLen && load<u8>(offer + end) != 0x2c && load<u8>(offer + end) != 0x20 && load<u8>(offer + end) != 0x09) end++;
+    if (end > i && inList(load<u32>(SERVER_PROTOCOLS), listLen, offer + i, end - i)) {
+      store<u32>(SELECTED, <u32>(offer + i));
+      store<u32>(SELECTED, end - i, 4);
+      return;
+    }
+    i = end;
+  }
+}
+
+export function sendSwitchingProtocols(slot: u32, key: usize, keyLen: u32, offer: usize, offerLen: u32): void {
   const p = SCRATCH + 64;
   let n = writeText(p, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ");
   n += acceptValue(p + n, key, keyLen);
-  n += writeText(p + n, "\r\n\r\n");
+  n += writeText(p + n, "\r\n");
   send(slot, p, n);
+  selectProtocol(offer, offerLen);
+  if (load<u32>(SELECTED, 4) != 0) {
+    send(slot, p, writeText(p, "Sec-WebSocket-Protocol: "));
+    send(slot, load<u32>(SELECTED), load<u32>(SELECTED, 4));
+    send(slot, p, writeText(p, "\r\n"));
+  }
+  send(slot, p, writeText(p, "\r\n"));
 }
