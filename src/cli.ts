@@ -24,6 +24,8 @@ Options:
   --route <path=body>   http: answer GET <path> with body, inside the module (repeatable;
                         default: / says hello)
   --reuse-port          set SO_REUSEPORT on the listening sockets
+  --threads <n>         main–sub reactors: n sub-reactor threads sharing the ports (SO_REUSEPORT);
+                        in-module protocols (echo, line, http routes, ws-echo); default: 1
   --backend <host>      native (epoll addon) | net (node:net); default: native where it loads
   --record <file>       record every batch to a trace file (complete after Ctrl-C or SIGTERM)
   --flight-recorder <file>  keep the last 1000 batches in memory; write them to <file> if the module traps
@@ -62,6 +64,7 @@ async function serve(argv: string[]): Promise<void> {
       "max-line": { type: "string" },
       route: { type: "string", multiple: true },
       "reuse-port": { type: "boolean" },
+      threads: { type: "string" },
       backend: { type: "string" },
       record: { type: "string" },
       "flight-recorder": { type: "string" },
@@ -91,6 +94,7 @@ async function serve(argv: string[]): Promise<void> {
     maxLineLength: positiveInt("max-line", values["max-line"], 64 * 1024),
     routes: routesFromFlags(values.route, protocol),
     reusePort: values["reuse-port"],
+    threads: positiveInt("threads", values.threads, 1),
     record: values.record,
     flightRecorder: values["flight-recorder"] === undefined ? undefined : { path: values["flight-recorder"] },
   });
@@ -105,9 +109,10 @@ async function serve(argv: string[]): Promise<void> {
   await server.listen();
   const ports = server.addresses().map((a) => a.port);
   const consecutive = ports.every((p, i) => p === ports[0] + i);
+  const threads = server.options.threads > 1 ? `, ${server.options.threads} threads` : "";
   const shown = ports.length === 1 ? `port ${ports[0]}`
     : consecutive ? `ports ${ports[0]}-${ports[ports.length - 1]}` : `ports ${ports.join(", ")}`;
-  console.log(`wasm-reactor: serving ${protocol} on ${server.address()!.address} ${shown}, ${server.backend} host (Ctrl-C to stop)`);
+  console.log(`wasm-reactor: serving ${protocol} on ${server.address()!.address} ${shown}, ${server.backend} host${threads} (Ctrl-C to stop)`);
   const stop = async () => {
     await server.close();
     process.exit(0);

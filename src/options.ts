@@ -52,6 +52,12 @@ export interface ServerOptions {
   subprotocols?: string[];
   /** WebSocket: what a refused send does: "close" the connection with 1008 (default) or "drop" the message. */
   onBackpressure?: "close" | "drop";
+  /**
+   * Main–sub reactors: run this many sub-reactors, each a worker thread with its own
+   * epoll instance and module instance, sharing the ports with SO_REUSEPORT (default 1:
+   * one reactor in the main thread's event loop). Native backend, in-module protocols.
+   */
+  threads?: number;
   /** close(): how long to wait for connections to flush before forcing them shut (ms). */
   closeTimeout?: number;
   /** Event records per batch (default 1024). */
@@ -102,6 +108,7 @@ const DEFAULTS: ResolvedOptions = {
   maxBufferedAmount: 16 * 1024 * 1024,
   onBackpressure: "close",
   closeTimeout: 5000,
+  threads: 1,
   eventCapacity: 1024,
   readBytesPerBatch: 512 * 1024,
   trapOnMagic: false,
@@ -136,6 +143,14 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   integer("backlog", o.backlog, 0, 1 << 20);
   integer("maxLineLength", o.maxLineLength, 1, 1 << 30);
   integer("closeTimeout", o.closeTimeout, 0, 2 ** 31 - 1);
+  integer("threads", o.threads, 1, 256);
+  if (o.threads > 1) {
+    if (o.backend === "net") throw new TypeError("wasm-reactor: threads need the native backend (SO_REUSEPORT listeners per thread)");
+    if (o.record !== undefined || o.flightRecorder !== undefined) {
+      throw new TypeError("wasm-reactor: record and flightRecorder follow one module instance; use them without threads");
+    }
+    if (o.protocol === "ws") throw new TypeError("wasm-reactor: threads run in-module protocols; protocol \"ws\" (JS handlers) needs threads: 1");
+  }
   integer("maxHeaderSize", o.maxHeaderSize, 256, 1 << 24);
   integer("maxUriLength", o.maxUriLength, 16, 1 << 24);
   integer("maxBodySize", o.maxBodySize, 0, 2 ** 32 - 1);

@@ -9,6 +9,7 @@ import type { HostStats, ReactorHost } from "../host/host.js";
 import { HTTP_PROTOCOLS, type ModuleConfig } from "../host/module.js";
 import { NativeHost } from "../host/native.js";
 import { NetHost } from "../host/net.js";
+import { ThreadedHost } from "../host/threads.js";
 import { FlightRecorder, moduleDigest, TraceWriter, type Recorder } from "../host/trace.js";
 import { EV, type Handoffs } from "../host/door.js";
 import { WebSocketRegistry, type WebSocketData } from "./websocket.js";
@@ -99,11 +100,14 @@ export class Server extends EventEmitter {
       this.emit("trap", err,
         { flightRecording: this.recorder instanceof FlightRecorder ? this.recorder.written.at(-1) : undefined });
     };
-    this.backend = chooseBackend(this.options.backend);
+    this.backend = this.options.threads > 1 ? "native" : chooseBackend(this.options.backend);
+    if (this.options.threads > 1 && config.http?.jsHandler) {
+      throw new TypeError("wasm-reactor: threads run in-module protocols; a 'request' listener needs threads: 1");
+    }
     const recorder = this.makeRecorder(config, this.backend);
     const toJs = config.http?.jsHandler || this.options.protocol === "ws" ? (h: Handoffs) => this.handle(h) : undefined;
-    const reactor = this.backend === "native"
-      ? new NativeHost(config, onTrap, recorder, toJs) : new NetHost(config, onTrap, recorder, toJs);
+    const reactor = this.options.threads > 1 ? new ThreadedHost(config, this.options.threads, onTrap)
+      : this.backend === "native" ? new NativeHost(config, onTrap, recorder, toJs) : new NetHost(config, onTrap, recorder, toJs);
     const family = isIP(address) === 6 ? "IPv6" : "IPv4";
     try {
       for (let i = 0; i < this.options.ports; i++) {
@@ -187,6 +191,11 @@ export class Server extends EventEmitter {
       this.emit("close");
     })();
     return this.closed;
+  }
+
+  /** With threads: each sub-reactor's counters (how connections spread); one entry otherwise. */
+  threadStats(): ServerStats[] {
+    return this.host instanceof ThreadedHost ? this.host.perThread() : [this.stats()];
   }
 
   stats(): ServerStats {

@@ -63,6 +63,23 @@ test("serve --protocol http answers its --route inside the module", async () => 
   }
 });
 
+test("serve --threads 2 serves HTTP from two sub-reactors", async () => {
+  const child = spawn(process.execPath, [...CLI, "serve", "--protocol", "http", "--port", "0", "--host", "127.0.0.1", "--threads", "2"],
+    { stdio: ["ignore", "pipe", "pipe"] });
+  try {
+    const [line] = await once(child.stdout!, "data");
+    assert.match(String(line), "2 threads");
+    const port = Number(/port (\d+)/.exec(String(line))?.[1]);
+    const bodies = await Promise.all(Array.from({ length: 20 }, async () => (await fetch(`http://127.0.0.1:${port}/`)).text()));
+    assert.ok(bodies.every((b) => b === "Hello from wasm-reactor\n"));
+    child.kill("SIGTERM");
+    const [code] = await once(child, "exit");
+    assert.is(code, 0);
+  } finally {
+    child.kill("SIGKILL");
+  }
+});
+
 test("serve --protocol ws echoes WebSocket messages from a JS handler", async () => {
   const child = spawn(process.execPath, [...CLI, "serve", "--protocol", "ws", "--port", "0", "--host", "127.0.0.1"],
     { stdio: ["ignore", "pipe", "pipe"] });

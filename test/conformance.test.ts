@@ -75,8 +75,8 @@ const normalised = (reply: Buffer, s: Scenario) =>
 const SIM_SEEDS = [1, 2, 3, 4, 5];
 const SIM_FAULTS = { ...NO_FAULTS, split: 0.4, glue: 0.4, shortSend: 0.3, slowReader: 0.2, delay: 0.1 };
 
-async function overSockets(backend: "native" | "net", s: Scenario): Promise<void> {
-  const server = await startServer({ backend, protocol: s.protocol, maxLineLength: s.maxLineLength, ...s.options });
+async function overSockets(backend: "native" | "net", s: Scenario, threads = 1): Promise<void> {
+  const server = await startServer({ backend, protocol: s.protocol, maxLineLength: s.maxLineLength, threads, ...s.options });
   try {
     const socket = await connect(server.address()!.port);
     const got = s.closes ? receiveAll(socket) : receive(socket, s.reply.length);
@@ -114,10 +114,11 @@ function overSimulator(s: Scenario): void {
   }
 }
 
-for (const host of ["native", "net", "sim"] as const) {
+// "threads": main–sub reactors, two sub-reactor threads sharing the port (SO_REUSEPORT).
+for (const host of ["native", "net", "sim", "threads"] as const) {
   const test = suite(`conformance on the ${host} host`);
   for (const s of SCENARIOS) {
-    test(s.name, () => (host === "sim" ? overSimulator(s) : overSockets(host, s)));
+    test(s.name, () => (host === "sim" ? overSimulator(s) : host === "threads" ? overSockets("native", s, 2) : overSockets(host, s)));
   }
   test.run();
 }

@@ -1,0 +1,117 @@
+// Main–sub reactors: N worker threads, each a sub-reactor with its own epoll instance
+// and its own module instance (a NativeHost), all listening on the same ports with
+// SO_REUSEPORT so the kernel spreads new connections over them. A connection lives on
+// the thread that accepted it for its whole life. The main thread only starts, stops
+// and counts; it does no I/O.
+import { Worker } from "node:worker_threads";
+import { closeWithin, type HostStats, type ListenSpec, type ReactorHost } from "./host.js";
+import type { ModuleConfig } from "./module.js";
+
+/** The HostStats fields, in the order each thread writes them into the shared counters. */
+export const STAT_FIELDS = ["connections", "accepted", "bytesIn", "bytesOut", "batches", "events", "shed", "largestBatch",
+  "traps", "moduleMemoryBytes", "connectionMemoryBytes"] as const;
+
+export interface ThreadInit {
+  config: ModuleConfig;
+  index: number;
+  stats: SharedArrayBuffer;
+}
+
+type Reply = { id: number; ok: true; value?: unknown } | { id: number; ok: false; error: { message: string; code?: string; errno?: number } };
+export type ThreadMessage = { kind: "trap"; message: string } | Reply;
+
+/**
+ * Starts the worker script: as built (.js), or, when this file runs as TypeScript
+ * source under tsx (the tests), as source through tsx's loader, which workers do not inherit.
+ */
+function startThread(init: ThreadInit): Worker {
+  if (!import.meta.url.endsWith(".ts")) return new Worker(new URL("./reactor-thread.js", import.meta.url), { workerData: init });
+  const source = new URL("./reactor-thread.ts", import.meta.url).href;
+  const boot = `import("tsx/esm/api").then(({ register }) => { register(); return import(${JSON.stringify(source)}); })`;
+  return new Worker(boot, { eval: true, workerData: init });
+}
+
+class Thread {
+  readonly worker: Worker;
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+
+  constructor(init: ThreadInit, onTrap: (err: Error) => void) {
+    this.worker = startThread(init);
+    this.worker.on("message", (m: ThreadMessage) => {
+      if ("kind" in m) return onTrap(new Error(m.message));
+      const p = this.pending.get(m.id);
+      this.pending.delete(m.id);
+      if (m.ok) p?.resolve(m.value);
+      else p?.reject(Object.assign(new Error(m.error.message), m.error));
+    });
+    this.worker.on("error", (err: Error) => {
+      for (const p of this.pending.values()) p.reject(err);
+      this.pending.clear();
+    });
+  }
+
+  call(method: string, ...args: unknown[]): Promise<unknown> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ id, method, args });
+    });
+  }
+}
+
+export class ThreadedHost implements ReactorHost {
+  private readonly threads: Thread[];
+  private readonly counters: Float64Array;
+  private closing: Promise<void> | undefined;
+
+  constructor(config: ModuleConfig, count: number, onTrap: (err: Error) => void) {
+    const stats = new SharedArrayBuffer(count * STAT_FIELDS.length * 8);
+    this.counters = new Float64Array(stats);
+    this.threads = Array.from({ length: count }, (_, index) => new Thread({ config, index, stats }, onTrap));
+  }
+
+  /** Thread 0 binds first (choosing the port when it is 0); the others join it with SO_REUSEPORT. */
+  async listen(spec: ListenSpec): Promise<number> {
+    const shared = { ...spec, reusePort: true };
+    const port = (await this.threads[0].call("listen", shared)) as number;
+    await Promise.all(this.threads.slice(1).map((t) => t.call("listen", { ...shared, port })));
+    return port;
+  }
+
+  start(): void {
+    for (const t of this.threads) void t.call("start");
+  }
+
+  close(timeoutMs: number): Promise<void> {
+    this.closing ??= closeWithin(timeoutMs + 1000, (done) => {
+      void Promise.allSettled(this.threads.map((t) => t.call("close", timeoutMs))).then(done);
+    }, () => this.destroy());
+    return this.closing;
+  }
+
+  destroy(): void {
+    for (const t of this.threads) void t.worker.terminate();
+  }
+
+  /** Counters summed over the threads (each refreshes its share every few milliseconds). */
+  stats(): HostStats {
+    const sum = Object.fromEntries(STAT_FIELDS.map((f) => [f, 0])) as unknown as HostStats;
+    for (let t = 0; t < this.threads.length; t++) {
+      STAT_FIELDS.forEach((f, i) => {
+        const v = this.counters[t * STAT_FIELDS.length + i];
+        (sum as unknown as Record<string, number>)[f] = f === "largestBatch" ? Math.max(sum[f], v) : sum[f] + v;
+      });
+    }
+    return sum;
+  }
+
+  /** Per-thread counters, for seeing how connections spread. */
+  perThread(): HostStats[] {
+    return this.threads.map((_, t) => Object.fromEntries(STAT_FIELDS.map((f, i) => [f, this.counters[t * STAT_FIELDS.length + i]])) as unknown as HostStats);
+  }
+
+  inject(): void {
+    throw new Error("wasm-reactor: JS handlers do not run with threads yet (in-module protocols only)");
+  }
+}
