@@ -24,6 +24,8 @@ export interface NativeReactor {
   listen(host: string, port: number, backlog: number, reusePort: boolean, ipv6Only: boolean): ListenResult;
   /** Queues an event (op, conn) whose bytes go into the arena of the next batch. */
   inject(op: number, conn: number, bytes: Uint8Array): void;
+  /** Past this many open connections, new ones are closed at once (0: no limit). */
+  setMaxConnections(max: number): void;
   start(): void;
   shutdown(onDrained: () => void): void;
   dropConnections(): void;

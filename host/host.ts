@@ -36,6 +36,8 @@ export interface ReactorHost {
    * EV_WS_BROADCAST with conn 0) for the next batch.
    */
   inject(op: number, conn: number, bytes: Uint8Array): void;
+  /** Past this many open connections a new one is closed at once, cleanly (0: no limit). */
+  setMaxConnections(max: number): void;
 }
 
 /** Runs a graceful close, falling back to `force` if it takes longer than timeoutMs. */

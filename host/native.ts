@@ -49,6 +49,10 @@ export class NativeHost implements ReactorHost {
     };
   }
 
+  setMaxConnections(max: number): void {
+    this.reactor.setMaxConnections(max);
+  }
+
   inject(op: number, conn: number, bytes: Uint8Array): void {
     this.reactor.inject(op, conn, bytes);
   }

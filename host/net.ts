@@ -41,6 +41,7 @@ export class NetHost implements ReactorHost {
   private queue: Pending[] = [];
   private scheduled = false;
   private timer: NodeJS.Timeout | undefined;
+  private maxConnections = 0;
   private started = false;
   private draining: (() => void) | undefined;
   private closing: Promise<void> | undefined;
@@ -54,6 +55,10 @@ export class NetHost implements ReactorHost {
     private readonly onHandoffs?: HandoffSink,
   ) {
     this.door = new Door(startRecordedInstance(config, recorder));
+  }
+
+  setMaxConnections(max: number): void {
+    this.maxConnections = max;
   }
 
   inject(op: number, conn: number, bytes: Uint8Array): void {
@@ -107,8 +112,8 @@ export class NetHost implements ReactorHost {
   }
 
   private accept(socket: net.Socket, listener: number): void {
-    if (this.draining || this.closing) {
-      socket.destroy();
+    if (this.draining || this.closing || (this.maxConnections > 0 && this.counters.connections >= this.maxConnections)) {
+      socket.destroy(); // nothing was written: a clean close
       return;
     }
     const slot = this.freeSlots.pop() ?? this.slots.length;

@@ -20,6 +20,7 @@ timer.unref();
 const methods: Record<string, (...args: never[]) => unknown> = {
   listen: (spec: Parameters<NativeHost["listen"]>[0]) => host.listen(spec),
   start: () => host.start(),
+  setMaxConnections: (max: number) => host.setMaxConnections(max),
   close: async (timeoutMs: number) => {
     await host.close(timeoutMs);
     publishStats();

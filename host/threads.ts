@@ -111,6 +111,12 @@ export class ThreadedHost implements ReactorHost {
     return this.threads.map((_, t) => Object.fromEntries(STAT_FIELDS.map((f, i) => [f, this.counters[t * STAT_FIELDS.length + i]])) as unknown as HostStats);
   }
 
+  /** Each thread takes its share of the limit (the kernel spreads connections about evenly). */
+  setMaxConnections(max: number): void {
+    const share = max === 0 ? 0 : Math.ceil(max / this.threads.length);
+    for (const t of this.threads) void t.call("setMaxConnections", share);
+  }
+
   inject(): void {
     throw new Error("wasm-reactor: JS handlers do not run with threads yet (in-module protocols only)");
   }

@@ -166,7 +166,8 @@ uint32_t Demux::Accept(const Memory& m, const Layout& L, uint32_t n, uint32_t li
       if (errno == EMFILE || errno == ENFILE) ShedOne(lfd);
       break;
     }
-    if (static_cast<uint32_t>(fd) > kSlotMask) {  // cannot be named in a connection id
+    // Over the connection limit, or an fd a connection id cannot name: a clean close (FIN).
+    if (static_cast<uint32_t>(fd) > kSlotMask || (maxConnections_ != 0 && stats_.open >= maxConnections_)) {
       close(fd);
       stats_.shed++;
       continue;

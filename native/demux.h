@@ -47,6 +47,8 @@ class Demux {
   uint32_t Execute(const Memory& m, const Layout& L, uint32_t count);
 
   const Stats& stats() const { return stats_; }
+  // Past this many open connections a new one is accepted and closed at once (0: no limit).
+  void SetMaxConnections(uint32_t max) { maxConnections_ = max; }
   void CountBatch(uint32_t events) {
     stats_.batches++;
     stats_.events += events;
@@ -73,6 +75,7 @@ class Demux {
   std::vector<epoll_event> ready_;
   uint32_t arenaPos_ = 0, arenaEnd_ = 0;
   Stats stats_;
+  uint32_t maxConnections_ = 0;
 };
 
 }  // namespace wr

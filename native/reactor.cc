@@ -44,6 +44,7 @@ Napi::Function Reactor::Define(Napi::Env env) {
   return DefineClass(env, "Reactor",
                      {InstanceMethod("attach", &Reactor::Attach), InstanceMethod("listen", &Reactor::Listen),
                       InstanceMethod("inject", &Reactor::Inject),
+                      InstanceMethod("setMaxConnections", &Reactor::SetMaxConnections),
                       InstanceMethod("start", &Reactor::Start), InstanceMethod("shutdown", &Reactor::Shutdown),
                       InstanceMethod("dropConnections", &Reactor::DropConnections),
                       InstanceMethod("destroy", &Reactor::Destroy), InstanceMethod("stats", &Reactor::GetStats)});
@@ -124,6 +125,11 @@ Napi::Value Reactor::Inject(const Napi::CallbackInfo& info) {
   injected_.push_back(Injected{info[0].As<Napi::Number>().Uint32Value(), info[1].As<Napi::Number>().Uint32Value(),
                                std::vector<uint8_t>(bytes.Data(), bytes.Data() + bytes.ByteLength())});
   if (polling_) demux_.Wake();
+  return info.Env().Undefined();
+}
+
+Napi::Value Reactor::SetMaxConnections(const Napi::CallbackInfo& info) {
+  demux_.SetMaxConnections(info[0].As<Napi::Number>().Uint32Value());
   return info.Env().Undefined();
 }
 

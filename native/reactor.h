@@ -23,6 +23,7 @@ class Reactor : public Napi::ObjectWrap<Reactor> {
   Napi::Value Attach(const Napi::CallbackInfo& info);
   Napi::Value Listen(const Napi::CallbackInfo& info);
   Napi::Value Inject(const Napi::CallbackInfo& info);
+  Napi::Value SetMaxConnections(const Napi::CallbackInfo& info);
   Napi::Value Start(const Napi::CallbackInfo& info);
   Napi::Value Shutdown(const Napi::CallbackInfo& info);
   Napi::Value DropConnections(const Napi::CallbackInfo& info);

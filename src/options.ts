@@ -58,6 +58,8 @@ export interface ServerOptions {
    * one reactor in the main thread's event loop). Native backend, in-module protocols.
    */
   threads?: number;
+  /** Past this many open connections a new one is closed at once, cleanly (default 0: no limit; with threads, each thread takes its share). */
+  maxConnections?: number;
   /** close(): how long to wait for connections to flush before forcing them shut (ms). */
   closeTimeout?: number;
   /** Event records per batch (default 1024). */
@@ -109,6 +111,7 @@ const DEFAULTS: ResolvedOptions = {
   onBackpressure: "close",
   closeTimeout: 5000,
   threads: 1,
+  maxConnections: 0,
   eventCapacity: 1024,
   readBytesPerBatch: 512 * 1024,
   trapOnMagic: false,
@@ -144,6 +147,7 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   integer("maxLineLength", o.maxLineLength, 1, 1 << 30);
   integer("closeTimeout", o.closeTimeout, 0, 2 ** 31 - 1);
   integer("threads", o.threads, 1, 256);
+  integer("maxConnections", o.maxConnections, 0, 1 << 20);
   if (o.threads > 1) {
     if (o.backend === "net") throw new TypeError("wasm-reactor: threads need the native backend (SO_REUSEPORT listeners per thread)");
     if (o.record !== undefined || o.flightRecorder !== undefined) {
