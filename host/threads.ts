@@ -3,9 +3,10 @@
 // SO_REUSEPORT so the kernel spreads new connections over them. A connection lives on
 // the thread that accepted it for its whole life. The main thread only starts, stops
 // and counts; it does no I/O.
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import { closeWithin, type HostStats, type ListenSpec, type ReactorHost } from "./host.js";
 import type { ModuleConfig } from "./module.js";
+import { startWorker } from "./worker-script.js";
 
 /** The HostStats fields, in the order each thread writes them into the shared counters. */
 export const STAT_FIELDS = ["connections", "accepted", "bytesIn", "bytesOut", "batches", "events", "shed", "largestBatch",
@@ -20,16 +21,6 @@ export interface ThreadInit {
 type Reply = { id: number; ok: true; value?: unknown } | { id: number; ok: false; error: { message: string; code?: string; errno?: number } };
 export type ThreadMessage = { kind: "trap"; message: string } | Reply;
 
-/**
- * Starts the worker script: as built (.js), or, when this file runs as TypeScript
- * source under tsx (the tests), as source through tsx's loader, which workers do not inherit.
- */
-function startThread(init: ThreadInit): Worker {
-  if (!import.meta.url.endsWith(".ts")) return new Worker(new URL("./reactor-thread.js", import.meta.url), { workerData: init });
-  const source = new URL("./reactor-thread.ts", import.meta.url).href;
-  const boot = `import("tsx/esm/api").then(({ register }) => { register(); return import(${JSON.stringify(source)}); })`;
-  return new Worker(boot, { eval: true, workerData: init });
-}
 
 class Thread {
   readonly worker: Worker;
@@ -37,7 +28,7 @@ class Thread {
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
 
   constructor(init: ThreadInit, onTrap: (err: Error) => void) {
-    this.worker = startThread(init);
+    this.worker = startWorker(new URL("./reactor-thread.js", import.meta.url), init);
     this.worker.on("message", (m: ThreadMessage) => {
       if ("kind" in m) return onTrap(new Error(m.message));
       const p = this.pending.get(m.id);

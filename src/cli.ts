@@ -26,6 +26,8 @@ Options:
   --reuse-port          set SO_REUSEPORT on the listening sockets
   --threads <n>         main–sub reactors: n sub-reactor threads sharing the ports (SO_REUSEPORT);
                         in-module protocols (echo, line, http routes, ws-echo); default: 1
+  --workers <m>         http: run the request handler of --handler on m worker threads
+  --handler <module>    http: a module whose default export is (req, res) => … (with --workers)
   --backend <host>      native (epoll addon) | net (node:net); default: native where it loads
   --record <file>       record every batch to a trace file (complete after Ctrl-C or SIGTERM)
   --flight-recorder <file>  keep the last 1000 batches in memory; write them to <file> if the module traps
@@ -65,6 +67,8 @@ async function serve(argv: string[]): Promise<void> {
       route: { type: "string", multiple: true },
       "reuse-port": { type: "boolean" },
       threads: { type: "string" },
+      workers: { type: "string" },
+      handler: { type: "string" },
       backend: { type: "string" },
       record: { type: "string" },
       "flight-recorder": { type: "string" },
@@ -95,6 +99,8 @@ async function serve(argv: string[]): Promise<void> {
     routes: routesFromFlags(values.route, protocol),
     reusePort: values["reuse-port"],
     threads: positiveInt("threads", values.threads, 1),
+    workers: positiveInt("workers", values.workers, 0),
+    handler: values.handler,
     record: values.record,
     flightRecorder: values["flight-recorder"] === undefined ? undefined : { path: values["flight-recorder"] },
   });

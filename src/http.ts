@@ -206,7 +206,7 @@ export type RequestListener = (req: IncomingRequest, res: ServerResponse) => unk
  * a 500 if nothing was sent yet; otherwise the response is ended where it stopped.
  */
 export function handleRequest(listeners: RequestListener[], handoff: RequestHandoff, send: (conn: number, piece: Buffer) => void,
-  onError: (err: unknown) => void): void {
+  onError: (err: unknown) => void): ServerResponse {
   const req = new IncomingRequest(handoff.descriptor);
   const res = new ServerResponse((p) => send(handoff.conn, p), req);
   const fail = (err: unknown) => {
@@ -230,4 +230,5 @@ export function handleRequest(listeners: RequestListener[], handoff: RequestHand
     }
   }
   req.flow();
+  return res;
 }

@@ -58,6 +58,14 @@ export interface ServerOptions {
    * one reactor in the main thread's event loop). Native backend, in-module protocols.
    */
   threads?: number;
+  /**
+   * Reactor + worker pool (http): run JS request handling on this many worker threads
+   * (default 0: in the reactor's thread). Needs `handler`, since functions cannot move
+   * between threads.
+   */
+  workers?: number;
+  /** With workers: the module (path or URL) whose default export (or `handler`) is the request listener. */
+  handler?: string;
   /** Past this many open connections a new one is closed at once, cleanly (default 0: no limit; with threads, each thread takes its share). */
   maxConnections?: number;
   /** close(): how long to wait for connections to flush before forcing them shut (ms). */
@@ -83,7 +91,7 @@ export interface ServerOptions {
   flightRecorder?: { path: string; batches?: number };
 }
 
-type Optional = "backend" | "record" | "flightRecorder" | "routes" | "path" | "subprotocols";
+type Optional = "backend" | "record" | "flightRecorder" | "routes" | "path" | "subprotocols" | "handler";
 export type ResolvedOptions = Required<Omit<ServerOptions, Optional>> & Pick<ServerOptions, Optional>;
 
 const DEFAULTS: ResolvedOptions = {
@@ -93,6 +101,8 @@ const DEFAULTS: ResolvedOptions = {
   routes: undefined,
   path: undefined,
   subprotocols: undefined,
+  handler: undefined,
+  workers: 0,
   protocol: "echo",
   port: 0,
   ports: 1,
@@ -148,6 +158,14 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   integer("closeTimeout", o.closeTimeout, 0, 2 ** 31 - 1);
   integer("threads", o.threads, 1, 256);
   integer("maxConnections", o.maxConnections, 0, 1 << 20);
+  integer("workers", o.workers, 0, 256);
+  if (o.workers > 0) {
+    if (o.protocol !== "http") throw new TypeError("wasm-reactor: workers run HTTP request handlers (protocol \"http\")");
+    if (!o.handler) throw new TypeError("wasm-reactor: workers need a handler module: { workers, handler: \"./handler.js\" }");
+    if (o.threads > 1) throw new TypeError("wasm-reactor: choose threads (main–sub reactors) or workers (a handler pool), not both yet");
+  } else if (o.handler) {
+    throw new TypeError("wasm-reactor: handler is the module the workers load; set workers too (or use server.on(\"request\"))");
+  }
   if (o.threads > 1) {
     if (o.backend === "net") throw new TypeError("wasm-reactor: threads need the native backend (SO_REUSEPORT listeners per thread)");
     if (o.record !== undefined || o.flightRecorder !== undefined) {
@@ -179,7 +197,8 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
 }
 
 /** The module's http configuration; routes default to DEFAULT_ROUTES unless a JS handler answers. */
-export function httpConfig(o: ResolvedOptions, hasRequestHandler: boolean): HttpConfig {
+export function httpConfig(o: ResolvedOptions, listening: boolean): HttpConfig {
+  const hasRequestHandler = listening || o.workers > 0;
   return {
     maxHeaderBytes: o.maxHeaderSize,
     maxUriBytes: o.maxUriLength,

@@ -13,6 +13,7 @@ import { ThreadedHost } from "../host/threads.js";
 import { FlightRecorder, moduleDigest, TraceWriter, type Recorder } from "../host/trace.js";
 import { EV, type Handoffs } from "../host/door.js";
 import { WebSocketRegistry, type WebSocketData } from "./websocket.js";
+import { HandlerPool } from "./handler-pool.js";
 import { handleRequest, type RequestListener } from "./http.js";
 import { httpConfig, resolveOptions, type Backend, type ResolvedOptions, type ServerOptions } from "./options.js";
 
@@ -63,6 +64,7 @@ export class Server extends EventEmitter {
   backend: Backend | undefined;
   private closed: Promise<void> | undefined;
   private recorder: Recorder | undefined;
+  private pool: HandlerPool | undefined;
   private readonly websockets = new WebSocketRegistry((op, conn, bytes) => this.host?.inject(op, conn, bytes),
     (ws, req) => this.emit("connection", ws, req), () => this.options.subprotocols);
 
@@ -105,6 +107,15 @@ export class Server extends EventEmitter {
       throw new TypeError("wasm-reactor: threads run in-module protocols; a 'request' listener needs threads: 1");
     }
     const recorder = this.makeRecorder(config, this.backend);
+    if (this.options.workers > 0) {
+      this.pool = new HandlerPool({ handler: this.options.handler! }, this.options.workers,
+        (conn, piece) => this.host?.inject(EV.RESPONSE, conn, piece), (message) => this.reportHandlerError(message));
+      await this.pool.whenReady().catch(async (err: Error) => {
+        await this.pool?.close();
+        this.pool = undefined;
+        throw new Error(`wasm-reactor: the request handler module could not be loaded: ${err.message}`);
+      });
+    }
     const toJs = config.http?.jsHandler || this.options.protocol === "ws" ? (h: Handoffs) => this.handle(h) : undefined;
     const reactor = this.options.threads > 1 ? new ThreadedHost(config, this.options.threads, onTrap)
       : this.backend === "native" ? new NativeHost(config, onTrap, recorder, toJs) : new NetHost(config, onTrap, recorder, toJs);
@@ -124,6 +135,8 @@ export class Server extends EventEmitter {
       }
     } catch (err) {
       reactor.destroy();
+      await this.pool?.close();
+      this.pool = undefined;
       if (recorder instanceof TraceWriter) recorder.end();
       this.bound = [];
       throw err;
@@ -137,13 +150,19 @@ export class Server extends EventEmitter {
   private handle(handoffs: Handoffs): void {
     const listeners = this.listeners("request") as RequestListener[];
     for (const request of handoffs.requests) {
-      handleRequest(listeners, request, (conn, piece) => this.host?.inject(EV.RESPONSE, conn, piece), (err) => {
-        // A handler's error is answered with a 500; it is the application's to log.
-        if (this.listenerCount("requestError") > 0) this.emit("requestError", err);
-        else console.error(`wasm-reactor: request handler failed: ${(err as Error)?.stack ?? err}`);
-      });
+      if (this.pool) {
+        this.pool.dispatch(request);
+        continue;
+      }
+      handleRequest(listeners, request, (conn, piece) => this.host?.inject(EV.RESPONSE, conn, piece), (err) => this.reportHandlerError(err));
     }
     if (handoffs.outbox) this.websockets.deliver(handoffs.outbox);
+  }
+
+  /** A handler's error was answered with a 500; it is the application's to log. */
+  private reportHandlerError(err: unknown): void {
+    if (this.listenerCount("requestError") > 0) this.emit("requestError", err);
+    else console.error(`wasm-reactor: request handler failed: ${(err as Error)?.stack ?? err}`);
   }
 
   /** Sends one message to every open WebSocket (protocol ws), framed once in the module. */
@@ -186,6 +205,7 @@ export class Server extends EventEmitter {
     this.closed ??= (async () => {
       this.state = "closing";
       await this.host?.close(this.options.closeTimeout);
+      await this.pool?.close();
       if (this.recorder instanceof TraceWriter) this.recorder.end(); // the trace is complete from here on
       this.state = "closed";
       this.bound = [];

@@ -1,0 +1,75 @@
+// Reactor + worker pool: the reactor (and the module in it) parses requests; JS request
+// handlers run on a pool of worker threads, so a slow or CPU-heavy handler holds one
+// worker, not the reactor. Each worker loads the application's handler module; answers
+// come back to the owning reactor, which alone writes to sockets (the native host is
+// woken through its eventfd when an answer is injected).
+import type { Worker } from "node:worker_threads";
+import type { RequestHandoff } from "../host/door.js";
+import { startWorker } from "../host/worker-script.js";
+
+export interface HandlerThreadInit {
+  /** URL or path of a module whose default export (or `handler`) is a request listener. */
+  handler: string;
+}
+
+/** Worker → pool: a piece of an answer, an error to report, or "ready". */
+export type FromHandlerThread = { conn: number; piece: Uint8Array } | { error: string } | { ready: true } | { done: number };
+
+/**
+ * Each worker runs one request at a time (the thread-pool model: a CPU-bound handler
+ * holds its worker), and requests wait here, in order, until a worker is free. Giving a
+ * busy worker more would queue them behind whatever it is stuck on.
+ */
+export class HandlerPool {
+  private readonly workers: Worker[];
+  private readonly busy: boolean[];
+  private readonly waiting: RequestHandoff[] = [];
+  private readonly ready: Promise<void>;
+
+  constructor(init: HandlerThreadInit, count: number, respond: (conn: number, piece: Uint8Array) => void,
+    onError: (message: string) => void) {
+    this.busy = new Array(count).fill(false);
+    this.workers = Array.from({ length: count }, () => startWorker(new URL("./handler-thread.js", import.meta.url), init));
+    this.ready = Promise.all(this.workers.map((w, i) => new Promise<void>((resolve, reject) => {
+      w.on("message", (m: FromHandlerThread) => {
+        if ("ready" in m) resolve();
+        else if ("piece" in m) respond(m.conn, m.piece);
+        else if ("done" in m) this.finished(i);
+        else onError(m.error);
+      });
+      w.once("error", reject);
+    }))).then(() => undefined);
+  }
+
+  /** Resolves once every worker has loaded the handler module (rejects if one could not). */
+  whenReady(): Promise<void> {
+    return this.ready;
+  }
+
+  /** Requests waiting for a free worker. */
+  get queued(): number {
+    return this.waiting.length;
+  }
+
+  dispatch(request: RequestHandoff): void {
+    const free = this.busy.indexOf(false);
+    if (free < 0) this.waiting.push(request);
+    else this.run(free, request);
+  }
+
+  private run(worker: number, request: RequestHandoff): void {
+    this.busy[worker] = true;
+    // Copied, not transferred: a small Buffer shares its ArrayBuffer with Node's pool.
+    this.workers[worker].postMessage({ conn: request.conn, descriptor: request.descriptor });
+  }
+
+  private finished(worker: number): void {
+    this.busy[worker] = false;
+    const next = this.waiting.shift();
+    if (next) this.run(worker, next);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
