@@ -7,7 +7,7 @@
 // median of several runs, and the tables report ratios rather than trusting one number.
 //
 // Then WebSocket echo round trips: the in-module ws-echo, the ws package, and the plain
-// TCP echo ceiling.
+// TCP echo ceiling; then scaling (threads 1 vs 2) and the worker pool against cluster.
 //
 //   node bench/run.mjs [--runs 5] [--seconds 4] [--suite echo,http,ws] [--only wasm,net,c,route,js,node,ws]
 import { execFileSync, spawn } from "node:child_process";
@@ -40,7 +40,7 @@ function compile(name) {
 const pin = (() => {
   try {
     execFileSync("taskset", ["-c", "0", "true"]);
-    return (cpu, cmd, args) => ["taskset", ["-c", String(cpu), cmd, ...args]];
+    return (cpus, cmd, args) => ["taskset", ["-c", String(cpus), cmd, ...args]];
   } catch {
     return (_cpu, cmd, args) => [cmd, args];
   }
@@ -94,12 +94,30 @@ const SUITES = {
     ],
     ratios: [["wasm", "c"], ["wasm", "ws"], ["js", "ws"]],
   },
+  scaling: {
+    title: "Scaling: HTTP in-module route, threads 1 vs 2 (two sub-reactors may use both cores, so they share one with the load client)",
+    servers: {
+      t1: { label: "threads 1", cmd: node("wasm-http-scaled.mjs", "threads", "1") },
+      t2: { label: "threads 2", cmd: node("wasm-http-scaled.mjs", "threads", "2"), cpus: "0,1" },
+    },
+    workloads: [{ name: "1000 conns", conns: 1000, size: 1, metric: "rps", mode: "http" }],
+    ratios: [["t2", "t1"]],
+  },
+  pool: {
+    title: "Worker pool: a CPU-heavy handler (~1 ms of SHA-256 per request), 2 workers vs node:http cluster with 2 processes (both cores)",
+    servers: {
+      workers: { label: "wasm workers 2", cmd: node("wasm-http-scaled.mjs", "workers", "2"), cpus: "0,1" },
+      cluster: { label: "node:http cluster 2", cmd: node("node-cluster.mjs", "2"), cpus: "0,1" },
+    },
+    workloads: [{ name: "50 conns", conns: 50, size: 1, metric: "rps", mode: "http" }],
+    ratios: [["workers", "cluster"]],
+  },
 };
 const loadgen = compile("loadgen");
 
 function startServer(server) {
   return new Promise((resolve, reject) => {
-    const [cmd, args] = pin(0, ...server.cmd);
+    const [cmd, args] = pin(server.cpus ?? 0, ...server.cmd);
     const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     child.stdout.on("data", (chunk) => {
@@ -154,7 +172,8 @@ async function runSuite(suite) {
     const xs = results[w.name][a]?.map((v, i) => v / results[w.name][b]?.[i]).filter(Number.isFinite);
     return xs?.length ? `${median(xs).toFixed(2)}×` : "-";
   };
-  console.log(`\n${suite.title}, median of ${RUNS} runs of ${SECONDS} s (round trips/s, or MB/s); ratios are medians of per-run ratios;\nserver and client pinned to separate cores\n`);
+  const pinning = chosen.some((k) => suite.servers[k].cpus) ? "servers marked as such may use both cores" : "server and client pinned to separate cores";
+  console.log(`\n${suite.title}, median of ${RUNS} runs of ${SECONDS} s (round trips/s, or MB/s); ratios are medians of per-run ratios;\n${pinning}\n`);
   const header = ["workload", "metric", ...chosen.map((k) => suite.servers[k].label), ...suite.ratios.map(([a, b]) => `${a}/${b}`)];
   const rows = suite.workloads.map((w) => [w.name, w.metric === "rps" ? "rt/s" : "MB/s",
     ...chosen.map((k) => fmt(median(results[w.name][k]))), ...suite.ratios.map(([a, b]) => ratio(w, a, b))]);
@@ -164,7 +183,7 @@ async function runSuite(suite) {
   }
 }
 
-for (const name of (values.suite ?? "echo,http,ws").split(",")) await runSuite(SUITES[name]);
+for (const name of (values.suite ?? Object.keys(SUITES).join(",")).split(",")) await runSuite(SUITES[name]);
 
 // The simulator row: one million virtual connections through the same module.
 const sim = execFileSync(process.execPath, [path.join(here, "..", "dist", "src", "cli.js"), "simulate", "--protocol", "line",
