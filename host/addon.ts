@@ -26,6 +26,8 @@ export interface NativeReactor {
   inject(op: number, conn: number, bytes: Uint8Array): void;
   /** Past this many open connections, new ones are closed at once (0: no limit). */
   setMaxConnections(max: number): void;
+  /** How an Acceptor on another thread names this reactor's demultiplexer. */
+  registryId(): number;
   start(): void;
   shutdown(onDrained: () => void): void;
   dropConnections(): void;
@@ -33,8 +35,16 @@ export interface NativeReactor {
   stats(): NativeStats;
 }
 
+/** The main reactor of the handoff accept mode: accepts and hands fds to sub-reactors by registry id. */
+export interface NativeAcceptor {
+  listen(host: string, port: number, backlog: number, reusePort: boolean, ipv6Only: boolean): number;
+  close(): void;
+  stats(): { handedOff: number; shed: number };
+}
+
 interface Addon {
   Reactor: new () => NativeReactor;
+  Acceptor: new (subReactors: number[]) => NativeAcceptor;
 }
 
 let addon: Addon | undefined;

@@ -49,6 +49,11 @@ export class NativeHost implements ReactorHost {
     };
   }
 
+  /** The id an Acceptor hands connections to (main–sub reactors, handoff mode). */
+  registryId(): number {
+    return this.reactor.registryId();
+  }
+
   setMaxConnections(max: number): void {
     this.reactor.setMaxConnections(max);
   }

@@ -21,6 +21,7 @@ const methods: Record<string, (...args: never[]) => unknown> = {
   listen: (spec: Parameters<NativeHost["listen"]>[0]) => host.listen(spec),
   start: () => host.start(),
   setMaxConnections: (max: number) => host.setMaxConnections(max),
+  registryId: () => host.registryId(),
   close: async (timeoutMs: number) => {
     await host.close(timeoutMs);
     publishStats();

@@ -1,10 +1,14 @@
 // Main–sub reactors: N worker threads, each a sub-reactor with its own epoll instance
-// and its own module instance (a NativeHost), all listening on the same ports with
-// SO_REUSEPORT so the kernel spreads new connections over them. A connection lives on
-// the thread that accepted it for its whole life. The main thread only starts, stops
-// and counts; it does no I/O.
+// and its own module instance (a NativeHost). Two ways to share the connections:
+// - "reuseport": every thread listens on the ports with SO_REUSEPORT and the kernel
+//   spreads new connections; the main thread only starts, stops and counts;
+// - "handoff": the main thread is the main reactor: it listens and accepts (a native
+//   Acceptor in its event loop) and hands each fd to a sub-reactor in turn, waking it
+//   through its eventfd.
+// Either way a connection lives on one sub-reactor for its whole life.
 import type { Worker } from "node:worker_threads";
 import { closeWithin, type HostStats, type ListenSpec, type ReactorHost } from "./host.js";
+import { loadAddon, type NativeAcceptor } from "./addon.js";
 import type { ModuleConfig } from "./module.js";
 import { startWorker } from "./worker-script.js";
 
@@ -51,19 +55,32 @@ class Thread {
   }
 }
 
+export type AcceptMode = "reuseport" | "handoff";
+
 export class ThreadedHost implements ReactorHost {
   private readonly threads: Thread[];
   private readonly counters: Float64Array;
   private closing: Promise<void> | undefined;
+  private acceptor: NativeAcceptor | undefined;
 
-  constructor(config: ModuleConfig, count: number, onTrap: (err: Error) => void) {
+  constructor(config: ModuleConfig, count: number, onTrap: (err: Error) => void, private readonly accept: AcceptMode = "reuseport") {
     const stats = new SharedArrayBuffer(count * STAT_FIELDS.length * 8);
     this.counters = new Float64Array(stats);
     this.threads = Array.from({ length: count }, (_, index) => new Thread({ config, index, stats }, onTrap));
   }
 
-  /** Thread 0 binds first (choosing the port when it is 0); the others join it with SO_REUSEPORT. */
+  /**
+   * reuseport: thread 0 binds first (choosing the port when it is 0); the others join it
+   * with SO_REUSEPORT. handoff: the main thread's acceptor binds.
+   */
   async listen(spec: ListenSpec): Promise<number> {
+    if (this.accept === "handoff") {
+      if (!this.acceptor) {
+        const ids = (await Promise.all(this.threads.map((t) => t.call("registryId")))) as number[];
+        this.acceptor = new (loadAddon().Acceptor)(ids);
+      }
+      return this.acceptor.listen(spec.host, spec.port, spec.backlog, spec.reusePort, spec.ipv6Only);
+    }
     const shared = { ...spec, reusePort: true };
     const port = (await this.threads[0].call("listen", shared)) as number;
     await Promise.all(this.threads.slice(1).map((t) => t.call("listen", { ...shared, port })));
@@ -75,6 +92,7 @@ export class ThreadedHost implements ReactorHost {
   }
 
   close(timeoutMs: number): Promise<void> {
+    this.acceptor?.close(); // no new connections for anyone from here on
     this.closing ??= closeWithin(timeoutMs + 1000, (done) => {
       void Promise.allSettled(this.threads.map((t) => t.call("close", timeoutMs))).then(done);
     }, () => this.destroy());
@@ -82,6 +100,7 @@ export class ThreadedHost implements ReactorHost {
   }
 
   destroy(): void {
+    this.acceptor?.close();
     for (const t of this.threads) void t.worker.terminate();
   }
 

@@ -79,6 +79,11 @@ void Demux::CloseListeners() {
 }
 
 void Demux::CloseConnections() {
+  {
+    std::lock_guard<std::mutex> lock(adoptMutex_);  // handed over, never registered
+    for (int fd : adopted_) close(fd);
+    adopted_.clear();
+  }
   for (size_t fd = 0; fd < fds_.size(); fd++) {
     if (fds_[fd].open) CloseFd(static_cast<int>(fd));
   }
@@ -105,6 +110,7 @@ Demux::FdState* Demux::Live(uint32_t id) {
 uint32_t Demux::Gather(const Memory& m, const Layout& L, uint32_t n, uint32_t half, uint32_t arenaUsed) {
   arenaEnd_ = L.arena + half * L.arenaHalf + L.arenaHalf;
   arenaPos_ = arenaEnd_ - L.arenaHalf + arenaUsed;
+  n = TakeAdopted(m, L, n);
   // A ready connection can yield two records (data and writable).
   uint32_t room = (L.evCap - n) / 2;
   if (room == 0) return n;
@@ -166,33 +172,58 @@ uint32_t Demux::Accept(const Memory& m, const Layout& L, uint32_t n, uint32_t li
       if (errno == EMFILE || errno == ENFILE) ShedOne(lfd);
       break;
     }
-    // Over the connection limit, or an fd a connection id cannot name: a clean close (FIN).
-    if (static_cast<uint32_t>(fd) > kSlotMask || (maxConnections_ != 0 && stats_.open >= maxConnections_)) {
-      close(fd);
-      stats_.shed++;
-      continue;
-    }
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (static_cast<size_t>(fd) >= fds_.size()) fds_.resize(std::max<size_t>(fd + 1, fds_.size() * 2));
-    FdState& s = fds_[fd];
-    s.gen = static_cast<uint16_t>((s.gen + 1) & kGenMask);
-    s.open = 1;
-    s.interest = kInterestIn;
-    epoll_event ev{};
-    ev.events = EpollMask(kInterestIn);
-    ev.data.u64 = Tag(kTagConn, static_cast<uint32_t>(fd));
-    epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev);
-    Put(m, L, n++, kEvAccept, static_cast<uint32_t>(fd) | uint32_t(s.gen) << kSlotBits, listener, 0);
-    stats_.accepted++;
-    stats_.open++;
+    n = Register(m, L, n, fd, listener);
   }
   return n;
 }
 
-// Out of descriptors: free the spare, take the pending connection and close it at
-// once (the client sees a clean close instead of a hang), then reserve the spare again.
-// Without this a level-triggered listener reports the same connection forever.
+uint32_t Demux::Register(const Memory& m, const Layout& L, uint32_t n, int fd, uint32_t listener) {
+  // Over the connection limit, or an fd a connection id cannot name: a clean close (FIN).
+  if (static_cast<uint32_t>(fd) > kSlotMask || (maxConnections_ != 0 && stats_.open >= maxConnections_)) {
+    close(fd);
+    stats_.shed++;
+    return n;
+  }
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (static_cast<size_t>(fd) >= fds_.size()) fds_.resize(std::max<size_t>(fd + 1, fds_.size() * 2));
+  FdState& s = fds_[fd];
+  s.gen = static_cast<uint16_t>((s.gen + 1) & kGenMask);
+  s.open = 1;
+  s.interest = kInterestIn;
+  epoll_event ev{};
+  ev.events = EpollMask(kInterestIn);
+  ev.data.u64 = Tag(kTagConn, static_cast<uint32_t>(fd));
+  epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev);
+  Put(m, L, n++, kEvAccept, static_cast<uint32_t>(fd) | uint32_t(s.gen) << kSlotBits, listener, 0);
+  stats_.accepted++;
+  stats_.open++;
+  return n;
+}
+
+void Demux::Adopt(int fd) {
+  {
+    std::lock_guard<std::mutex> lock(adoptMutex_);
+    adopted_.push_back(fd);
+  }
+  Wake();
+}
+
+uint32_t Demux::TakeAdopted(const Memory& m, const Layout& L, uint32_t n) {
+  std::vector<int> taken;
+  {
+    std::lock_guard<std::mutex> lock(adoptMutex_);
+    if (adopted_.empty()) return n;
+    size_t room = n + 2 < L.evCap ? L.evCap - n - 2 : 0;  // keep room for one read's records
+    size_t take = std::min(room, adopted_.size());
+    taken.assign(adopted_.begin(), adopted_.begin() + static_cast<std::ptrdiff_t>(take));
+    adopted_.erase(adopted_.begin(), adopted_.begin() + static_cast<std::ptrdiff_t>(take));
+    if (!adopted_.empty()) Wake();  // the rest next batch
+  }
+  for (int fd : taken) n = Register(m, L, n, fd, 0);
+  return n;
+}
+
 void Demux::ShedOne(int listenFd) {
   if (spareFd_ < 0) return;
   close(spareFd_);

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <mutex>
 #include <vector>
 
 #include "abi.h"
@@ -39,6 +40,9 @@ class Demux {
   void CloseListeners();
   void CloseConnections();  // after a trap: the module that owned them is gone
   void Wake();              // makes epollFd() readable so the loop runs again
+  // Thread-safe: a connection another thread accepted (native/acceptor.cc), taken into
+  // this reactor at its next Gather; the eventfd wakes it (the lecture's socketpair wake-up).
+  void Adopt(int fd);
 
   // Appends ready events after the n records already in the ring; returns the new count.
   // Reads into the arena half from byte `arenaUsed` on (the host may have put bytes there first).
@@ -62,6 +66,9 @@ class Demux {
     uint8_t interest = 0;
   };
   uint32_t Accept(const Memory& m, const Layout& L, uint32_t n, uint32_t listener);
+  uint32_t TakeAdopted(const Memory& m, const Layout& L, uint32_t n);
+  // A new connection's fd joins epoll and the ring (ACCEPT), or is closed if over a limit.
+  uint32_t Register(const Memory& m, const Layout& L, uint32_t n, int fd, uint32_t listener);
   uint32_t ReadReady(const Memory& m, const Layout& L, uint32_t n, const epoll_event& ev);
   void ShedOne(int listenFd);
   FdState* Live(uint32_t id);
@@ -76,6 +83,8 @@ class Demux {
   uint32_t arenaPos_ = 0, arenaEnd_ = 0;
   Stats stats_;
   uint32_t maxConnections_ = 0;
+  std::mutex adoptMutex_;
+  std::vector<int> adopted_;  // guarded by adoptMutex_
 };
 
 }  // namespace wr

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "handoff.h"
 #include "listener.h"
 
 namespace wr {
@@ -45,6 +46,7 @@ Napi::Function Reactor::Define(Napi::Env env) {
                      {InstanceMethod("attach", &Reactor::Attach), InstanceMethod("listen", &Reactor::Listen),
                       InstanceMethod("inject", &Reactor::Inject),
                       InstanceMethod("setMaxConnections", &Reactor::SetMaxConnections),
+                      InstanceMethod("registryId", &Reactor::RegistryId),
                       InstanceMethod("start", &Reactor::Start), InstanceMethod("shutdown", &Reactor::Shutdown),
                       InstanceMethod("dropConnections", &Reactor::DropConnections),
                       InstanceMethod("destroy", &Reactor::Destroy), InstanceMethod("stats", &Reactor::GetStats)});
@@ -64,6 +66,7 @@ Reactor::Reactor(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Reactor>(inf
   uv_timer_init(loop, timer_);
   uv_unref(reinterpret_cast<uv_handle_t*>(timer_));  // a timeout alone does not keep Node alive
   timer_->data = this;
+  registryId_ = RegisterDemux(&demux_);
 }
 
 Reactor::~Reactor() { Release(); }
@@ -126,6 +129,10 @@ Napi::Value Reactor::Inject(const Napi::CallbackInfo& info) {
                                std::vector<uint8_t>(bytes.Data(), bytes.Data() + bytes.ByteLength())});
   if (polling_) demux_.Wake();
   return info.Env().Undefined();
+}
+
+Napi::Value Reactor::RegistryId(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), registryId_);
 }
 
 Napi::Value Reactor::SetMaxConnections(const Napi::CallbackInfo& info) {
@@ -310,6 +317,8 @@ void Reactor::Stop() {
 }
 
 void Reactor::Release() {
+  if (registryId_ != 0) UnregisterDemux(registryId_);  // no acceptor can hand us an fd from here on
+  registryId_ = 0;
   Stop();
   demux_.CloseListeners();
   demux_.CloseConnections();

@@ -24,6 +24,7 @@ class Reactor : public Napi::ObjectWrap<Reactor> {
   Napi::Value Listen(const Napi::CallbackInfo& info);
   Napi::Value Inject(const Napi::CallbackInfo& info);
   Napi::Value SetMaxConnections(const Napi::CallbackInfo& info);
+  Napi::Value RegistryId(const Napi::CallbackInfo& info);
   Napi::Value Start(const Napi::CallbackInfo& info);
   Napi::Value Shutdown(const Napi::CallbackInfo& info);
   Napi::Value DropConnections(const Napi::CallbackInfo& info);
@@ -61,6 +62,7 @@ class Reactor : public Napi::ObjectWrap<Reactor> {
   };
   std::deque<Injected> injected_;
   uint32_t half_ = 0;     // arena half the next batch reads into
+  int registryId_ = 0;    // how an acceptor on another thread names this reactor (handoff.h)
 };
 
 }  // namespace wr

@@ -26,6 +26,8 @@ Options:
   --reuse-port          set SO_REUSEPORT on the listening sockets
   --threads <n>         main–sub reactors: n sub-reactor threads sharing the ports (SO_REUSEPORT);
                         in-module protocols (echo, line, http routes, ws-echo); default: 1
+  --accept <mode>       with --threads: reuseport (every thread listens) | handoff (the main
+                        thread accepts and hands connections to the threads in turn)
   --workers <m>         http: run the request handler of --handler on m worker threads
   --handler <module>    http: a module whose default export is (req, res) => … (with --workers)
   --backend <host>      native (epoll addon) | net (node:net); default: native where it loads
@@ -55,6 +57,11 @@ function routesFromFlags(flags: string[] | undefined, protocol: string): Record<
   }));
 }
 
+function acceptMode(value: string | undefined): "reuseport" | "handoff" | undefined {
+  if (value === undefined || value === "reuseport" || value === "handoff") return value;
+  throw new UsageError(`unknown accept mode "${value}" (expected reuseport, handoff)`);
+}
+
 async function serve(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
@@ -68,6 +75,7 @@ async function serve(argv: string[]): Promise<void> {
       "reuse-port": { type: "boolean" },
       threads: { type: "string" },
       workers: { type: "string" },
+      accept: { type: "string" },
       handler: { type: "string" },
       backend: { type: "string" },
       record: { type: "string" },
@@ -100,6 +108,7 @@ async function serve(argv: string[]): Promise<void> {
     reusePort: values["reuse-port"],
     threads: positiveInt("threads", values.threads, 1),
     workers: positiveInt("workers", values.workers, 0),
+    accept: acceptMode(values.accept),
     handler: values.handler,
     record: values.record,
     flightRecorder: values["flight-recorder"] === undefined ? undefined : { path: values["flight-recorder"] },

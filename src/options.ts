@@ -59,6 +59,12 @@ export interface ServerOptions {
    */
   threads?: number;
   /**
+   * With threads: "reuseport" (default: every thread listens, the kernel spreads
+   * connections) or "handoff" (the main thread accepts and hands each connection to a
+   * thread in turn, waking it through its eventfd).
+   */
+  accept?: "reuseport" | "handoff";
+  /**
    * Reactor + worker pool (http): run JS request handling on this many worker threads
    * (default 0: in the reactor's thread). Needs `handler`, since functions cannot move
    * between threads.
@@ -121,6 +127,7 @@ const DEFAULTS: ResolvedOptions = {
   onBackpressure: "close",
   closeTimeout: 5000,
   threads: 1,
+  accept: "reuseport",
   maxConnections: 0,
   eventCapacity: 1024,
   readBytesPerBatch: 512 * 1024,
@@ -157,6 +164,9 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   integer("maxLineLength", o.maxLineLength, 1, 1 << 30);
   integer("closeTimeout", o.closeTimeout, 0, 2 ** 31 - 1);
   integer("threads", o.threads, 1, 256);
+  if (o.accept !== "reuseport" && o.accept !== "handoff") {
+    throw new TypeError(`wasm-reactor: accept must be "reuseport" or "handoff", got "${o.accept}"`);
+  }
   integer("maxConnections", o.maxConnections, 0, 1 << 20);
   integer("workers", o.workers, 0, 256);
   if (o.workers > 0) {

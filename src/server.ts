@@ -117,7 +117,7 @@ export class Server extends EventEmitter {
       });
     }
     const toJs = config.http?.jsHandler || this.options.protocol === "ws" ? (h: Handoffs) => this.handle(h) : undefined;
-    const reactor = this.options.threads > 1 ? new ThreadedHost(config, this.options.threads, onTrap)
+    const reactor = this.options.threads > 1 ? new ThreadedHost(config, this.options.threads, onTrap, this.options.accept)
       : this.backend === "native" ? new NativeHost(config, onTrap, recorder, toJs) : new NetHost(config, onTrap, recorder, toJs);
     reactor.setMaxConnections(this.options.maxConnections);
     const family = isIP(address) === 6 ? "IPv6" : "IPv4";

@@ -75,8 +75,8 @@ const normalised = (reply: Buffer, s: Scenario) =>
 const SIM_SEEDS = [1, 2, 3, 4, 5];
 const SIM_FAULTS = { ...NO_FAULTS, split: 0.4, glue: 0.4, shortSend: 0.3, slowReader: 0.2, delay: 0.1 };
 
-async function overSockets(backend: "native" | "net", s: Scenario, threads = 1): Promise<void> {
-  const server = await startServer({ backend, protocol: s.protocol, maxLineLength: s.maxLineLength, threads, ...s.options });
+async function overSockets(backend: "native" | "net", s: Scenario, threads = 1, accept: "reuseport" | "handoff" = "reuseport"): Promise<void> {
+  const server = await startServer({ backend, protocol: s.protocol, maxLineLength: s.maxLineLength, threads, accept, ...s.options });
   try {
     const socket = await connect(server.address()!.port);
     const got = s.closes ? receiveAll(socket) : receive(socket, s.reply.length);
@@ -114,11 +114,14 @@ function overSimulator(s: Scenario): void {
   }
 }
 
-// "threads": main–sub reactors, two sub-reactor threads sharing the port (SO_REUSEPORT).
-for (const host of ["native", "net", "sim", "threads"] as const) {
+// Main–sub reactors with two sub-reactor threads: "threads" shares the port (SO_REUSEPORT),
+// "handoff" has the main thread accept and hand connections over.
+const run = (host: "native" | "net" | "sim" | "threads" | "handoff", s: Scenario) =>
+  host === "sim" ? overSimulator(s) : host === "threads" ? overSockets("native", s, 2)
+    : host === "handoff" ? overSockets("native", s, 2, "handoff") : overSockets(host, s);
+
+for (const host of ["native", "net", "sim", "threads", "handoff"] as const) {
   const test = suite(`conformance on the ${host} host`);
-  for (const s of SCENARIOS) {
-    test(s.name, () => (host === "sim" ? overSimulator(s) : host === "threads" ? overSockets("native", s, 2) : overSockets(host, s)));
-  }
+  for (const s of SCENARIOS) test(s.name, () => run(host, s));
   test.run();
 }

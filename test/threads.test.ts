@@ -6,8 +6,9 @@ import * as assert from "uvu/assert";
 import { createServer } from "../src/server.js";
 import { connect, echoRoundTrip, HOST, receive, startServer, waitFor } from "./helpers.js";
 
-test("connections spread over the sub-reactors, and the counters add up", async () => {
-  const server = await startServer({ protocol: "echo", threads: 2, ports: 3 });
+for (const accept of ["reuseport", "handoff"] as const) {
+test(`${accept}: connections spread over the sub-reactors, and the counters add up`, async () => {
+  const server = await startServer({ protocol: "echo", threads: 2, ports: 3, accept });
   try {
     const ports = server.addresses().map((a) => a.port);
     const sockets = await Promise.all(Array.from({ length: 300 }, (_, i) => connect(ports[i % 3])));
@@ -17,6 +18,7 @@ test("connections spread over the sub-reactors, and the counters add up", async 
     const perThread = server.threadStats();
     assert.is(perThread.length, 2);
     assert.ok(perThread.every((t) => t.accepted > 30), `spread: ${perThread.map((t) => t.accepted)}`);
+    if (accept === "handoff") assert.equal(perThread.map((t) => t.accepted), [150, 150]); // round robin
     assert.is(server.stats().connections, 300);
     for (const s of sockets) s.destroy();
   } finally {
@@ -24,8 +26,8 @@ test("connections spread over the sub-reactors, and the counters add up", async 
   }
 });
 
-test("a graceful close under load delivers every byte already accepted, on every thread", async () => {
-  const server = await startServer({ protocol: "echo", threads: 2 });
+test(`${accept}: a graceful close under load delivers every byte already accepted, on every thread`, async () => {
+  const server = await startServer({ protocol: "echo", threads: 2, accept });
   const port = server.address()!.port;
   const sockets = await Promise.all(Array.from({ length: 40 }, () => connect(port)));
   const payload = Buffer.alloc(256 * 1024, 7);
@@ -39,6 +41,7 @@ test("a graceful close under load delivers every byte already accepted, on every
   assert.ok(got.every((g) => g.equals(payload)));
   for (const s of sockets) s.destroy();
 });
+}
 
 test("threads refuse what they cannot do yet, clearly", async () => {
   assert.throws(() => createServer({ protocol: "ws", threads: 2 }), /protocol "ws" \(JS handlers\) needs threads: 1/);
