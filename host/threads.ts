@@ -94,7 +94,9 @@ export class ThreadedHost implements ReactorHost {
   close(timeoutMs: number): Promise<void> {
     this.acceptor?.close(); // no new connections for anyone from here on
     this.closing ??= closeWithin(timeoutMs + 1000, (done) => {
-      void Promise.allSettled(this.threads.map((t) => t.call("close", timeoutMs))).then(done);
+      // Each thread drains its connections, then ends; close() returns once all are joined.
+      const joined = this.threads.map((t) => new Promise((r) => t.worker.once("exit", r)));
+      void Promise.allSettled(this.threads.map((t) => t.call("close", timeoutMs))).then(() => Promise.all(joined)).then(done);
     }, () => this.destroy());
     return this.closing;
   }

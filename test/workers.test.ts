@@ -41,6 +41,14 @@ test("a handler that throws in a worker gets a 500, reported to requestError", a
   }
 });
 
+test("close() with a request in a worker waits for its answer, then stops", async () => {
+  const server = await createServer({ host: HOST, port: 0, protocol: "http", workers: 1, handler: HANDLER }).listen();
+  const slow = fetch(`http://127.0.0.1:${server.address()!.port}/slow`).then((r) => r.text());
+  await new Promise((r) => setTimeout(r, 50)); // the request is in the worker now
+  await server.close();
+  assert.is(await slow, "GET /slow ");
+});
+
 test("a handler module that does not load fails listen() with a clear error", async () => {
   const server = createServer({ host: HOST, port: 0, protocol: "http", workers: 1, handler: "test/fixtures/missing-handler.ts" });
   const err = await server.listen().then(() => undefined, (e: Error) => e);
