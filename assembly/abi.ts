@@ -80,4 +80,5 @@ export const OPT_IDLE_TIMEOUT_MS: u32 = 5; // keep-alive: between a response and
 export const OPT_JS_HANDLER: u32 = 6; // 1: requests no route answers go to the host (OP_REQUEST)
 export const OPT_WS_MAX_PAYLOAD: u32 = 7; // WebSocket: the largest message (1009)
 export const OPT_WS_MAX_BUFFERED: u32 = 8; // WebSocket: unsent bytes past which a message from JS is refused
+export const OPT_CONN_IDLE_TIMEOUT_MS: u32 = 10; // echo, line: close a connection that sent nothing this long (0: never)
 export const OPT_WS_DROP_ON_LIMIT: u32 = 9; // 1: refused messages are dropped; 0: the connection closes with 1008

@@ -9,6 +9,7 @@ import { bufFree } from "./buffer";
 import { checkTrapMagic } from "./faults";
 import { echoData } from "./echo/handler";
 import { inBuf, setInBuf } from "./handles";
+import { idleDeadline, idleHasDeadline, idleSweep, idleTouch } from "./idle";
 import {
   httpClose, httpData, httpDeadline, httpDrain, httpEof, httpHasTimers, httpOpen, httpResponse, httpSendCompleted,
   httpTick, httpWsEvent,
@@ -29,12 +30,14 @@ export function selectProtocol(p: u32): void {
 /** A connection was accepted. */
 export function onOpen(slot: u32): void {
   if (protocol == PROTOCOL_HTTP) httpOpen(slot);
+  else idleTouch(slot);
 }
 
 export function onData(slot: u32, ptr: usize, len: u32): void {
   checkTrapMagic(ptr, len);
-  if (protocol == PROTOCOL_HTTP) httpData(slot, ptr, len);
-  else if (protocol == PROTOCOL_LINE) lineData(slot, ptr, len);
+  if (protocol == PROTOCOL_HTTP) return httpData(slot, ptr, len);
+  idleTouch(slot);
+  if (protocol == PROTOCOL_LINE) lineData(slot, ptr, len);
   else echoData(slot, ptr, len);
 }
 
@@ -78,13 +81,14 @@ export function onSendCompleted(slot: u32, unsent: u32): void {
 /** After the batch's events: timeouts that have come. */
 export function onTick(): void {
   if (protocol == PROTOCOL_HTTP) httpTick();
+  else idleSweep();
 }
 
 /** Whether the protocol has a timeout armed; then deadline() is the earliest. */
 export function hasDeadline(): bool {
-  return protocol == PROTOCOL_HTTP && httpHasTimers();
+  return protocol == PROTOCOL_HTTP ? httpHasTimers() : idleHasDeadline();
 }
 
 export function deadline(now: u32): u32 {
-  return httpDeadline(now);
+  return protocol == PROTOCOL_HTTP ? httpDeadline(now) : idleDeadline(now);
 }

@@ -3,9 +3,10 @@
 import {
   INIT_TRAP_ON_MAGIC, ABI_MAGIC, ABI_VERSION, FLAG_MORE, FLAG_TIMER, H_ARENA, H_DEADLINE, H_ARENA_HALF, H_EV_CAP, H_EV_RING, H_FLAGS,
   H_MAGIC, H_MAX_CONNS, H_NOW_MS, H_OPEN_CONNS, H_REQUESTS, H_SUB_CAP, H_SUB_RING, H_UNIX_SECONDS, H_VERSION, HEADER_BYTES,
-  MAX_SLOTS, PROTOCOL_HTTP, RECORD_BYTES,
+  MAX_SLOTS, OPT_CONN_IDLE_TIMEOUT_MS, PROTOCOL_HTTP, RECORD_BYTES,
 } from "./abi";
 import { setClock } from "./http/clock";
+import { idleSetTimeout } from "./idle";
 import { setHttpOption, setWsPath } from "./http/config";
 import { requestsThisBatch, resetRequestCount } from "./http/request";
 import { setServerProtocols } from "./ws/handshake";
@@ -81,6 +82,10 @@ export function init(protocol: u32, evCap: u32, arenaHalf: u32, maxLine: u32, fl
 
 /** Sets a protocol option (OPT_* in abi.ts) after init; false for an unknown key. */
 export function setOption(key: u32, value: u32): bool {
+  if (key == OPT_CONN_IDLE_TIMEOUT_MS) {
+    idleSetTimeout(value);
+    return true;
+  }
   return setHttpOption(key, value);
 }
 

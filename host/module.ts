@@ -21,6 +21,8 @@ export interface ModuleConfig {
   trapOnMagic?: boolean;
   /** http: limits, timeouts and the static route table. */
   http?: HttpConfig;
+  /** echo, line: close a connection that has sent nothing for this long (ms; 0 or absent: never). */
+  idleTimeoutMs?: number;
 }
 
 /** A static response, answered inside the module. */
@@ -54,6 +56,7 @@ export interface HttpConfig {
 }
 
 // setOption keys (docs/ABI.md).
+const OPT_CONN_IDLE_TIMEOUT_MS = 10;
 const HTTP_OPTIONS: [keyof HttpConfig, number][] = [
   ["maxHeaderBytes", 1], ["maxUriBytes", 2], ["maxBodyBytes", 3], ["headerTimeoutMs", 4], ["idleTimeoutMs", 5],
   ["jsHandler", 6], ["wsMaxPayload", 7], ["wsMaxBuffered", 8], ["wsDropOnLimit", 9],
@@ -107,6 +110,7 @@ export function startInstance(config: ModuleConfig): ModuleInstance {
     config.trapOnMagic ? INIT_TRAP_ON_MAGIC : 0,
   );
   if (config.http) configureHttp(exports, memory, config.http);
+  if (config.idleTimeoutMs) exports.setOption(OPT_CONN_IDLE_TIMEOUT_MS, config.idleTimeoutMs);
   return { memory, exports: exports as unknown as WebAssembly.Exports, dispatch: exports.dispatch, header,
     connectionBytes: exports.connectionBytes };
 }

@@ -46,6 +46,8 @@ export interface SimOptions {
   maxLineLength?: number;
   /** http: limits, timeouts and routes. */
   http?: HttpConfig;
+  /** echo, line: the module's idle timeout (virtual ms). */
+  idleTimeoutMs?: number;
 }
 
 export interface SimResult {
@@ -127,6 +129,7 @@ export class Simulation {
       arenaHalfBytes: o.arenaHalfBytes ?? 256 * 1024,
       maxLineLength: o.maxLineLength ?? Math.max(o.maxMessageBytes, 1),
       http: o.http,
+      idleTimeoutMs: o.idleTimeoutMs,
     }), { nowMs: () => this.now, unixSeconds: () => SIM_EPOCH_SECONDS + Math.floor(this.now / 1000) });
   }
 

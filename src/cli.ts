@@ -23,6 +23,8 @@ Options:
   --max-line <bytes>    line: longest line accepted (default: 65536)
   --route <path=body>   http: answer GET <path> with body, inside the module (repeatable;
                         default: / says hello)
+  --idle-timeout <ms>   echo, line: close connections that send nothing this long (default: never)
+  --max-connections <n> past n open connections, close new ones at once (default: no limit)
   --reuse-port          set SO_REUSEPORT on the listening sockets
   --threads <n>         main–sub reactors: n sub-reactor threads sharing the ports (SO_REUSEPORT);
                         in-module protocols (echo, line, http routes, ws-echo); default: 1
@@ -73,6 +75,8 @@ async function serve(argv: string[]): Promise<void> {
       "max-line": { type: "string" },
       route: { type: "string", multiple: true },
       "reuse-port": { type: "boolean" },
+      "idle-timeout": { type: "string" },
+      "max-connections": { type: "string" },
       threads: { type: "string" },
       workers: { type: "string" },
       accept: { type: "string" },
@@ -106,6 +110,8 @@ async function serve(argv: string[]): Promise<void> {
     maxLineLength: positiveInt("max-line", values["max-line"], 64 * 1024),
     routes: routesFromFlags(values.route, protocol),
     reusePort: values["reuse-port"],
+    idleTimeout: positiveInt("idle-timeout", values["idle-timeout"], 0),
+    maxConnections: positiveInt("max-connections", values["max-connections"], 0),
     threads: positiveInt("threads", values.threads, 1),
     workers: positiveInt("workers", values.workers, 0),
     accept: acceptMode(values.accept),

@@ -74,6 +74,8 @@ export interface ServerOptions {
   handler?: string;
   /** Past this many open connections a new one is closed at once, cleanly (default 0: no limit; with threads, each thread takes its share). */
   maxConnections?: number;
+  /** echo, line: close a connection that has sent nothing for this many ms (default 0: never). HTTP has headersTimeout and keepAliveTimeout. */
+  idleTimeout?: number;
   /** close(): how long to wait for connections to flush before forcing them shut (ms). */
   closeTimeout?: number;
   /** Event records per batch (default 1024). */
@@ -127,6 +129,7 @@ const DEFAULTS: ResolvedOptions = {
   onBackpressure: "close",
   closeTimeout: 5000,
   threads: 1,
+  idleTimeout: 0,
   accept: "reuseport",
   maxConnections: 0,
   eventCapacity: 1024,
@@ -168,6 +171,7 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
     throw new TypeError(`wasm-reactor: accept must be "reuseport" or "handoff", got "${o.accept}"`);
   }
   integer("maxConnections", o.maxConnections, 0, 1 << 20);
+  integer("idleTimeout", o.idleTimeout, 0, 86_400_000);
   integer("workers", o.workers, 0, 256);
   if (o.workers > 0) {
     if (o.protocol !== "http") throw new TypeError("wasm-reactor: workers run HTTP request handlers (protocol \"http\")");

@@ -94,7 +94,7 @@ export class Server extends EventEmitter {
     const address = isIP(host) ? host : (await lookup(host)).address;
     const config: ModuleConfig = { protocol: this.options.protocol, eventCapacity: this.options.eventCapacity,
       arenaHalfBytes: this.options.readBytesPerBatch, maxLineLength: this.options.maxLineLength,
-      trapOnMagic: this.options.trapOnMagic,
+      trapOnMagic: this.options.trapOnMagic, idleTimeoutMs: this.options.idleTimeout || undefined,
       http: HTTP_PROTOCOLS.includes(this.options.protocol) ? httpConfig(this.options, this.listenerCount("request") > 0) : undefined };
     // The flight recorder (if any) has written its file before the host reports the trap.
     const onTrap = (err: Error) => {

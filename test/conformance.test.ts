@@ -64,6 +64,10 @@ const SCENARIOS: Scenario[] = [
   { name: "line: one byte over the limit gets an error line and the close", protocol: "line", maxLineLength: 64, writes: [b("fine\n" + "y".repeat(65) + "\n")], reply: b("fine\nERR line too long\n"), closes: true },
   { name: "line: an over-long line without a newline is caught while it grows", protocol: "line", maxLineLength: 64, writes: [b("y".repeat(40)), b("y".repeat(40))], reply: b("ERR line too long\n"), closes: true },
   { name: "line: a half-closed client gets its complete lines, then the close", protocol: "line", writes: [b("first\nsecond\nunfin"), b("ished")], end: true, reply: b("first\nsecond\n"), closes: true },
+  { name: "echo: a connection that sends nothing for the idle timeout is closed, after its answer", protocol: "echo",
+    options: { idleTimeout: 150 }, writes: [b("last words")], reply: b("last words"), closes: true, waitMs: 250 },
+  { name: "line: an idle connection is closed; its unfinished line is dropped", protocol: "line",
+    options: { idleTimeout: 150 }, writes: [b("done\nhalf")], reply: b("done\n"), closes: true, waitMs: 250 },
   ...HTTP_SCENARIOS.map((s) => ({ ...s, protocol: "http" as const })),
   ...WS_SCENARIOS.map((s) => ({ ...s, protocol: "ws-echo" as const })),
 ];
@@ -102,7 +106,8 @@ function overSimulator(s: Scenario): void {
   for (const seed of SIM_SEEDS) {
     const net = new ScriptedNetwork({ protocol: s.protocol, seed, connections: 0, active: 0, messagesPerClient: 0,
       maxMessageBytes: 1, maxLineLength: s.maxLineLength ?? 64 * 1024, faults: SIM_FAULTS,
-      http: HTTP_PROTOCOLS.includes(s.protocol) ? httpConfig(resolveOptions({ protocol: s.protocol, ...s.options }), false) : undefined });
+      http: HTTP_PROTOCOLS.includes(s.protocol) ? httpConfig(resolveOptions({ protocol: s.protocol, ...s.options }), false) : undefined,
+      idleTimeoutMs: s.options?.idleTimeout });
     const client = net.openClient();
     for (const w of s.writes) net.write(client, w);
     if (s.end) net.end(client);
