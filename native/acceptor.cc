@@ -5,11 +5,9 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
-#include <string>
 
 #include "handoff.h"
-#include "listener.h"
+#include "listen_js.h"
 
 namespace wr {
 
@@ -37,19 +35,8 @@ Acceptor::~Acceptor() {
 // listen(host, port, backlog, reusePort, ipv6Only) -> port
 Napi::Value Acceptor::Listen(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  ListenOptions o;
-  o.host = info[0].As<Napi::String>().Utf8Value();
-  o.port = info[1].As<Napi::Number>().Int32Value();
-  o.backlog = info[2].As<Napi::Number>().Int32Value();
-  o.reusePort = info[3].As<Napi::Boolean>().Value();
-  o.ipv6Only = info[4].As<Napi::Boolean>().Value();
-  ListenResult r = OpenListener(o);
-  if (r.fd < 0) {
-    Napi::Error e = Napi::Error::New(env, std::string(r.step) + ": " + std::strerror(r.err));
-    e.Set("errno", Napi::Number::New(env, r.err));
-    e.ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
+  ListenResult r = OpenListenerFromJs(info);
+  if (r.fd < 0) return env.Undefined();
   uv_loop_t* loop = nullptr;
   napi_get_uv_event_loop(env, &loop);
   auto* l = new Listening{this, r.fd, new uv_poll_t};

@@ -5,7 +5,7 @@
 #include <ctime>
 
 #include "handoff.h"
-#include "listener.h"
+#include "listen_js.h"
 
 namespace wr {
 
@@ -14,12 +14,6 @@ namespace {
 // Batches per uv_poll wake-up before yielding to Node's loop: enough to drain a burst,
 // few enough that a 1 ms timer is not delayed by more than a few batches of work.
 constexpr int kBatchesPerWake = 16;
-
-Napi::Error ErrnoError(Napi::Env env, const std::string& what, int err) {
-  Napi::Error e = Napi::Error::New(env, what + ": " + std::strerror(err));
-  e.Set("errno", Napi::Number::New(env, err));
-  return e;
-}
 
 uint32_t Word(const uint8_t* base, uint32_t header, uint32_t offset) {
   uint32_t v;
@@ -99,17 +93,8 @@ Napi::Value Reactor::Attach(const Napi::CallbackInfo& info) {
 // listen(host, port, backlog, reusePort, ipv6Only) -> { index, port }
 Napi::Value Reactor::Listen(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  ListenOptions o;
-  o.host = info[0].As<Napi::String>().Utf8Value();
-  o.port = info[1].As<Napi::Number>().Int32Value();
-  o.backlog = info[2].As<Napi::Number>().Int32Value();
-  o.reusePort = info[3].As<Napi::Boolean>().Value();
-  o.ipv6Only = info[4].As<Napi::Boolean>().Value();
-  ListenResult r = OpenListener(o);
-  if (r.fd < 0) {
-    ErrnoError(env, r.step, r.err).ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
+  ListenResult r = OpenListenerFromJs(info);
+  if (r.fd < 0) return env.Undefined();
   int index = demux_.AddListener(r.fd);
   if (index < 0) {
     ErrnoError(env, "epoll_ctl", errno).ThrowAsJavaScriptException();
