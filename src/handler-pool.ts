@@ -16,19 +16,26 @@ export interface HandlerThreadInit {
 export type FromHandlerThread = { conn: number; piece: Uint8Array } | { error: string } | { ready: true } | { done: number };
 
 /**
- * Each worker runs one request at a time (the thread-pool model: a CPU-bound handler
- * holds its worker), and requests wait here, in order, until a worker is free. Giving a
- * busy worker more would queue them behind whatever it is stuck on.
+ * The thread-pool model: a CPU-bound handler holds its worker. A request goes to a free
+ * worker if there is one. When all are busy, a worker may take one more, queued behind
+ * the one it runs (so it never idles waiting for the main thread to send the next), but
+ * only if what it runs started less than SLOW_MS ago: a request must never wait behind
+ * a slow one. Past that, requests wait here, in order, for the first worker to finish.
  */
+const DEPTH = 2;
+const SLOW_MS = 5;
+
 export class HandlerPool {
   private readonly workers: Worker[];
-  private readonly busy: boolean[];
+  private readonly inFlight: number[];
+  private readonly runningSince: number[];
   private readonly waiting: RequestHandoff[] = [];
   private readonly ready: Promise<void>;
 
   constructor(init: HandlerThreadInit, count: number, respond: (conn: number, piece: Uint8Array) => void,
     onError: (message: string) => void) {
-    this.busy = new Array(count).fill(false);
+    this.inFlight = new Array(count).fill(0);
+    this.runningSince = new Array(count).fill(0);
     this.workers = Array.from({ length: count }, () => startWorker(new URL("./handler-thread.js", import.meta.url), init));
     this.ready = Promise.all(this.workers.map((w, i) => new Promise<void>((resolve, reject) => {
       w.on("message", (m: FromHandlerThread) => {
@@ -52,19 +59,32 @@ export class HandlerPool {
   }
 
   dispatch(request: RequestHandoff): void {
-    const free = this.busy.indexOf(false);
-    if (free < 0) this.waiting.push(request);
-    else this.run(free, request);
+    const worker = this.pick();
+    if (worker < 0) this.waiting.push(request);
+    else this.run(worker, request);
+  }
+
+  private pick(): number {
+    const free = this.inFlight.indexOf(0);
+    if (free >= 0) return free;
+    const now = performance.now();
+    let best = -1;
+    for (let i = 0; i < this.inFlight.length; i++) {
+      if (this.inFlight[i] >= DEPTH || now - this.runningSince[i] >= SLOW_MS) continue;
+      if (best < 0 || this.runningSince[i] > this.runningSince[best]) best = i;
+    }
+    return best;
   }
 
   private run(worker: number, request: RequestHandoff): void {
-    this.busy[worker] = true;
+    if (this.inFlight[worker]++ === 0) this.runningSince[worker] = performance.now();
     // Copied, not transferred: a small Buffer shares its ArrayBuffer with Node's pool.
     this.workers[worker].postMessage({ conn: request.conn, descriptor: request.descriptor });
   }
 
   private finished(worker: number): void {
-    this.busy[worker] = false;
+    this.inFlight[worker]--;
+    this.runningSince[worker] = performance.now(); // the queued one (if any) starts now
     const next = this.waiting.shift();
     if (next) this.run(worker, next);
   }
