@@ -10,7 +10,7 @@
 //   backpressure (buffer, OUT interest, pause input) works as it does over epoll;
 // - input interest off is socket.pause().
 import net from "node:net";
-import { connId, Door, EV, INTEREST, OP, SLOT_MASK, type Submission } from "./door.js";
+import { connId, Door, EV, INTEREST, OP, realClock, SLOT_MASK, type Clock, type Submission } from "./door.js";
 import { closeWithin, type HandoffSink, type HostStats, type ListenSpec, type ReactorHost } from "./host.js";
 import type { ModuleConfig } from "./module.js";
 import { startRecordedInstance, type Recorder } from "./trace.js";
@@ -53,8 +53,9 @@ export class NetHost implements ReactorHost {
     private readonly onTrap: (err: Error) => void,
     private readonly recorder?: Recorder,
     private readonly onHandoffs?: HandoffSink,
+    private readonly clock: Clock = realClock,
   ) {
-    this.door = new Door(startRecordedInstance(config, recorder));
+    this.door = new Door(startRecordedInstance(config, recorder), clock);
   }
 
   setMaxConnections(max: number): void {
@@ -184,7 +185,12 @@ export class NetHost implements ReactorHost {
     }
     this.queue = this.queue.slice(taken);
     const n = door.pending;
-    if (!door.hasWork()) return this.checkDrained();
+    if (!door.hasWork()) {
+      // A timer can fire a moment before the module's clock reaches its deadline: re-arm it
+      // for the rest, or the timeout would never come.
+      this.armTimer();
+      return this.checkDrained();
+    }
     this.counters.batches++;
     this.counters.events += n;
     this.counters.largestBatch = Math.max(this.counters.largestBatch, n);
@@ -265,7 +271,7 @@ export class NetHost implements ReactorHost {
   private recover(err: Error): void {
     this.traps++;
     this.dropConnections();
-    this.door = new Door(startRecordedInstance(this.config, this.recorder));
+    this.door = new Door(startRecordedInstance(this.config, this.recorder), this.clock);
     this.onTrap(err);
     this.checkDrained();
   }

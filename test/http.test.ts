@@ -150,3 +150,30 @@ for (const backend of BACKENDS) {
 
   test.run();
 }
+
+// A timer may fire a moment before the clock the module reads says its deadline has come
+// (timers and clocks round differently). The host must then wait the rest, not give up.
+const skew = suite("timeouts survive a timer that fires early");
+skew("net host: a module clock running slower than the timers still gets the 408", async () => {
+  const { NetHost } = await import("../host/net.js");
+  const { realClock } = await import("../host/door.js");
+  const { httpConfig, resolveOptions } = await import("../src/options.js");
+  const options = resolveOptions({ protocol: "http", headersTimeout: 100 });
+  // Timers measure from the loop's cached time and fire "early" by the module's clock; a
+  // clock at 90 % speed makes every timer early, every time.
+  const start = realClock.nowMs();
+  const late = { nowMs: () => Math.floor(start + (realClock.nowMs() - start) * 0.9), unixSeconds: realClock.unixSeconds };
+  const host = new NetHost({ protocol: "http", eventCapacity: 64, arenaHalfBytes: 64 * 1024, maxLineLength: 1024,
+    http: httpConfig(options, false) }, () => {}, undefined, undefined, late);
+  const port = await host.listen({ host: "127.0.0.1", port: 0, backlog: 0, reusePort: false, ipv6Only: false });
+  host.start();
+  try {
+    const socket = await connect(port);
+    const reply = receiveAll(socket, 3000);
+    socket.write("GET / HTTP/1.1\r\nHost: t\r\n");
+    assert.match((await reply).toString("latin1"), /^HTTP\/1\.1 408 /);
+  } finally {
+    await host.close(1000);
+  }
+});
+skew.run();
