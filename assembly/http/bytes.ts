@@ -60,3 +60,37 @@ export function isTokenChar(c: u32): bool {
 export function isFieldChar(c: u32): bool {
   return c >= 0x20 ? c != 0x7f : c == HT;
 }
+
+/** The query-less part of a request target: its length up to the first "?". */
+export function pathLength(target: usize, len: u32): u32 {
+  let n: u32 = 0;
+  while (n < len && load<u8>(target + n) != 0x3f) n++;
+  return n;
+}
+
+// The bounds of the element nextListElement found last.
+const ELEMENT = memory.data(8);
+@inline export function elementStart(): u32 { return load<u32>(ELEMENT); }
+@inline export function elementEnd(): u32 { return load<u32>(ELEMENT, 4); }
+
+/**
+ * The next non-empty element of a comma-separated list (RFC 9110 §5.6.1) at or after
+ * `from`, without the spaces and tabs around it; returns where to look for the one
+ * after it, or -1 when none is left. Its bounds: elementStart(), elementEnd().
+ */
+export function nextListElement(p: usize, len: u32, from: u32): i32 {
+  let i = from;
+  while (i < len) {
+    while (i < len && (load<u8>(p + i) == SP || load<u8>(p + i) == HT || load<u8>(p + i) == 0x2c)) i++;
+    const start = i;
+    while (i < len && load<u8>(p + i) != 0x2c) i++;
+    let end = i;
+    while (end > start && (load<u8>(p + end - 1) == SP || load<u8>(p + end - 1) == HT)) end--;
+    if (end > start) {
+      store<u32>(ELEMENT, start);
+      store<u32>(ELEMENT, end, 4);
+      return <i32>i;
+    }
+  }
+  return -1;
+}

@@ -4,6 +4,7 @@
 import {
   OPT_HEADER_TIMEOUT_MS, OPT_IDLE_TIMEOUT_MS, OPT_JS_HANDLER, OPT_MAX_BODY_BYTES, OPT_WS_DROP_ON_LIMIT, OPT_WS_MAX_BUFFERED, OPT_WS_MAX_PAYLOAD, OPT_MAX_HEADER_BYTES, OPT_MAX_URI_BYTES,
 } from "../abi";
+import { pathLength } from "./bytes";
 
 const CONFIG = memory.data<u32>([
   16 * 1024, // max header bytes: node:http's default
@@ -53,7 +54,5 @@ export function setWsPath(p: usize, len: u32): void {
 export function wsPathMatches(target: usize, targetLen: u32): bool {
   const len = load<u32>(WS_PATH, 4);
   if (len == 0) return true;
-  let pathLen: u32 = 0;
-  while (pathLen < targetLen && load<u8>(target + pathLen) != 0x3f) pathLen++;
-  return pathLen == len && memory.compare(load<u32>(WS_PATH), target, len) == 0;
+  return pathLength(target, targetLen) == len && memory.compare(load<u32>(WS_PATH), target, len) == 0;
 }

@@ -6,7 +6,9 @@
 // Accepted line ends: CRLF, and a bare LF (RFC 9112 §2.2 allows it). A bare CR, an
 // obs-fold line, whitespace before a colon or a control character is malformed (400).
 
-import { CR, equalsIgnoreCase, HT, isFieldChar, isTokenChar, LF, SP } from "./bytes";
+import {
+  CR, elementEnd, elementStart, equalsIgnoreCase, HT, isFieldChar, isTokenChar, LF, nextListElement, SP,
+} from "./bytes";
 import { atLineStart, firstLine, scanned, setAtLineStart, setFirstLine, setScanned } from "./conn";
 
 /** Scans on from where the last call stopped; returns the head's length once complete, else 0. */
@@ -154,8 +156,9 @@ function parseField(p: usize, len: u32): u32 {
 /** What the fields that decide framing and persistence say. */
 function fieldMeaning(name: usize, nameLen: u32, v: usize, vLen: u32): u32 {
   if (equalsIgnoreCase(name, nameLen, "content-length")) return contentLengthField(v, vLen);
-  if (equalsIgnoreCase(name, nameLen, "transfer-encoding")) return transferEncodingField(v, vLen);
-  if (equalsIgnoreCase(name, nameLen, "connection")) {
+  if (equalsIgnoreCase(name, nameLen, "transfer-encoding")) {
+    transferEncodingField(v, vLen);
+  } else if (equalsIgnoreCase(name, nameLen, "connection")) {
     forEachToken(v, vLen, TOKENS_CONNECTION);
   } else if (equalsIgnoreCase(name, nameLen, "host")) {
     addFlag((headFlags() & H_HOST) != 0 ? H_MANY_HOSTS : H_HOST);
@@ -206,37 +209,31 @@ const TOKENS_UPGRADE: u32 = 2;
 const CODINGS = memory.data(12); // codings u32, chunked count u32, chunked-was-last u32
 const UNKNOWN_CODING: u32 = 0x80000000;
 
-function transferEncodingField(v: usize, vLen: u32): u32 {
+function transferEncodingField(v: usize, vLen: u32): void {
   if ((headFlags() & H_TRANSFER_ENCODING) == 0) memory.fill(CODINGS, 0, 12);
   addFlag(H_TRANSFER_ENCODING);
-  return forEachToken(v, vLen, TOKENS_TRANSFER);
+  forEachToken(v, vLen, TOKENS_TRANSFER);
 }
 
-/** Walks a comma-separated list; returns a status if an element is malformed. */
-function forEachToken(v: usize, vLen: u32, kind: u32): u32 {
-  let i: u32 = 0;
-  while (i < vLen) {
-    while (i < vLen && (load<u8>(v + i) == SP || load<u8>(v + i) == HT || load<u8>(v + i) == 0x2c)) i++;
-    const start = i;
-    while (i < vLen && load<u8>(v + i) != 0x2c) i++;
-    let end = i;
-    while (end > start && (load<u8>(v + end - 1) == SP || load<u8>(v + end - 1) == HT)) end--;
-    if (end == start) continue;
+/** What the elements of a Connection, Upgrade or Transfer-Encoding list say. */
+function forEachToken(v: usize, vLen: u32, kind: u32): void {
+  for (let at = nextListElement(v, vLen, 0); at >= 0; at = nextListElement(v, vLen, <u32>at)) {
+    const t = v + elementStart();
+    const n = elementEnd() - elementStart();
     if (kind == TOKENS_CONNECTION) {
-      if (equalsIgnoreCase(v + start, end - start, "close")) addFlag(H_CLOSE);
-      else if (equalsIgnoreCase(v + start, end - start, "keep-alive")) addFlag(H_KEEP_ALIVE);
-      else if (equalsIgnoreCase(v + start, end - start, "upgrade")) addFlag(H_CONNECTION_UPGRADE);
+      if (equalsIgnoreCase(t, n, "close")) addFlag(H_CLOSE);
+      else if (equalsIgnoreCase(t, n, "keep-alive")) addFlag(H_KEEP_ALIVE);
+      else if (equalsIgnoreCase(t, n, "upgrade")) addFlag(H_CONNECTION_UPGRADE);
     } else if (kind == TOKENS_UPGRADE) {
-      if (equalsIgnoreCase(v + start, end - start, "websocket")) addFlag(H_UPGRADE_WEBSOCKET);
+      if (equalsIgnoreCase(t, n, "websocket")) addFlag(H_UPGRADE_WEBSOCKET);
     } else {
-      const chunked = equalsIgnoreCase(v + start, end - start, "chunked");
+      const chunked = equalsIgnoreCase(t, n, "chunked");
       store<u32>(CODINGS, load<u32>(CODINGS) + 1);
       if (chunked) store<u32>(CODINGS, load<u32>(CODINGS, 4) + 1, 4);
       else store<u32>(CODINGS, load<u32>(CODINGS) | UNKNOWN_CODING);
       store<u32>(CODINGS, chunked ? 1 : 0, 8);
     }
   }
-  return 0;
 }
 
 /** How the body is framed, checked once the whole head is known (RFC 9112 §6). */

@@ -8,7 +8,7 @@
 
 import { bump } from "../alloc";
 import { reserveReply, send } from "../output";
-import { writeDecimal, writeText } from "./bytes";
+import { pathLength, writeDecimal, writeText } from "./bytes";
 import { writeHeadEnd, writeStatusLine } from "./status";
 
 const TABLE = memory.data(12); // entries ptr, count, capacity
@@ -63,8 +63,7 @@ function growTable(): void {
 
 /** The route for a request target (its path: the query is ignored), as index + 1; 0 if none. */
 export function findRoute(target: usize, targetLen: u32): u32 {
-  let pathLen: u32 = 0;
-  while (pathLen < targetLen && load<u8>(target + pathLen) != 0x3f) pathLen++;
+  const pathLen = pathLength(target, targetLen);
   for (let i: u32 = 0; i < routeCount(); i++) {
     const e = entry(i);
     if (load<u32>(e, 4) == pathLen && memory.compare(load<u32>(e), target, pathLen) == 0) return i + 1;

@@ -4,7 +4,7 @@
 // version we speak; a missing or malformed key gets 400.
 
 import { send } from "../output";
-import { writeText } from "../http/bytes";
+import { elementEnd, elementStart, nextListElement, writeText } from "../http/bytes";
 import { base64Encode, isKeyOf16Bytes } from "./base64";
 import { sha1 } from "./sha1";
 
@@ -33,33 +33,30 @@ export function setServerProtocols(p: usize, len: u32): void {
   store<u32>(SERVER_PROTOCOLS, len, 4);
 }
 
-/** Whether len bytes at p are one of the comma-separated tokens at list (exact, case-sensitive). */
+/** Whether len bytes at p are an element of the comma-separated list at list (exact, case-sensitive). */
 function inList(list: usize, listLen: u32, p: usize, len: u32): bool {
-  for (let i: u32 = 0; i <= listLen;) {
-    let end = i;
-    while (end < listLen && load<u8>(list + end) != 0x2c) end++;
-    if (end - i == len && memory.compare(list + i, p, len) == 0) return true;
-    i = end + 1;
+  for (let at = nextListElement(list, listLen, 0); at >= 0; at = nextListElement(list, listLen, <u32>at)) {
+    if (elementEnd() - elementStart() == len && memory.compare(list + elementStart(), p, len) == 0) return true;
   }
   return false;
 }
 
-/** The first subprotocol the client offers that the server speaks, as [ptr, len] at SELECTED; len 0 if none. */
+// The subprotocol selectProtocol chose: pointer and length (0 if none).
 const SELECTED = memory.data(8);
+
+/** Chooses the first subprotocol the client offers that the server speaks, into SELECTED. */
 function selectProtocol(offer: usize, offerLen: u32): void {
   store<u64>(SELECTED, 0);
   const listLen = load<u32>(SERVER_PROTOCOLS, 4);
   if (listLen == 0) return;
-  for (let i: u32 = 0; i < offerLen;) {
-    while (i < offerLen && (load<u8>(offer + i) == 0x20 || load<u8>(offer + i) == 0x2c || load<u8>(offer + i) == 0x09)) i++;
-    let end = i;
-    while (end < offerLen && load<u8>(offer + end) != 0x2c && load<u8>(offer + end) != 0x20 && load<u8>(offer + end) != 0x09) end++;
-    if (end > i && inList(load<u32>(SERVER_PROTOCOLS), listLen, offer + i, end - i)) {
-      store<u32>(SELECTED, <u32>(offer + i));
-      store<u32>(SELECTED, end - i, 4);
+  for (let at = nextListElement(offer, offerLen, 0); at >= 0; at = nextListElement(offer, offerLen, <u32>at)) {
+    const p = offer + elementStart();
+    const len = elementEnd() - elementStart();
+    if (inList(load<u32>(SERVER_PROTOCOLS), listLen, p, len)) {
+      store<u32>(SELECTED, <u32>p);
+      store<u32>(SELECTED, len, 4);
       return;
     }
-    i = end;
   }
 }
 
