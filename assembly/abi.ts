@@ -26,7 +26,6 @@ export const H_OPEN_CONNS: u32 = 40;
 export const H_NOW_MS: u32 = 44; // host, before each dispatch: a monotonic clock in ms (wraps)
 export const H_UNIX_SECONDS: u32 = 48; // host, before each dispatch: the wall clock
 export const H_DEADLINE: u32 = 52; // module: the NOW_MS by which it wants a dispatch (with FLAG_TIMER)
-export const H_REQUESTS: u32 = 56; // module, each dispatch: how many OP_REQUEST records it wrote
 
 // H_FLAGS bits, written by the module at the end of dispatch.
 export const FLAG_MORE: u32 = 1; // call dispatch again even if no event is ready
@@ -50,8 +49,7 @@ export const OP_SEND: u32 = 1; // a = pointer, b = length; reported (EV_SENT) on
 export const OP_SEND_NOTIFY: u32 = 2; // as OP_SEND, but always reported with EV_SENT
 export const OP_INTEREST: u32 = 3; // a = INTEREST_* mask
 export const OP_CLOSE: u32 = 4; // close the socket; the id is dead from now on
-export const OP_REQUEST: u32 = 5; // http: a = pointer, b = length of a request for the JS handler (copy it before the next dispatch)
-export const OP_OUTBOX: u32 = 6; // conn = 0, a = pointer, b = length: this batch's events for JS (outbox.ts); last in the ring
+export const OP_OUTBOX: u32 = 6; // conn = 0, a = pointer, b = length: this batch's requests and events for JS (outbox.ts); last in the ring
 
 export const INTEREST_IN: u32 = 1;
 export const INTEREST_OUT: u32 = 2;
@@ -77,7 +75,7 @@ export const OPT_MAX_URI_BYTES: u32 = 2; // request-target (414)
 export const OPT_MAX_BODY_BYTES: u32 = 3; // request body (413)
 export const OPT_HEADER_TIMEOUT_MS: u32 = 4; // from connect or first byte to the end of the headers (408)
 export const OPT_IDLE_TIMEOUT_MS: u32 = 5; // keep-alive: between a response and the next request
-export const OPT_JS_HANDLER: u32 = 6; // 1: requests no route answers go to the host (OP_REQUEST)
+export const OPT_JS_HANDLER: u32 = 6; // 1: requests no route answers go to the host (through the outbox)
 export const OPT_WS_MAX_PAYLOAD: u32 = 7; // WebSocket: the largest message (1009)
 export const OPT_WS_MAX_BUFFERED: u32 = 8; // WebSocket: unsent bytes past which a message from JS is refused
 export const OPT_CONN_IDLE_TIMEOUT_MS: u32 = 10; // echo, line: close a connection that sent nothing this long (0: never)

@@ -2,13 +2,12 @@
 
 import {
   INIT_TRAP_ON_MAGIC, ABI_MAGIC, ABI_VERSION, FLAG_MORE, FLAG_TIMER, H_ARENA, H_DEADLINE, H_ARENA_HALF, H_EV_CAP, H_EV_RING, H_FLAGS,
-  H_MAGIC, H_MAX_CONNS, H_NOW_MS, H_OPEN_CONNS, H_REQUESTS, H_SUB_CAP, H_SUB_RING, H_UNIX_SECONDS, H_VERSION, HEADER_BYTES,
+  H_MAGIC, H_MAX_CONNS, H_NOW_MS, H_OPEN_CONNS, H_SUB_CAP, H_SUB_RING, H_UNIX_SECONDS, H_VERSION, HEADER_BYTES,
   MAX_SLOTS, OPT_CONN_IDLE_TIMEOUT_MS, PROTOCOL_HTTP, RECORD_BYTES,
 } from "./abi";
 import { setClock } from "./http/clock";
 import { idleSetTimeout } from "./idle";
 import { setHttpOption, setWsPath } from "./http/config";
-import { requestsThisBatch, resetRequestCount } from "./http/request";
 import { setServerProtocols } from "./ws/handshake";
 import { addRoute as addStaticRoute } from "./http/routes";
 import { bump, reservedBytes } from "./alloc";
@@ -55,9 +54,9 @@ export function init(protocol: u32, evCap: u32, arenaHalf: u32, maxLine: u32, fl
   if ((flags & INIT_TRAP_ON_MAGIC) != 0) enableTrapOnMagic();
   selectProtocol(protocol);
   lineInit(maxLine);
-  // A touched connection yields at most a send, an interest change and a request (http);
-  // the batch adds one OUTBOX record at the end.
-  const subCap = evCap * 3 + 1;
+  // A touched connection (each on the dirty list, closes included) yields at most a send
+  // and an interest change, or a close; the batch adds one OUTBOX record at the end.
+  const subCap = evCap * 2 + 1;
   header = bump(HEADER_BYTES);
   const evRing = bump(<usize>evCap * RECORD_BYTES);
   const subRing = bump(<usize>subCap * RECORD_BYTES);
@@ -112,9 +111,7 @@ export function setWebSocketProtocols(p: usize, len: u32): void {
 /** Handles n event records; returns the number of submission records written. */
 export function dispatch(n: u32): u32 {
   setClock(load<u32>(header, H_NOW_MS), load<u32>(header, H_UNIX_SECONDS));
-  resetRequestCount();
   const m = dispatchBatch(n);
-  store<u32>(header, requestsThisBatch(), H_REQUESTS);
   const timer = hasDeadline();
   if (timer) store<u32>(header, deadline(load<u32>(header, H_NOW_MS)), H_DEADLINE);
   store<u32>(header, (wantsMore() ? FLAG_MORE : 0) | (timer ? FLAG_TIMER : 0), H_FLAGS);

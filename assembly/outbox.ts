@@ -1,5 +1,5 @@
-// The outbox: what the module has to tell the host's JavaScript in this batch
-// (WebSocket opens, messages, closes, buffered amounts), as one run of entries handed
+// The outbox: what the module has to tell the host's JavaScript in this batch (HTTP
+// requests for the JS handler; WebSocket opens, messages, closes, buffered amounts), as one run of entries handed
 // over with a single OP_OUTBOX submission at the end of the batch. One submission
 // however many messages arrive, so the submission ring's bound holds; the host copies
 // the entries before the next dispatch, which reuses the buffer.
@@ -16,6 +16,7 @@ export const OUT_WS_TEXT: u32 = 2;
 export const OUT_WS_BINARY: u32 = 3;
 export const OUT_WS_CLOSED: u32 = 4; // payload: code u32
 export const OUT_WS_BUFFERED: u32 = 5; // payload: unsent bytes u32, after a send completed
+export const OUT_HTTP_REQUEST: u32 = 6; // payload: a whole request (http/request.ts format)
 
 const STATE = memory.data(4); // the outbox buffer
 const ENTRY = memory.data(12);

@@ -168,8 +168,14 @@ export function onSent(slot: u32, next: usize, remaining: u32): void {
   onSendCompleted(slot, bufLength(out));
 }
 
-/** Closes at once (the peer is gone): frees the buffers and the slot. */
+/**
+ * Closes at once (the peer is gone): frees the buffers and the slot. A close counts
+ * against the batch's dirty list like any touch, which is what bounds the submission
+ * ring: however a batch closes connections (errors, idle sweeps, backpressure), it
+ * cannot close more than it may touch.
+ */
 export function closeNow(slot: u32): void {
+  markDirty(slot);
   submit(OP_CLOSE, connId(slot), 0, 0);
   onClose(slot);
   bufFree(outBuf(slot));

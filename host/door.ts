@@ -7,16 +7,16 @@ import type { ModuleInstance } from "./module.js";
 
 export const EV = { ACCEPT: 1, DATA: 2, EOF: 3, ERROR: 4, WRITABLE: 5, SENT: 6, SHUTDOWN: 7, RESPONSE: 8,
   WS_SEND: 9, WS_CLOSE: 10, WS_BROADCAST: 11 } as const;
-export const OP = { SEND: 1, SEND_NOTIFY: 2, INTEREST: 3, CLOSE: 4, REQUEST: 5, OUTBOX: 6 } as const;
+export const OP = { SEND: 1, SEND_NOTIFY: 2, INTEREST: 3, CLOSE: 4, OUTBOX: 6 } as const;
 /** Events that carry bytes in the arena (a, b), which a host puts there and a trace records. */
 export const EVENTS_WITH_BYTES: number[] = [EV.DATA, EV.RESPONSE, EV.WS_SEND, EV.WS_CLOSE, EV.WS_BROADCAST];
 /** Submissions that name bytes in module memory (a, b). */
-export const SUBMISSIONS_WITH_BYTES: number[] = [OP.SEND, OP.SEND_NOTIFY, OP.REQUEST, OP.OUTBOX];
+export const SUBMISSIONS_WITH_BYTES: number[] = [OP.SEND, OP.SEND_NOTIFY, OP.OUTBOX];
 export const INTEREST = { IN: 1, OUT: 2 } as const;
 export const SLOT_BITS = 20;
 export const SLOT_MASK = (1 << SLOT_BITS) - 1;
 const H = { EV_RING: 8, EV_CAP: 12, SUB_RING: 16, SUB_CAP: 20, ARENA: 24, ARENA_HALF: 28, FLAGS: 36, OPEN: 40,
-  NOW_MS: 44, UNIX_SECONDS: 48, DEADLINE: 52, REQUESTS: 56 };
+  NOW_MS: 44, UNIX_SECONDS: 48, DEADLINE: 52 };
 const FLAG_MORE = 1;
 const FLAG_TIMER = 2;
 
@@ -39,50 +39,31 @@ export function writeClock(memory: WebAssembly.Memory, header: number, nowMs: nu
   view.setUint32(header + H.UNIX_SECONDS, unixSeconds >>> 0, true);
 }
 
-export interface RequestHandoff {
-  conn: number;
-  /** The request as the module collected it (assembly/http/request.ts), copied out of its memory. */
-  descriptor: Buffer;
-}
+/** Kinds of outbox entries (assembly/outbox.ts). */
+export const OUT = { WS_OPEN: 1, WS_TEXT: 2, WS_BINARY: 3, WS_CLOSED: 4, WS_BUFFERED: 5, HTTP_REQUEST: 6 } as const;
 
-/** What the module tells JS after a dispatch: requests for the handler, and the outbox (assembly/outbox.ts). */
-export interface Handoffs {
-  requests: RequestHandoff[];
-  outbox: Buffer | undefined;
-}
-
-/** The dispatch's handoffs to JS, copied out of module memory (valid only until the next dispatch). */
-export function takeHandoffs(memory: WebAssembly.Memory, header: number, subRing: number, m: number): Handoffs {
-  const requests = takeRequests(memory, header, subRing, m);
-  if (m === 0) return { requests, outbox: undefined };
+/**
+ * The outbox of the dispatch that just returned m submissions (its last record, if it
+ * is OP_OUTBOX), copied out of module memory: it is valid only until the next dispatch.
+ */
+export function takeOutbox(memory: WebAssembly.Memory, subRing: number, m: number): Buffer | undefined {
+  if (m === 0) return undefined;
   const view = new DataView(memory.buffer);
   const last = subRing + (m - 1) * 16;
-  if (view.getUint32(last, true) !== OP.OUTBOX) return { requests, outbox: undefined };
+  if (view.getUint32(last, true) !== OP.OUTBOX) return undefined;
   const ptr = view.getUint32(last + 8, true);
   const len = view.getUint32(last + 12, true);
   if (ptr + len > memory.buffer.byteLength) throw new Error(`module named an outbox past its memory: ${ptr}+${len}`);
-  return { requests, outbox: Buffer.from(new Uint8Array(memory.buffer, ptr, len)) };
+  return Buffer.from(new Uint8Array(memory.buffer, ptr, len));
 }
 
-/**
- * The OP_REQUEST records of the dispatch that just returned m submissions, with their
- * bytes copied (they are valid only until the next dispatch). The header's REQUESTS
- * word says whether there are any, so batches without requests cost one read.
- */
-export function takeRequests(memory: WebAssembly.Memory, header: number, subRing: number, m: number): RequestHandoff[] {
-  const view = new DataView(memory.buffer);
-  let left = view.getUint32(header + H.REQUESTS, true);
-  const out: RequestHandoff[] = [];
-  for (let i = 0; i < m && left > 0; i++) {
-    const at = subRing + i * 16;
-    if (view.getUint32(at, true) !== OP.REQUEST) continue;
-    const ptr = view.getUint32(at + 8, true);
-    const len = view.getUint32(at + 12, true);
-    if (ptr + len > memory.buffer.byteLength) throw new Error(`module named a request past its memory: ${ptr}+${len}`);
-    out.push({ conn: view.getUint32(at + 4, true), descriptor: Buffer.from(new Uint8Array(memory.buffer, ptr, len)) });
-    left--;
+/** Each entry of an outbox: kind u32, conn u32, length u32, payload padded to 4 bytes. */
+export function forEachOutboxEntry(outbox: Buffer, visit: (kind: number, conn: number, payload: Buffer) => void): void {
+  for (let at = 0; at + 12 <= outbox.length;) {
+    const len = outbox.readUInt32LE(at + 8);
+    visit(outbox.readUInt32LE(at), outbox.readUInt32LE(at + 4), outbox.subarray(at + 12, at + 12 + len));
+    at += 12 + ((len + 3) & ~3);
   }
-  return out;
 }
 
 /** The clock words as the host wrote them for the coming dispatch (for recorders). */
@@ -174,9 +155,9 @@ export class Door {
     this.push(op, conn, at, bytes.length);
   }
 
-  /** What the dispatch that just returned m submissions hands to JS. */
-  handoffs(m: number): Handoffs {
-    return takeHandoffs(this.instance.memory, this.instance.header, this.subRing, m);
+  /** What the dispatch that just returned m submissions hands to JS: its outbox, if any. */
+  outbox(m: number): Buffer | undefined {
+    return takeOutbox(this.instance.memory, this.subRing, m);
   }
 
   /** Whether the module asked to be called again even without events. */

@@ -1,10 +1,8 @@
 // What every host offers the server (native epoll, node:net, and later the simulator):
 // a small interface, like Redis's ae backends, with the loop logic in each host's file.
 import type { NativeStats } from "./addon.js";
-import type { Handoffs } from "./door.js";
-
-/** Where a host hands what the module passes to JS (HTTP requests, WebSocket events), after a dispatch. */
-export type HandoffSink = (handoffs: Handoffs) => void;
+/** Where a host hands the outbox of a dispatch (HTTP requests, WebSocket events for JS). */
+export type OutboxSink = (outbox: Buffer) => void;
 
 export interface ListenSpec {
   host: string;

@@ -1,8 +1,8 @@
 // The native epoll host: the addon does epoll and the socket calls, the module does
 // the rest. One NativeHost is one reactor: one epoll fd, one module instance.
 import { loadAddon, type NativeReactor } from "./addon.js";
-import { readLayout, takeHandoffs, type Handoffs } from "./door.js";
-import { closeWithin, type HandoffSink, type HostStats, type ListenSpec, type ReactorHost } from "./host.js";
+import { readLayout, takeOutbox } from "./door.js";
+import { closeWithin, type HostStats, type ListenSpec, type OutboxSink, type ReactorHost } from "./host.js";
 import type { ModuleConfig, ModuleInstance } from "./module.js";
 import { startRecordedInstance, type Recorder } from "./trace.js";
 
@@ -11,13 +11,13 @@ export class NativeHost implements ReactorHost {
   private instance: ModuleInstance;
   private traps = 0;
   private closing: Promise<void> | undefined;
-  private handoffs: Handoffs[] = [];
+  private outboxes: Buffer[] = [];
 
   constructor(
     private readonly config: ModuleConfig,
     private readonly onTrap: (err: Error) => void,
     private readonly recorder?: Recorder,
-    private readonly onHandoffs?: HandoffSink,
+    private readonly onOutbox?: OutboxSink,
   ) {
     this.reactor = new (loadAddon().Reactor)();
     this.instance = this.attachFreshInstance();
@@ -64,7 +64,7 @@ export class NativeHost implements ReactorHost {
 
   private attachFreshInstance(): ModuleInstance {
     const instance = startRecordedInstance(this.config, this.recorder);
-    this.reactor.attach(instance.memory, this.withHandoffs(instance), instance.header, (err) => this.recover(err));
+    this.reactor.attach(instance.memory, this.withOutbox(instance), instance.header, (err) => this.recover(err));
     return instance;
   }
 
@@ -73,24 +73,24 @@ export class NativeHost implements ReactorHost {
    * hands to JS; it is delivered once the reactor's loop has returned (setImmediate),
    * not from inside it.
    */
-  private withHandoffs(instance: ModuleInstance): (n: number) => number {
-    if (!this.onHandoffs) return instance.dispatch;
+  private withOutbox(instance: ModuleInstance): (n: number) => number {
+    if (!this.onOutbox) return instance.dispatch;
     const { subRing } = readLayout(instance.memory, instance.header);
     return (n) => {
       const m = instance.dispatch(n);
-      const handoffs = takeHandoffs(instance.memory, instance.header, subRing, m);
-      if (handoffs.requests.length > 0 || handoffs.outbox) {
-        if (this.handoffs.length === 0) setImmediate(() => this.deliver());
-        this.handoffs.push(handoffs);
+      const outbox = takeOutbox(instance.memory, subRing, m);
+      if (outbox) {
+        if (this.outboxes.length === 0) setImmediate(() => this.deliver());
+        this.outboxes.push(outbox);
       }
       return m;
     };
   }
 
   private deliver(): void {
-    const batches = this.handoffs;
-    this.handoffs = [];
-    for (const h of batches) this.onHandoffs!(h);
+    const outboxes = this.outboxes;
+    this.outboxes = [];
+    for (const outbox of outboxes) this.onOutbox!(outbox);
   }
 
   // A trap ends the instance, not the server: the connections it owned are closed
@@ -98,7 +98,7 @@ export class NativeHost implements ReactorHost {
   private recover(err: Error): void {
     this.traps++;
     this.reactor.dropConnections();
-    this.handoffs = []; // their connections died with the instance
+    this.outboxes = []; // their connections died with the instance
     this.instance = this.attachFreshInstance();
     this.reactor.start();
     this.onTrap(err);

@@ -11,7 +11,7 @@
 // - input interest off is socket.pause().
 import net from "node:net";
 import { connId, Door, EV, INTEREST, OP, realClock, SLOT_MASK, type Clock, type Submission } from "./door.js";
-import { closeWithin, type HandoffSink, type HostStats, type ListenSpec, type ReactorHost } from "./host.js";
+import { closeWithin, type HostStats, type ListenSpec, type OutboxSink, type ReactorHost } from "./host.js";
 import type { ModuleConfig } from "./module.js";
 import { startRecordedInstance, type Recorder } from "./trace.js";
 
@@ -52,7 +52,7 @@ export class NetHost implements ReactorHost {
     private readonly config: ModuleConfig,
     private readonly onTrap: (err: Error) => void,
     private readonly recorder?: Recorder,
-    private readonly onHandoffs?: HandoffSink,
+    private readonly onOutbox?: OutboxSink,
     private readonly clock: Clock = realClock,
   ) {
     this.door = new Door(startRecordedInstance(config, recorder), clock);
@@ -201,10 +201,8 @@ export class NetHost implements ReactorHost {
       return this.recover(err as Error);
     }
     for (const s of submissions) this.execute(s);
-    if (this.onHandoffs) {
-      const handoffs = door.handoffs(submissions.length);
-      if (handoffs.requests.length > 0 || handoffs.outbox) this.onHandoffs(handoffs);
-    }
+    const outbox = this.onOutbox && door.outbox(submissions.length);
+    if (outbox) this.onOutbox!(outbox);
     if (this.queue.length > 0 || door.pending > 0 || door.wantsMore()) this.schedule();
     this.armTimer();
     this.checkDrained();

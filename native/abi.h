@@ -19,8 +19,7 @@ static_assert(sizeof(Record) == 16, "records are 16 bytes");
 // Header words, byte offsets from the header pointer.
 constexpr uint32_t kHMagic = 0, kHVersion = 4, kHEvRing = 8, kHEvCap = 12, kHSubRing = 16,
                    kHSubCap = 20, kHArena = 24, kHArenaHalf = 28, kHMaxConns = 32, kHFlags = 36,
-                   kHOpenConns = 40, kHNowMs = 44, kHUnixSeconds = 48, kHDeadline = 52,
-                   kHRequests = 56;
+                   kHOpenConns = 40, kHNowMs = 44, kHUnixSeconds = 48, kHDeadline = 52;
 constexpr uint32_t kFlagMore = 1, kFlagTimer = 2;
 
 // Events: host -> module.
@@ -28,8 +27,7 @@ constexpr uint32_t kEvAccept = 1, kEvData = 2, kEvEof = 3, kEvError = 4, kEvWrit
                    kEvSent = 6, kEvShutdown = 7, kEvResponse = 8,
                    kEvWsSend = 9, kEvWsClose = 10, kEvWsBroadcast = 11;
 // Submissions: module -> host.
-constexpr uint32_t kOpSend = 1, kOpSendNotify = 2, kOpInterest = 3, kOpClose = 4, kOpRequest = 5,
-                   kOpOutbox = 6;
+constexpr uint32_t kOpSend = 1, kOpSendNotify = 2, kOpInterest = 3, kOpClose = 4, kOpOutbox = 6;
 constexpr uint32_t kInterestIn = 1, kInterestOut = 2;
 
 constexpr uint32_t kSlotBits = 20;

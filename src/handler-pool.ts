@@ -4,7 +4,7 @@
 // come back to the owning reactor, which alone writes to sockets (the native host is
 // woken through its eventfd when an answer is injected).
 import type { Worker } from "node:worker_threads";
-import type { RequestHandoff } from "../host/door.js";
+import type { RequestHandoff } from "./http.js";
 import { startWorker } from "../host/worker-script.js";
 
 export interface HandlerThreadInit {

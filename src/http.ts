@@ -3,7 +3,6 @@
 // arrives whole, body included. A response goes back to the module in pieces
 // (assembly/http/respond.ts), which writes the status line, Date and framing.
 import { EventEmitter } from "node:events";
-import type { RequestHandoff } from "../host/door.js";
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
@@ -18,6 +17,13 @@ const P_CLOSE = 8;
 export const PIECE_BYTES = 16 * 1024;
 
 export type Headers = Record<string, string | string[]>;
+
+/** A request the module hands to JS (an HTTP_REQUEST outbox entry). */
+export interface RequestHandoff {
+  conn: number;
+  /** The request as the module collected it (assembly/http/request.ts), copied out of its memory. */
+  descriptor: Buffer;
+}
 
 export class IncomingRequest extends EventEmitter {
   readonly method: string;

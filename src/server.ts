@@ -11,7 +11,7 @@ import { NativeHost } from "../host/native.js";
 import { NetHost } from "../host/net.js";
 import { ThreadedHost } from "../host/threads.js";
 import { FlightRecorder, moduleDigest, TraceWriter, type Recorder } from "../host/trace.js";
-import { EV, type Handoffs } from "../host/door.js";
+import { EV, forEachOutboxEntry, OUT } from "../host/door.js";
 import { WebSocketRegistry, type WebSocketData } from "./websocket.js";
 import { HandlerPool } from "./handler-pool.js";
 import { handleRequest, type RequestListener } from "./http.js";
@@ -116,7 +116,7 @@ export class Server extends EventEmitter {
         throw new Error(`wasm-reactor: the request handler module could not be loaded: ${err.message}`);
       });
     }
-    const toJs = config.http?.jsHandler || this.options.protocol === "ws" ? (h: Handoffs) => this.handle(h) : undefined;
+    const toJs = config.http?.jsHandler || this.options.protocol === "ws" ? (outbox: Buffer) => this.handle(outbox) : undefined;
     const reactor = this.options.threads > 1 ? new ThreadedHost(config, this.options.threads, onTrap, this.options.accept)
       : this.backend === "native" ? new NativeHost(config, onTrap, recorder, toJs) : new NetHost(config, onTrap, recorder, toJs);
     reactor.setMaxConnections(this.options.maxConnections);
@@ -146,17 +146,15 @@ export class Server extends EventEmitter {
     reactor.start();
   }
 
-  /** What the module passed to JS: requests for the 'request' listeners, WebSocket events. */
-  private handle(handoffs: Handoffs): void {
+  /** What the module passed to JS: requests for the 'request' listeners (or the pool), WebSocket events. */
+  private handle(outbox: Buffer): void {
     const listeners = this.listeners("request") as RequestListener[];
-    for (const request of handoffs.requests) {
-      if (this.pool) {
-        this.pool.dispatch(request);
-        continue;
-      }
-      handleRequest(listeners, request, (conn, piece) => this.host?.inject(EV.RESPONSE, conn, piece), (err) => this.reportHandlerError(err));
-    }
-    if (handoffs.outbox) this.websockets.deliver(handoffs.outbox);
+    forEachOutboxEntry(outbox, (kind, conn, payload) => {
+      if (kind !== OUT.HTTP_REQUEST) return this.websockets.entry(kind, conn, payload);
+      const request = { conn, descriptor: payload };
+      if (this.pool) this.pool.dispatch(request);
+      else handleRequest(listeners, request, (c, piece) => this.host?.inject(EV.RESPONSE, c, piece), (err) => this.reportHandlerError(err));
+    });
   }
 
   /** A handler's error was answered with a 500; it is the application's to log. */

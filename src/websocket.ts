@@ -3,10 +3,9 @@
 // tells JS about opens, messages and closes through its outbox (assembly/outbox.ts).
 // Messages from JS go back as EV_WS_SEND pieces, which the module frames.
 import { EventEmitter } from "node:events";
-import { EV } from "../host/door.js";
+import { EV, OUT } from "../host/door.js";
 import { IncomingRequest } from "./http.js";
 
-const OUT = { OPEN: 1, TEXT: 2, BINARY: 3, CLOSED: 4, BUFFERED: 5 } as const;
 const OPCODE = { TEXT: 1, BINARY: 2, PING: 9, PONG: 10 } as const;
 const PIECE_FIRST = 1;
 const PIECE_LAST = 2;
@@ -140,20 +139,9 @@ export class WebSocketRegistry {
     return this.sockets.size;
   }
 
-  /** Entries: kind u32, conn u32, length u32, payload padded to 4 bytes. */
-  deliver(outbox: Buffer): void {
-    for (let at = 0; at + 12 <= outbox.length;) {
-      const kind = outbox.readUInt32LE(at);
-      const conn = outbox.readUInt32LE(at + 4);
-      const len = outbox.readUInt32LE(at + 8);
-      const payload = outbox.subarray(at + 12, at + 12 + len);
-      at += 12 + ((len + 3) & ~3);
-      this.entry(kind, conn, payload);
-    }
-  }
-
-  private entry(kind: number, conn: number, payload: Buffer): void {
-    if (kind === OUT.OPEN) {
+  /** One WebSocket entry of the module's outbox (host/door.ts forEachOutboxEntry). */
+  entry(kind: number, conn: number, payload: Buffer): void {
+    if (kind === OUT.WS_OPEN) {
       const ws = new WebSocket(conn, this.inject);
       const req = new IncomingRequest(payload);
       ws.protocol = chosenSubprotocol(req.headers["sec-websocket-protocol"], this.subprotocols());
@@ -163,9 +151,9 @@ export class WebSocketRegistry {
     }
     const ws = this.sockets.get(conn);
     if (!ws) return;
-    if (kind === OUT.TEXT || kind === OUT.BINARY) ws.emit("message", Buffer.from(payload), kind === OUT.BINARY);
-    else if (kind === OUT.BUFFERED) ws.reportUnsent(payload.readUInt32LE(0));
-    else if (kind === OUT.CLOSED) {
+    if (kind === OUT.WS_TEXT || kind === OUT.WS_BINARY) ws.emit("message", Buffer.from(payload), kind === OUT.WS_BINARY);
+    else if (kind === OUT.WS_BUFFERED) ws.reportUnsent(payload.readUInt32LE(0));
+    else if (kind === OUT.WS_CLOSED) {
       this.sockets.delete(conn);
       ws.closed(payload.readUInt32LE(0));
     }

@@ -28,7 +28,7 @@ const pairs: [string, string][] = [
   ["H_DEADLINE", "kHDeadline"], ["FLAG_MORE", "kFlagMore"], ["FLAG_TIMER", "kFlagTimer"],
   ["EV_ACCEPT", "kEvAccept"], ["EV_DATA", "kEvData"], ["EV_EOF", "kEvEof"], ["EV_ERROR", "kEvError"],
   ["EV_WRITABLE", "kEvWritable"], ["EV_SENT", "kEvSent"], ["EV_SHUTDOWN", "kEvShutdown"], ["EV_RESPONSE", "kEvResponse"],
-  ["H_REQUESTS", "kHRequests"], ["OP_REQUEST", "kOpRequest"], ["OP_OUTBOX", "kOpOutbox"], ["EV_WS_SEND", "kEvWsSend"],
+  ["OP_OUTBOX", "kOpOutbox"], ["EV_WS_SEND", "kEvWsSend"],
   ["EV_WS_CLOSE", "kEvWsClose"], ["EV_WS_BROADCAST", "kEvWsBroadcast"],
   ["OP_SEND", "kOpSend"], ["OP_SEND_NOTIFY", "kOpSendNotify"], ["OP_INTEREST", "kOpInterest"],
   ["OP_CLOSE", "kOpClose"], ["INTEREST_IN", "kInterestIn"], ["INTEREST_OUT", "kInterestOut"],

@@ -91,4 +91,30 @@ test("a close after a reply waits for the reply to be acknowledged", () => {
   assert.equal(after, [[OP.CLOSE, id(3, 1), 0, 0]]);
 });
 
+
+test("closing many connections at once stays within the submission ring (idle sweep of stuck connections)", async () => {
+  const { Door, EV: E, OP: O } = await import("../host/door.js");
+  let now = 1000;
+  const clock = { nowMs: () => now, unixSeconds: () => 0 };
+  // 16-record batches: the ring holds 2 × 16 + 1 submissions, far fewer than the 100 closes due.
+  const door = new Door(startInstance({ ...config, eventCapacity: 16, idleTimeoutMs: 100 }), clock);
+  const conns = Array.from({ length: 100 }, (_, i) => id(10 + i, 1));
+  for (let i = 0; i < conns.length; i += 16) {
+    const group = conns.slice(i, i + 16);
+    for (const c of group) door.push(E.ACCEPT, c);
+    door.dispatch();
+    for (const c of group) door.pushData(c, Buffer.from("x"));
+    const sends = door.dispatch().filter((s) => s.op === O.SEND);
+    // Nothing went out: each connection keeps unsent output, so an idle close must be immediate.
+    for (const s of sends) door.push(E.SENT, s.conn, s.a, s.b);
+    door.dispatch();
+  }
+  now += 1000;
+  let closes = 0;
+  for (let batch = 0; batch < 50 && closes < conns.length; batch++) {
+    closes += door.dispatch().filter((s) => s.op === O.CLOSE).length; // a trap here: the ring overflowed
+  }
+  assert.is(closes, conns.length);
+});
+
 test.run();

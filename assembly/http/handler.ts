@@ -143,8 +143,6 @@ export function httpResponse(slot: u32, ptr: usize, len: u32): void {
   const k = inBuf(slot);
   if (phase(k) != PH_WAIT_JS) return; // late: the connection timed out or failed meanwhile
   if (!respondPiece(slot, k, ptr, len)) return;
-  bufFree(request(k));
-  setRequest(k, 0);
   clearFlag(slot, F_HOLD_IN);
   if (!keepsAlive(k) || (reqFlags(k) & RF_PEER_EOF) != 0) {
     setPhase(k, PH_DONE);

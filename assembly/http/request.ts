@@ -1,29 +1,18 @@
 // Requests for the JS handler: when no static route answers and the host has a
 // handler, the request (head fields as received, and the whole body) is collected in
-// a buffer owned by the connection and handed over with an OP_REQUEST submission.
-// The host copies it before the next dispatch; the buffer is freed with the answer.
+// a buffer owned by the connection and, once whole, copied into the outbox (outbox.ts).
 //
 //   flags u32 (1 keep-alive, 2 HEAD, 4 HTTP/1.0) · method length u32 · target length u32
 //   · fields length u32 · body length u32 · method · target · fields (raw lines, up to the empty one) · body
 
-import { OP_REQUEST } from "../abi";
-import { bufAppend, bufData, bufLength } from "../buffer";
+import { bufAppend, bufData, bufFree, bufLength } from "../buffer";
 import { connId } from "../handles";
-import { submit } from "../output";
+import { OUT_HTTP_REQUEST, outboxPut } from "../outbox";
 import { request, setRequest } from "./conn";
 import { headersLen, headersPtr, methodLen, methodPtr, targetLen, targetPtr } from "./head";
 
 const DESCRIPTOR_BYTES: u32 = 20;
-const COUNT = memory.data(4); // OP_REQUEST records written in this batch (header word REQUESTS)
 const DESCRIPTOR = memory.data(20);
-
-export function requestsThisBatch(): u32 {
-  return load<u32>(COUNT);
-}
-
-export function resetRequestCount(): void {
-  store<u32>(COUNT, 0);
-}
 
 /** Starts the request's buffer from the head just parsed. */
 export function requestBegin(k: usize, flags: u32): void {
@@ -52,6 +41,7 @@ export function requestBody(k: usize, p: usize, len: u32): void {
 export function requestSubmit(slot: u32, k: usize, bodyLen: u32): void {
   const buf = request(k);
   store<u32>(bufData(buf), bodyLen, 16);
-  submit(OP_REQUEST, connId(slot), <u32>bufData(buf), bufLength(buf));
-  store<u32>(COUNT, load<u32>(COUNT) + 1);
+  outboxPut(OUT_HTTP_REQUEST, connId(slot), bufData(buf), bufLength(buf));
+  bufFree(buf);
+  setRequest(k, 0);
 }
