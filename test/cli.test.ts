@@ -1,6 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import WebSocket from "ws";
 import { connect, echoRoundTrip, startServer } from "./helpers.js";
@@ -45,96 +45,84 @@ test("a busy port exits non-zero with one line", async () => {
   await server.close();
 });
 
-test("serve --protocol http answers its --route inside the module", async () => {
-  const child = spawn(process.execPath,
-    [...CLI, "serve", "--protocol", "http", "--port", "0", "--host", "127.0.0.1", "--route", "/hi=hello\\n", "--route", "/ok="],
-    { stdio: ["ignore", "pipe", "pipe"] });
+/** A running `wasm-reactor serve` on an ephemeral port of 127.0.0.1: its first stdout line and port. */
+interface Serving {
+  child: ChildProcess;
+  line: string;
+  port: number;
+  stderr: () => string;
+}
+
+/** Runs body against `serve` with these extra flags; the process is killed afterwards whatever happens. */
+async function withServe(args: string[], body: (s: Serving) => Promise<void>, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const child = spawn(process.execPath, [...CLI, "serve", "--port", "0", "--host", "127.0.0.1", ...args],
+    { stdio: ["ignore", "pipe", "pipe"], env });
+  let stderr = "";
+  child.stderr!.on("data", (d) => (stderr += d));
   try {
-    const [line] = await once(child.stdout!, "data");
-    const port = Number(/port (\d+)/.exec(String(line))?.[1]);
+    const line = String((await once(child.stdout!, "data"))[0]);
+    const port = Number(/port (\d+)/.exec(line)?.[1]);
+    assert.ok(port > 0, `no port in: ${line}`);
+    await body({ child, line, port, stderr: () => stderr });
+  } finally {
+    child.kill("SIGKILL");
+  }
+}
+
+/** SIGTERM: resolves with the exit code a graceful stop ends in. */
+async function terminate(child: ChildProcess): Promise<number | null> {
+  const exited = once(child, "exit");
+  child.kill("SIGTERM");
+  return (await exited)[0] as number | null;
+}
+
+test("serve --protocol http answers its --route inside the module", () =>
+  withServe(["--protocol", "http", "--route", "/hi=hello\\n", "--route", "/ok="], async ({ port }) => {
     const hi = await fetch(`http://127.0.0.1:${port}/hi`);
     assert.is(await hi.text(), "hello\n");
     const ok = await fetch(`http://127.0.0.1:${port}/ok`);
     assert.is(ok.status, 200);
     assert.is(ok.headers.get("content-length"), "0");
     assert.is((await fetch(`http://127.0.0.1:${port}/`)).status, 404); // routes given: no default
-  } finally {
-    child.kill("SIGTERM");
-  }
-});
+  }));
 
-test("serve --threads 2 serves HTTP from two sub-reactors", async () => {
-  const child = spawn(process.execPath, [...CLI, "serve", "--protocol", "http", "--port", "0", "--host", "127.0.0.1", "--threads", "2"],
-    { stdio: ["ignore", "pipe", "pipe"] });
-  try {
-    const [line] = await once(child.stdout!, "data");
-    assert.match(String(line), "2 threads");
-    const port = Number(/port (\d+)/.exec(String(line))?.[1]);
+test("serve --threads 2 serves HTTP from two sub-reactors", () =>
+  withServe(["--protocol", "http", "--threads", "2"], async ({ child, line, port }) => {
+    assert.match(line, "2 threads");
     const bodies = await Promise.all(Array.from({ length: 20 }, async () => (await fetch(`http://127.0.0.1:${port}/`)).text()));
     assert.ok(bodies.every((b) => b === "Hello from wasm-reactor\n"));
-    child.kill("SIGTERM");
-    const [code] = await once(child, "exit");
-    assert.is(code, 0);
-  } finally {
-    child.kill("SIGKILL");
-  }
-});
+    assert.is(await terminate(child), 0);
+  }));
 
-test("serve --protocol ws echoes WebSocket messages from a JS handler", async () => {
-  const child = spawn(process.execPath, [...CLI, "serve", "--protocol", "ws", "--port", "0", "--host", "127.0.0.1"],
-    { stdio: ["ignore", "pipe", "pipe"] });
-  try {
-    const [line] = await once(child.stdout!, "data");
-    const port = Number(/port (\d+)/.exec(String(line))?.[1]);
+test("serve --protocol ws echoes WebSocket messages from a JS handler", () =>
+  withServe(["--protocol", "ws"], async ({ port }) => {
     const ws = new WebSocket(`ws://127.0.0.1:${port}/`);
     await once(ws, "open");
     const reply = once(ws, "message");
     ws.send("round trip");
     assert.is(String((await reply)[0]), "round trip");
     ws.terminate();
-  } finally {
-    child.kill("SIGTERM");
-  }
-});
+  }));
 
 for (const backend of ["native", "net"]) {
-test(`serve --backend ${backend} answers on its port and stops cleanly on SIGTERM`, async () => {
-  const child = spawn(process.execPath,
-    [...CLI, "serve", "--protocol", "line", "--port", "0", "--host", "127.0.0.1", "--backend", backend],
-    { stdio: ["ignore", "pipe", "pipe"] });
-  try {
-    const [line] = await once(child.stdout!, "data");
-    const port = Number(/port (\d+)/.exec(String(line))?.[1]);
-    assert.ok(port > 0, `no port in: ${line}`);
-    assert.match(String(line), `${backend} host`);
-    const socket = await connect(port);
-    assert.is((await echoRoundTrip(socket, Buffer.from("hi\n"))).toString(), "hi\n");
-    socket.destroy();
-    child.kill("SIGTERM");
-    const [code] = await once(child, "exit");
-    assert.is(code, 0);
-  } finally {
-    child.kill("SIGKILL");
-  }
-});
+  test(`serve --backend ${backend} answers on its port and stops cleanly on SIGTERM`, () =>
+    withServe(["--protocol", "line", "--backend", backend], async ({ child, line, port }) => {
+      assert.match(line, `${backend} host`);
+      const socket = await connect(port);
+      assert.is((await echoRoundTrip(socket, Buffer.from("hi\n"))).toString(), "hi\n");
+      socket.destroy();
+      assert.is(await terminate(child), 0);
+    }));
 }
 
-test("where the addon cannot load, serve falls back to the net host with a one-line notice", async () => {
-  const child = spawn(process.execPath, [...CLI, "serve", "--port", "0", "--host", "127.0.0.1"],
-    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, WASM_REACTOR_ADDON_PATH: "/nonexistent/wasm_reactor.node" } });
-  let stderr = "";
-  child.stderr!.on("data", (d) => (stderr += d));
-  try {
-    const [line] = await once(child.stdout!, "data");
-    assert.match(String(line), "net host");
-    assert.match(stderr, "native epoll host unavailable");
-    assert.is(stderr.trim().split("\n").length, 1, stderr);
-    const socket = await connect(Number(/port (\d+)/.exec(String(line))?.[1]));
+test("where the addon cannot load, serve falls back to the net host with a one-line notice", () =>
+  withServe([], async ({ line, port, stderr }) => {
+    assert.match(line, "net host");
+    assert.match(stderr(), "native epoll host unavailable");
+    assert.is(stderr().trim().split("\n").length, 1, stderr());
+    const socket = await connect(port);
     assert.is((await echoRoundTrip(socket, Buffer.from("portable"))).toString(), "portable");
     socket.destroy();
-  } finally {
-    child.kill("SIGKILL");
-  }
-});
+  }, { ...process.env, WASM_REACTOR_ADDON_PATH: "/nonexistent/wasm_reactor.node" }));
 
 test.run();
