@@ -31,6 +31,7 @@ export const CLOSE_TOO_BIG: u32 = 1009;
 const CLOSE_NO_STATUS: u16 = 1005; // reported to JS only, never sent (§7.4.1)
 
 const SCRATCH = memory.data(16);
+const CLOSE_PAYLOAD = memory.data(128); // code (2 bytes) and a reason of at most 123
 
 /**
  * What the protocol does with a whole message (ws-echo: send it back; ws: hand it to
@@ -64,13 +65,17 @@ export function sendFrame(slot: u32, opcode: u8, p: usize, len: u32): void {
   send(slot, p, len);
 }
 
-/** Sends a close frame with `code` (unless one went already) and closes once it is out. */
-export function closeWith(slot: u32, w: usize, code: u32): void {
+/**
+ * Sends a close frame with `code` and a reason (cut to the 123 bytes a control frame has
+ * room for), unless one went already, and closes once it is out.
+ */
+export function closeWith(slot: u32, w: usize, code: u32, reason: usize = 0, reasonLen: u32 = 0): void {
   if (load<u16>(w, W_CLOSE_CODE) == 0) store<u16>(w, <u16>code, W_CLOSE_CODE);
   if ((load<u8>(w, W_CLOSE) & CLOSE_SENT) == 0) {
-    const p = SCRATCH + 12;
-    store<u16>(p, bswap<u16>(<u16>code));
-    sendFrame(slot, OP_CLOSE, p, 2);
+    const n = min<u32>(reasonLen, 123);
+    store<u16>(CLOSE_PAYLOAD, bswap<u16>(<u16>code));
+    memory.copy(CLOSE_PAYLOAD + 2, reason, n);
+    sendFrame(slot, OP_CLOSE, CLOSE_PAYLOAD, 2 + n);
     store<u8>(w, load<u8>(w, W_CLOSE) | CLOSE_SENT, W_CLOSE);
   }
   closeWhenFlushed(slot);

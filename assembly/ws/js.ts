@@ -14,7 +14,7 @@ import { connId, outBuf } from "../handles";
 import { OUT_WS_BINARY, OUT_WS_BUFFERED, OUT_WS_CLOSED, OUT_WS_TEXT, outboxPut, outboxPutWord } from "../outbox";
 import { closeNow, send } from "../output";
 import { wsDropOnLimit, wsMaxBuffered } from "../http/config";
-import { closeWith, OP_CLOSE, OP_TEXT, writeFrameHeader } from "./frames";
+import { closeWith, OP_TEXT, writeFrameHeader } from "./frames";
 import { CLOSE_SENT, W_CLOSE, W_CLOSE_CODE, W_DROPPING } from "./state";
 
 export const PIECE_FIRST: u32 = 1;
@@ -22,7 +22,6 @@ export const PIECE_LAST: u32 = 2;
 export const PIECE_HEADER: u32 = 12;
 const CLOSE_POLICY: u32 = 1008;
 const FRAME = memory.data(16);
-const CLOSE_FRAME = memory.data(140);
 
 /** A whole message from the client: to JS. */
 export function jsMessage(slot: u32, opcode: u8, p: usize, len: u32, headroom: u32): void {
@@ -60,14 +59,5 @@ export function jsSendPiece(slot: u32, w: usize, p: usize, len: u32): void {
 
 /** JS closes: a close frame with its code and reason, then the connection closes. */
 export function jsClose(slot: u32, w: usize, p: usize, len: u32): void {
-  if (len < 4) return;
-  const reasonLen = min(len - 4, 123);
-  store<u16>(CLOSE_FRAME, bswap<u16>(<u16>load<u32>(p)));
-  memory.copy(CLOSE_FRAME + 2, p + 4, reasonLen);
-  if ((load<u8>(w, W_CLOSE) & CLOSE_SENT) == 0) {
-    send(slot, FRAME, writeFrameHeader(FRAME, OP_CLOSE, reasonLen + 2));
-    send(slot, CLOSE_FRAME, reasonLen + 2);
-    store<u8>(w, load<u8>(w, W_CLOSE) | CLOSE_SENT, W_CLOSE);
-  }
-  closeWith(slot, w, load<u32>(p)); // records the code; the frame has gone already
+  if (len >= 4) closeWith(slot, w, load<u32>(p), p + 4, len - 4);
 }
