@@ -3,6 +3,7 @@
 // arrives whole, body included. A response goes back to the module in pieces
 // (assembly/http/respond.ts), which writes the status line, Date and framing.
 import { EventEmitter } from "node:events";
+import { piece, slices } from "./pieces.js";
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
@@ -13,8 +14,6 @@ const P_HEAD = 1;
 const P_END = 2;
 const P_LENGTH = 4;
 const P_CLOSE = 8;
-/** Body bytes per EV_RESPONSE piece: small next to the arena half a batch reads into. */
-export const PIECE_BYTES = 16 * 1024;
 
 export type Headers = Record<string, string | string[]>;
 
@@ -162,13 +161,11 @@ export class ServerResponse extends EventEmitter {
   }
 
   private sendBody(body: Buffer, end: boolean): void {
-    let offset = 0;
-    do {
-      const part = body.subarray(offset, offset + PIECE_BYTES);
-      offset += part.length;
-      const last = end && offset >= body.length;
-      this.send(this.headersSent ? piece(last ? P_END : 0, 0, EMPTY, part) : this.headPiece(last, part));
-    } while (offset < body.length);
+    const parts = slices(body);
+    parts.forEach((part, i) => {
+      const last = end && i === parts.length - 1;
+      this.send(this.headersSent ? piece([last ? P_END : 0, 0, 0], part) : this.headPiece(last, part));
+    });
   }
 
   private headPiece(end: boolean, body: Buffer): Buffer {
@@ -183,26 +180,14 @@ export class ServerResponse extends EventEmitter {
       if (lower === "content-length") flags |= P_LENGTH;
       for (const v of Array.isArray(value) ? value : [value]) text += `${name}: ${v}\r\n`;
     }
-    return piece(flags, this.statusCode, Buffer.from(text, "latin1"), body);
+    const fields = Buffer.from(text, "latin1");
+    return piece([flags, this.statusCode, fields.length], fields, body); // assembly/http/respond.ts
   }
 }
-
-const EMPTY = Buffer.alloc(0);
 
 function toBuffer(chunk: string | Uint8Array, encoding?: BufferEncoding | (() => void)): Buffer {
   if (typeof chunk === "string") return Buffer.from(chunk, typeof encoding === "string" ? encoding : "utf8");
   return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-}
-
-/** An EV_RESPONSE piece: flags, status, fields length, fields, body. */
-function piece(flags: number, status: number, fields: Buffer, body: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(12 + fields.length + body.length);
-  out.writeUInt32LE(flags, 0);
-  out.writeUInt32LE(status, 4);
-  out.writeUInt32LE(fields.length, 8);
-  fields.copy(out, 12);
-  body.copy(out, 12 + fields.length);
-  return out;
 }
 
 export type RequestListener = (req: IncomingRequest, res: ServerResponse) => unknown;

@@ -5,34 +5,21 @@
 import { EventEmitter } from "node:events";
 import { EV, OUT } from "../host/door.js";
 import { IncomingRequest } from "./http.js";
+import { piece, slices } from "./pieces.js";
 
 const OPCODE = { TEXT: 1, BINARY: 2, PING: 9, PONG: 10 } as const;
 const PIECE_FIRST = 1;
 const PIECE_LAST = 2;
-/** Payload bytes per EV_WS_SEND piece: small next to the arena half a batch reads into. */
-const PIECE_BYTES = 16 * 1024;
 /** send() returns false past this much unsent data (the 'drain' event says when to go on). */
 const HIGH_WATER = 1 << 20;
 
 type Inject = (op: number, conn: number, bytes: Uint8Array) => void;
 export type WebSocketData = string | Uint8Array | ArrayBuffer;
 
-/** The pieces of one message: flags, opcode, message length, then a slice of the payload. */
+/** The pieces of one message (assembly/ws/js.ts): flags, opcode, message length, then a slice of the payload. */
 export function messagePieces(opcode: number, payload: Buffer): Buffer[] {
-  const pieces: Buffer[] = [];
-  let offset = 0;
-  do {
-    const part = payload.subarray(offset, offset + PIECE_BYTES);
-    const flags = (offset === 0 ? PIECE_FIRST : 0) | (offset + part.length >= payload.length ? PIECE_LAST : 0);
-    offset += part.length;
-    const piece = Buffer.allocUnsafe(12 + part.length);
-    piece.writeUInt32LE(flags, 0);
-    piece.writeUInt32LE(opcode, 4);
-    piece.writeUInt32LE(payload.length, 8);
-    part.copy(piece, 12);
-    pieces.push(piece);
-  } while (offset < payload.length);
-  return pieces;
+  return slices(payload).map((part, i, all) =>
+    piece([(i === 0 ? PIECE_FIRST : 0) | (i === all.length - 1 ? PIECE_LAST : 0), opcode, payload.length], part));
 }
 
 export function toPayload(data: WebSocketData): { payload: Buffer; text: boolean } {
