@@ -1,6 +1,5 @@
 #include "acceptor.h"
 
-#include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -24,13 +23,9 @@ Napi::Function Acceptor::Define(Napi::Env env) {
 Acceptor::Acceptor(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Acceptor>(info) {
   Napi::Array ids = info[0].As<Napi::Array>();
   for (uint32_t i = 0; i < ids.Length(); i++) targets_.push_back(ids.Get(i).As<Napi::Number>().Int32Value());
-  spareFd_ = open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
 
-Acceptor::~Acceptor() {
-  Release();
-  if (spareFd_ >= 0) close(spareFd_);
-}
+Acceptor::~Acceptor() { Release(); }
 
 // listen(host, port, backlog, reusePort, ipv6Only) -> port
 Napi::Value Acceptor::Listen(const Napi::CallbackInfo& info) {
@@ -58,13 +53,7 @@ void Acceptor::AcceptFrom(int lfd) {
     int fd = accept4(lfd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
-      if ((errno == EMFILE || errno == ENFILE) && spareFd_ >= 0) {
-        close(spareFd_);
-        int shed = accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC);
-        if (shed >= 0) close(shed);
-        spareFd_ = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        shed_++;
-      }
+      if ((errno == EMFILE || errno == ENFILE) && spare_.Shed(lfd)) shed_++;
       return;
     }
     bool handed = false;

@@ -8,6 +8,8 @@
 
 #include <vector>
 
+#include "listener.h"
+
 namespace wr {
 
 class Acceptor : public Napi::ObjectWrap<Acceptor> {
@@ -32,7 +34,7 @@ class Acceptor : public Napi::ObjectWrap<Acceptor> {
   std::vector<int> targets_;
   std::vector<Listening*> listening_;
   size_t next_ = 0;
-  int spareFd_ = -1;  // for EMFILE: freed, accept+close, re-reserved (as in demux.cc)
+  SpareFd spare_;  // EMFILE: shed a connection instead of spinning (listener.h)
   double handedOff_ = 0, shed_ = 0;
 };
 

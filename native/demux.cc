@@ -1,6 +1,5 @@
 #include "demux.h"
 
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/eventfd.h>
@@ -45,7 +44,6 @@ uint32_t EpollMask(uint32_t interest) {
 Demux::Demux() {
   epfd_ = epoll_create1(EPOLL_CLOEXEC);
   wakeFd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  spareFd_ = open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (epfd_ >= 0 && wakeFd_ >= 0) {
     epoll_event ev{};
     ev.events = EPOLLIN;
@@ -57,7 +55,7 @@ Demux::Demux() {
 Demux::~Demux() {
   CloseListeners();
   CloseConnections();
-  for (int fd : {epfd_, wakeFd_, spareFd_}) {
+  for (int fd : {epfd_, wakeFd_}) {
     if (fd >= 0) close(fd);
   }
 }
@@ -169,7 +167,7 @@ uint32_t Demux::Accept(const Memory& m, const Layout& L, uint32_t n, uint32_t li
     int fd = accept4(lfd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
-      if (errno == EMFILE || errno == ENFILE) ShedOne(lfd);
+      if ((errno == EMFILE || errno == ENFILE) && spare_.Shed(lfd)) stats_.shed++;
       break;
     }
     n = Register(m, L, n, fd, listener);
@@ -222,15 +220,6 @@ uint32_t Demux::TakeAdopted(const Memory& m, const Layout& L, uint32_t n) {
   }
   for (int fd : taken) n = Register(m, L, n, fd, 0);
   return n;
-}
-
-void Demux::ShedOne(int listenFd) {
-  if (spareFd_ < 0) return;
-  close(spareFd_);
-  int fd = accept4(listenFd, nullptr, nullptr, SOCK_CLOEXEC);
-  if (fd >= 0) close(fd);
-  spareFd_ = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  stats_.shed++;
 }
 
 uint32_t Demux::Execute(const Memory& m, const Layout& L, uint32_t count) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "abi.h"
+#include "listener.h"
 
 namespace wr {
 
@@ -70,13 +71,12 @@ class Demux {
   // A new connection's fd joins epoll and the ring (ACCEPT), or is closed if over a limit.
   uint32_t Register(const Memory& m, const Layout& L, uint32_t n, int fd, uint32_t listener);
   uint32_t ReadReady(const Memory& m, const Layout& L, uint32_t n, const epoll_event& ev);
-  void ShedOne(int listenFd);
   FdState* Live(uint32_t id);
   void CloseFd(int fd);
 
   int epfd_ = -1;
   int wakeFd_ = -1;
-  int spareFd_ = -1;  // reserved so EMFILE can be survived: freed, accept+close, re-reserved
+  SpareFd spare_;  // EMFILE: shed a connection instead of spinning (listener.h)
   std::vector<int> listeners_;
   std::vector<FdState> fds_;
   std::vector<epoll_event> ready_;

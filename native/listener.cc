@@ -1,6 +1,7 @@
 #include "listener.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <cerrno>
 #include <cstring>
 #include <netinet/in.h>
@@ -70,6 +71,21 @@ ListenResult OpenListener(const ListenOptions& o) {
   r.port = ntohs(bound.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&bound)->sin_port
                                             : reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
   return r;
+}
+
+SpareFd::SpareFd() : fd_(open("/dev/null", O_RDONLY | O_CLOEXEC)) {}
+
+SpareFd::~SpareFd() {
+  if (fd_ >= 0) close(fd_);
+}
+
+bool SpareFd::Shed(int listenFd) {
+  if (fd_ < 0) return false;
+  close(fd_);
+  int fd = accept4(listenFd, nullptr, nullptr, SOCK_CLOEXEC);
+  if (fd >= 0) close(fd);
+  fd_ = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  return true;
 }
 
 }  // namespace wr

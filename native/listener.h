@@ -21,4 +21,21 @@ struct ListenResult {
 
 ListenResult OpenListener(const ListenOptions& options);
 
+// A file descriptor held in reserve so that EMFILE can be survived: when accept fails
+// for want of descriptors, the spare is freed, the waiting connection accepted and
+// closed at once (instead of staying in the backlog and waking epoll forever), and the
+// spare taken again.
+class SpareFd {
+ public:
+  SpareFd();
+  ~SpareFd();
+  SpareFd(const SpareFd&) = delete;
+  SpareFd& operator=(const SpareFd&) = delete;
+  // Sheds one pending connection of listenFd; false if there was no spare to free.
+  bool Shed(int listenFd);
+
+ private:
+  int fd_ = -1;
+};
+
 }  // namespace wr
