@@ -21,7 +21,9 @@ import {
   reqFlags, request, resetForHead, scanned, RF_HEAD, RF_HTTP10, RF_KEEP_ALIVE, RF_METHOD_OK, RF_PEER_EOF, RF_TO_JS,
   route, setBodyTotal, setInput, setPhase, setRemaining, setReqFlags, setRequest, setRoute, PH_WAIT_JS, PH_LINGER, PH_WS, bodyTotal,
 } from "./conn";
-import { describeRequest, requestBegin, requestBody, requestSubmit } from "./request";
+import {
+  describeRequest, REQ_HEAD, REQ_HTTP10, REQ_KEEP_ALIVE, requestBegin, requestBody, requestSubmit,
+} from "./request";
 import { OUT_WS_OPEN, outboxPut } from "../outbox";
 import { jsBuffered, jsClose, jsClosed, jsSendPiece } from "../ws/js";
 import { EV_WS_SEND } from "../abi";
@@ -100,12 +102,8 @@ export function httpTick(): void {
   }
 }
 
-/** The DEADLINE header word: the earliest armed timeout, if any. */
-export function httpDeadline(now: u32): u32 {
-  return nextDeadline(now);
-}
-
-export { hasTimers as httpHasTimers };
+// For the DEADLINE header word: whether a timeout is armed, and the earliest.
+export { hasTimers as httpHasTimers, nextDeadline as httpDeadline };
 
 export function httpData(slot: u32, ptr: usize, len: u32): void {
   const k = inBuf(slot);
@@ -229,7 +227,7 @@ function startRequest(slot: u32, k: usize): u32 {
   setReqFlags(k, (keepAlive ? RF_KEEP_ALIVE : 0) | (isHead ? RF_HEAD : 0) | (http10 ? RF_HTTP10 : 0)
     | (isGet || isHead ? RF_METHOD_OK : 0) | (toJs ? RF_TO_JS : 0));
   setRoute(k, r);
-  if (toJs) requestBegin(k, (keepAlive ? 1 : 0) | (isHead ? 2 : 0) | (http10 ? 4 : 0));
+  if (toJs) requestBegin(k, (keepAlive ? REQ_KEEP_ALIVE : 0) | (isHead ? REQ_HEAD : 0) | (http10 ? REQ_HTTP10 : 0));
   setBodyTotal(k, 0);
   let bodyExpected = false;
   if ((hf & H_CHUNKED) != 0) {
@@ -257,7 +255,7 @@ function upgrade(slot: u32, k: usize, isGet: bool, http10: bool): u32 {
   if (status != 0) return status;
   sendSwitchingProtocols(slot, wsKeyPtr(), wsKeyLen(), wsProtocolPtr(), wsProtocolLen());
   if (wsMode() == WS_JS) {
-    const d = describeRequest(http10 ? 4 : 0);
+    const d = describeRequest(http10 ? REQ_HTTP10 : 0);
     outboxPut(OUT_WS_OPEN, connId(slot), bufData(d), bufLength(d));
     bufFree(d);
   }

@@ -12,6 +12,10 @@ import { request, setRequest } from "./conn";
 import { headersLen, headersPtr, methodLen, methodPtr, targetLen, targetPtr } from "./head";
 
 const DESCRIPTOR_BYTES: u32 = 20;
+// Descriptor flags.
+export const REQ_KEEP_ALIVE: u32 = 1;
+export const REQ_HEAD: u32 = 2;
+export const REQ_HTTP10: u32 = 4;
 const DESCRIPTOR = memory.data(20);
 
 /** Starts the request's buffer from the head just parsed. */
