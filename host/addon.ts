@@ -1,6 +1,8 @@
-// The native addon (native/), loaded once.
+// The native addon (native/), loaded once: the prebuilt binary for this platform
+// (prebuilds/) or a local build (build/Release), as node-gyp-build finds them.
+// WASM_REACTOR_ADDON_PATH names a .node file to load instead (a packager's own build).
 import { createRequire } from "node:module";
-import { addonPath } from "./paths.js";
+import { root } from "./paths.js";
 
 export interface ListenResult {
   index: number;
@@ -52,11 +54,13 @@ let addon: Addon | undefined;
 export function loadAddon(): Addon {
   if (!addon) {
     try {
-      addon = createRequire(import.meta.url)(addonPath) as Addon;
+      const require = createRequire(import.meta.url);
+      const override = process.env.WASM_REACTOR_ADDON_PATH;
+      addon = (override ? require(override) : require("node-gyp-build")(root)) as Addon;
     } catch (err) {
       // Only the first line: require() appends its whole require stack.
       const reason = (err as Error).message.split("\n")[0];
-      throw new Error(`wasm-reactor: cannot load the native addon (${reason}); run npm install`);
+      throw new Error(`wasm-reactor: cannot load the native addon (${reason})`);
     }
   }
   return addon;

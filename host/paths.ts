@@ -1,6 +1,6 @@
 // Where the built artifacts live, found from this file whether it runs from
 // host/ (tests, through tsx) or from dist/host/ (the published build).
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -16,5 +16,8 @@ function packageRoot(): string {
 
 export const root = packageRoot();
 export const wasmPath = path.join(root, "dist", "reactor.wasm");
-/** The native addon; WASM_REACTOR_ADDON_PATH points elsewhere (a packager's own build). */
-export const addonPath = process.env.WASM_REACTOR_ADDON_PATH ?? path.join(root, "build", "Release", "wasm_reactor.node");
+
+/** This package's version, from its package.json. */
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as { version: string }).version;
+}

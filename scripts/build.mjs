@@ -1,12 +1,15 @@
 #!/usr/bin/env node
-// Builds everything `npm install` must build, with no manual step:
-//   1. the WebAssembly module (asc)       → dist/reactor.wasm
-//   2. the native addon (node-gyp)        → build/Release/wasm_reactor.node
-//   3. the TypeScript (tsc)               → dist/src, dist/host
-// node-gyp gets --nodedir pointing at this Node's own headers, so nothing is downloaded
-// and no npm config is needed. node-gyp rebuild wipes build/, so the module lives in dist/.
+// Builds what the package ships, from a checkout (`npm install` runs it as `prepare`,
+// and so does `npm pack`):
+//   1. the WebAssembly module (asc)                 → dist/reactor.wasm
+//   2. the native addon, as a prebuilt binary        → prebuilds/<platform>-<arch>/*.node
+//      (prebuildify: one N-API build serves every Node version; node-gyp-build loads it)
+//   3. the TypeScript (tsc), JS and declarations     → dist/src, dist/host
+// node-gyp gets the running Node's own headers (npm_config_nodedir), so nothing is
+// downloaded and no npm config is needed. node-gyp rebuild wipes build/, so the module
+// lives in dist/. A user's install never runs this: see scripts/install.cjs.
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,13 +17,18 @@ import { fileURLToPath } from "node:url";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const require = createRequire(import.meta.url);
 const only = process.argv[2]; // optional: wasm | addon | ts
-const toolBin = (pkg, ...file) => path.join(path.dirname(require.resolve(`${pkg}/package.json`)), "bin", ...file);
+/** The path of a dev dependency's command-line script, from its package.json "bin". */
+function toolBin(pkg, command = pkg) {
+  const manifest = require.resolve(`${pkg}/package.json`);
+  const { bin } = require(manifest);
+  return path.join(path.dirname(manifest), typeof bin === "string" ? bin : bin[command]);
+}
 
-function run(label, args) {
+function run(label, args, env = process.env) {
   const started = Date.now();
   process.stdout.write(`wasm-reactor build: ${label} ... `);
   try {
-    execFileSync(process.execPath, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    execFileSync(process.execPath, args, { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
   } catch (err) {
     process.stdout.write("failed\n");
     process.stderr.write(String(err.stdout ?? "") + String(err.stderr ?? ""));
@@ -36,13 +44,15 @@ function nodeHeadersDir() {
 }
 
 if (!only || only === "wasm") {
-  run("WebAssembly module", [toolBin("assemblyscript", "asc.js"), "assembly/index.ts", "--config", "asconfig.json"]);
+  run("WebAssembly module", [toolBin("assemblyscript", "asc"), "assembly/index.ts", "--config", "asconfig.json"]);
 }
 if (!only || only === "addon") {
   const nodedir = nodeHeadersDir();
-  const args = [toolBin("node-gyp", "node-gyp.js"), "rebuild", "--jobs=2"];
-  if (nodedir) args.push(`--nodedir=${nodedir}`);
-  run("native addon", args);
+  // prebuildify moves the build out of build/Release; an older local build left there
+  // would shadow the prebuilt binary (node-gyp-build looks in build/ first).
+  rmSync(path.join(root, "prebuilds"), { recursive: true, force: true });
+  run("native addon (prebuilt binary)", [toolBin("prebuildify"), "--napi", "--strip", "--tag-libc"],
+    nodedir ? { ...process.env, npm_config_nodedir: nodedir, JOBS: "2" } : { ...process.env, JOBS: "2" });
 }
 if (!only || only === "ts") {
   run("TypeScript", [toolBin("typescript", "tsc"), "-p", "tsconfig.json"]);

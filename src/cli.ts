@@ -7,6 +7,7 @@ import { runReplay } from "./replay.js";
 import { parseRouteFlag } from "./routes.js";
 import type { WebSocket } from "./websocket.js";
 import { runSimulate, UsageError } from "./simulate.js";
+import { packageVersion } from "../host/paths.js";
 
 const USAGE = `Usage: wasm-reactor serve [options]
        wasm-reactor simulate [options]   (see wasm-reactor simulate --help)
@@ -146,6 +147,10 @@ async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (command === undefined || command === "-h" || command === "--help" || command === "help") {
     console.log(USAGE);
+    return;
+  }
+  if (command === "--version" || command === "-v" || command === "version") {
+    console.log(packageVersion());
     return;
   }
   if (command === "replay") {

@@ -7,8 +7,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-// @ts-expect-error: a plain .mjs script without types
-import { ensureChromium } from "../scripts/ensure-chromium.mjs";
+import { findChromium } from "./chromium.js";
 import { createServer } from "../src/server.js";
 import type { WebSocket } from "../src/websocket.js";
 
@@ -24,7 +23,7 @@ ws.onmessage = (e) => {
 </script>`;
 
 test("headless Chromium exchanges text and binary messages and agrees on the subprotocol", async () => {
-  const chromium: string = ensureChromium();
+  const chromium = findChromium();
   const server = createServer({ protocol: "ws", host: "127.0.0.1", port: 0, path: "/socket", subprotocols: ["superchat", "chat"],
     routes: { "/": { headers: { "Content-Type": "text/html; charset=utf-8" }, body: PAGE } } });
   let serverProtocol = "";

@@ -1,9 +1,10 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { once } from "node:events";
 import WebSocket from "ws";
 import { connect, echoRoundTrip, startServer } from "./helpers.js";
+import { terminate, withServing, type Serving } from "./processes.js";
 
 const CLI = ["--import", "tsx", "src/cli.ts"];
 
@@ -45,35 +46,9 @@ test("a busy port exits non-zero with one line", async () => {
   await server.close();
 });
 
-/** A running `wasm-reactor serve` on an ephemeral port of 127.0.0.1: its first stdout line and port. */
-interface Serving {
-  child: ChildProcess;
-  line: string;
-  port: number;
-  stderr: () => string;
-}
-
-/** Runs body against `serve` with these extra flags; the process is killed afterwards whatever happens. */
-async function withServe(args: string[], body: (s: Serving) => Promise<void>, env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const child = spawn(process.execPath, [...CLI, "serve", "--port", "0", "--host", "127.0.0.1", ...args],
-    { stdio: ["ignore", "pipe", "pipe"], env });
-  let stderr = "";
-  child.stderr!.on("data", (d) => (stderr += d));
-  try {
-    const line = String((await once(child.stdout!, "data"))[0]);
-    const port = Number(/port (\d+)/.exec(line)?.[1]);
-    assert.ok(port > 0, `no port in: ${line}`);
-    await body({ child, line, port, stderr: () => stderr });
-  } finally {
-    child.kill("SIGKILL");
-  }
-}
-
-/** SIGTERM: resolves with the exit code a graceful stop ends in. */
-async function terminate(child: ChildProcess): Promise<number | null> {
-  const exited = once(child, "exit");
-  child.kill("SIGTERM");
-  return (await exited)[0] as number | null;
+/** Runs body against `serve` on an ephemeral port of 127.0.0.1 with these extra flags. */
+function withServe(args: string[], body: (s: Serving) => Promise<void>, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  return withServing(process.execPath, [...CLI, "serve", "--port", "0", "--host", "127.0.0.1", ...args], body, { env });
 }
 
 test("serve --protocol http answers its --route inside the module", () =>
