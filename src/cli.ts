@@ -1,17 +1,25 @@
 #!/usr/bin/env node
 // wasm-reactor command line: serve a protocol on one or many ports.
 import { parseArgs } from "node:util";
-import { HTTP_PROTOCOLS, PROTOCOLS, type Protocol } from "../host/module.js";
+import { PROTOCOLS } from "../host/module.js";
 import { createServer } from "./server.js";
 import { runReplay } from "./replay.js";
 import { parseRouteFlag } from "./routes.js";
-import type { WebSocket } from "./websocket.js";
 import { runSimulate, UsageError } from "./simulate.js";
 import { packageVersion } from "../host/paths.js";
 
-const USAGE = `Usage: wasm-reactor serve [options]
-       wasm-reactor simulate [options]   (see wasm-reactor simulate --help)
-       wasm-reactor replay <trace.wrt>   (see wasm-reactor replay --help)
+const USAGE = `Usage: wasm-reactor <command> [options]
+
+Commands:
+  serve      serve a protocol whose handlers run in WebAssembly (see wasm-reactor serve --help)
+  simulate   run the module on a seeded simulated network (see wasm-reactor simulate --help)
+  replay     replay a recorded trace against the module (see wasm-reactor replay --help)
+
+Options:
+  -v, --version   print the version
+  -h, --help      show this help`;
+
+const SERVE_USAGE = `Usage: wasm-reactor serve [options]
 
 Serve a protocol whose handlers run in WebAssembly, on a native epoll reactor.
 
@@ -22,8 +30,8 @@ Options:
   --ports <n>           listen on n consecutive ports: port .. port+n-1 (default: 1)
   --host <address>      address to bind (default: ::, which accepts IPv4 too)
   --max-line <bytes>    line: longest line accepted (default: 65536)
-  --route <path=body>   http: answer GET <path> with body, inside the module (repeatable;
-                        default: / says hello)
+  --route <path=body>   http, ws-echo, ws: answer GET <path> with body, inside the module
+                        (repeatable; default: / says hello)
   --idle-timeout <ms>   echo, line: close connections that send nothing this long (default: never)
   --max-connections <n> past n open connections, close new ones at once (default: no limit)
   --reuse-port          set SO_REUSEPORT on the listening sockets
@@ -44,15 +52,30 @@ Examples:
   wasm-reactor serve --protocol http --port 8080 --route /=hello --route /health=ok
   wasm-reactor serve --protocol ws --port 9001`;
 
-function positiveInt(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
+/** The flag that sets each option, so that an option error names what the user typed. */
+const FLAGS: Record<string, string> = {
+  maxLineLength: "--max-line", routes: "--route", idleTimeout: "--idle-timeout", maxConnections: "--max-connections",
+  reusePort: "--reuse-port", threads: "--threads", accept: "--accept", workers: "--workers", handler: "--handler",
+  backend: "--backend", record: "--record", flightRecorder: "--flight-recorder", port: "--port", ports: "--ports",
+};
+
+/** An option error from createServer, reworded with flag names: the user's mistake, so a usage error. */
+function asUsageError(err: Error): UsageError {
+  const message = err.message.replace(/^wasm-reactor: /, "")
+    .replace(/^[a-zA-Z]+\b/, (word) => FLAGS[word] ?? word)
+    .replace(/applies to protocol /, "applies to --protocol ");
+  return new UsageError(message);
+}
+
+/** A whole-number flag's value; undefined when the flag is absent (the option's default applies). */
+function wholeNumber(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
   if (!/^\d+$/.test(value)) throw new UsageError(`--${name} expects a whole number, got "${value}"`);
   return Number(value);
 }
 
-function routesFromFlags(flags: string[] | undefined, protocol: string): Record<string, string> | undefined {
+function routesFromFlags(flags: string[] | undefined): Record<string, string> | undefined {
   if (flags === undefined) return undefined;
-  if (!HTTP_PROTOCOLS.includes(protocol as Protocol)) throw new UsageError("--route needs --protocol http (or ws-echo)");
   return Object.fromEntries(flags.map((flag) => {
     const route = parseRouteFlag(flag);
     if (!route) throw new UsageError(`--route expects /path=body, got "${flag}"`);
@@ -91,7 +114,7 @@ async function serve(argv: string[]): Promise<void> {
     allowPositionals: false,
   });
   if (values.help) {
-    console.log(USAGE);
+    console.log(SERVE_USAGE);
     return;
   }
   const protocol = values.protocol ?? "echo";
@@ -102,31 +125,36 @@ async function serve(argv: string[]): Promise<void> {
   if (backend !== undefined && backend !== "native" && backend !== "net") {
     throw new UsageError(`unknown backend "${backend}" (expected native, net)`);
   }
-  const server = createServer({
-    backend,
-    protocol: protocol as keyof typeof PROTOCOLS,
-    port: positiveInt("port", values.port, 2000),
-    ports: positiveInt("ports", values.ports, 1),
-    host: values.host,
-    maxLineLength: positiveInt("max-line", values["max-line"], 64 * 1024),
-    routes: routesFromFlags(values.route, protocol),
-    reusePort: values["reuse-port"],
-    idleTimeout: positiveInt("idle-timeout", values["idle-timeout"], 0),
-    maxConnections: positiveInt("max-connections", values["max-connections"], 0),
-    threads: positiveInt("threads", values.threads, 1),
-    workers: positiveInt("workers", values.workers, 0),
-    accept: acceptMode(values.accept),
-    handler: values.handler,
-    record: values.record,
-    flightRecorder: values["flight-recorder"] === undefined ? undefined : { path: values["flight-recorder"] },
-  });
-  server.on("trap", (err: Error, info: { flightRecording?: string }) => {
+  let server;
+  try {
+    server = createServer({
+      backend,
+      protocol: protocol as keyof typeof PROTOCOLS,
+      port: wholeNumber("port", values.port) ?? 2000,
+      ports: wholeNumber("ports", values.ports),
+      host: values.host,
+      maxLineLength: wholeNumber("max-line", values["max-line"]),
+      routes: routesFromFlags(values.route),
+      reusePort: values["reuse-port"],
+      idleTimeout: wholeNumber("idle-timeout", values["idle-timeout"]),
+      maxConnections: wholeNumber("max-connections", values["max-connections"]),
+      threads: wholeNumber("threads", values.threads),
+      workers: wholeNumber("workers", values.workers),
+      accept: acceptMode(values.accept),
+      handler: values.handler,
+      record: values.record,
+      flightRecorder: values["flight-recorder"] === undefined ? undefined : { path: values["flight-recorder"] },
+    });
+  } catch (err) {
+    throw asUsageError(err as Error);
+  }
+  server.on("trap", (err, info) => {
     const saved = info.flightRecording ? ` (flight recording: ${info.flightRecording})` : "";
     console.error(`wasm-reactor: module trapped, restarted: ${err.message}${saved}`);
   });
   if (protocol === "ws") {
     // From the command line there is no application code: JS echoes, to show the JS path.
-    server.on("connection", (ws: WebSocket) => ws.on("message", (data: Buffer, isBinary: boolean) => ws.send(data, { binary: isBinary })));
+    server.on("connection", (ws) => ws.on("message", (data, isBinary) => ws.send(data, { binary: isBinary })));
   }
   await server.listen();
   const ports = server.addresses().map((a) => a.port);
@@ -143,8 +171,13 @@ async function serve(argv: string[]): Promise<void> {
   process.once("SIGTERM", stop);
 }
 
+/** Where a usage error points: the help of the command being run. */
+let helpHint = "wasm-reactor --help";
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
+  if (command === "serve" || command === "simulate" || command === "replay") helpHint = `wasm-reactor ${command} --help`;
+  if (command === "help" && rest.length > 0) return main([rest[0], "--help"]);
   if (command === undefined || command === "-h" || command === "--help" || command === "help") {
     console.log(USAGE);
     return;
@@ -161,14 +194,15 @@ async function main(argv: string[]): Promise<void> {
     process.exitCode = runSimulate(rest);
     return;
   }
-  if (command !== "serve") throw new UsageError(`unknown command "${command}"`);
+  if (command !== "serve") throw new UsageError(`unknown command "${command}" (expected serve, simulate or replay)`);
   await serve(rest);
 }
 
 main(process.argv.slice(2)).catch((err: Error & { code?: string }) => {
   // One line, no stack: usage mistakes and busy ports are the user's to fix, not bugs.
-  const hint = err instanceof UsageError || err.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION"
-    || err.code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" ? " (see wasm-reactor --help)" : "";
-  console.error(`wasm-reactor: ${err.message}${hint}`);
-  process.exit(err instanceof UsageError || err.code?.startsWith("ERR_PARSE_ARGS") ? 2 : 1);
+  // Usage errors exit 2 with a hint; runtime errors (a busy port, a missing file) exit 1.
+  const usage = err instanceof UsageError || Boolean(err.code?.startsWith("ERR_PARSE_ARGS"));
+  const message = err.message.replace(/^wasm-reactor: /, "");
+  console.error(`wasm-reactor: ${message}${usage ? ` (see ${helpHint})` : ""}`);
+  process.exit(usage ? 2 : 1);
 });

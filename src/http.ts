@@ -2,8 +2,8 @@
 // The module has already parsed and framed the request (assembly/http/); a request
 // arrives whole, body included. A response goes back to the module in pieces
 // (assembly/http/respond.ts), which writes the status line, Date and framing.
-import { EventEmitter } from "node:events";
 import { piece, slices } from "./pieces.js";
+import { typedEmitter } from "./typed-events.js";
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
@@ -24,7 +24,15 @@ export interface RequestHandoff {
   descriptor: Buffer;
 }
 
-export class IncomingRequest extends EventEmitter {
+/** The events of a request: its body, as node:http delivers it. */
+export interface IncomingRequestEvents {
+  /** A piece of the body (today the whole body, in one piece). */
+  data: (chunk: Buffer) => void;
+  /** The body is complete. */
+  end: () => void;
+}
+
+export class IncomingRequest extends typedEmitter<IncomingRequestEvents>() {
   readonly method: string;
   readonly url: string;
   readonly httpVersion: "1.0" | "1.1";
@@ -92,7 +100,13 @@ function parseFields(bytes: Buffer): Headers {
 
 type Sender = (piece: Buffer) => void;
 
-export class ServerResponse extends EventEmitter {
+/** The events of a response. */
+export interface ServerResponseEvents {
+  /** end() was called: the whole response has been handed to the module. */
+  finish: () => void;
+}
+
+export class ServerResponse extends typedEmitter<ServerResponseEvents>() {
   statusCode = 200;
   /** Kept for node:http compatibility; the module writes the standard reason phrase. */
   statusMessage = "";

@@ -137,6 +137,31 @@ const DEFAULTS: ResolvedOptions = {
   trapOnMagic: false,
 };
 
+const HTTP_OPTIONS = ["routes", "maxHeaderSize", "maxUriLength", "maxBodySize", "headersTimeout", "keepAliveTimeout"] as const;
+const WS_OPTIONS = [...HTTP_OPTIONS, "path", "maxPayload", "subprotocols"] as const;
+
+/**
+ * The options that belong to one protocol, by protocol; every other option applies to
+ * all of them. Setting one for another protocol is refused: it would do nothing.
+ */
+const PROTOCOL_OPTIONS: Record<Protocol, readonly (keyof ServerOptions)[]> = {
+  echo: ["idleTimeout"],
+  line: ["idleTimeout", "maxLineLength"],
+  http: [...HTTP_OPTIONS, "workers", "handler"],
+  "ws-echo": WS_OPTIONS,
+  ws: [...WS_OPTIONS, "maxBufferedAmount", "onBackpressure"],
+};
+const PROTOCOL_SPECIFIC = new Set(Object.values(PROTOCOL_OPTIONS).flat());
+
+/** Refuses an option set for a protocol it does nothing for (it would be silently ignored). */
+function checkApplies(options: ServerOptions, protocol: Protocol): void {
+  for (const [key, value] of Object.entries(options) as [keyof ServerOptions, unknown][]) {
+    if (value === undefined || !PROTOCOL_SPECIFIC.has(key) || PROTOCOL_OPTIONS[protocol].includes(key)) continue;
+    const owners = (Object.keys(PROTOCOL_OPTIONS) as Protocol[]).filter((p) => PROTOCOL_OPTIONS[p].includes(key));
+    throw new TypeError(`wasm-reactor: ${key} applies to protocol ${owners.join(", ")}, not ${protocol}`);
+  }
+}
+
 function integer(name: string, value: number, min: number, max: number): void {
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new RangeError(`wasm-reactor: ${name} must be an integer from ${min} to ${max}, got ${value}`);
@@ -151,6 +176,7 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   if (!(o.protocol in PROTOCOLS)) {
     throw new TypeError(`wasm-reactor: unknown protocol "${o.protocol}" (expected ${Object.keys(PROTOCOLS).join(", ")})`);
   }
+  checkApplies(options, o.protocol);
   if (o.backend !== undefined && o.backend !== "native" && o.backend !== "net") {
     throw new TypeError(`wasm-reactor: unknown backend "${o.backend}" (expected native, net)`);
   }

@@ -1,5 +1,6 @@
 // wasm-reactor replay: feed a recorded trace to a fresh module and check every output.
 import { replayTrace, TraceError } from "../host/replay.js";
+import { UsageError } from "./simulate.js";
 
 export const REPLAY_USAGE = `Usage: wasm-reactor replay <trace.wrt>
 
@@ -10,10 +11,12 @@ check every output record and byte against the recording. Exit code 0 if all mat
 
 export function runReplay(argv: string[]): number {
   const [file, ...extra] = argv;
-  if (file === undefined || file === "-h" || file === "--help" || extra.length > 0) {
+  if (file === "-h" || file === "--help") {
     console.log(REPLAY_USAGE);
-    return file === undefined || extra.length > 0 ? 2 : 0;
+    return 0;
   }
+  if (file === undefined) throw new UsageError("replay needs a trace file: wasm-reactor replay <trace.wrt>");
+  if (extra.length > 0) throw new UsageError(`replay takes one trace file, got also "${extra.join(" ")}"`);
   let result;
   try {
     result = replayTrace(file);

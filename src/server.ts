@@ -1,7 +1,6 @@
 // The public server: node:net-like lifecycle (listen, address, close, events)
 // around one reactor host.
 import { lookup } from "node:dns/promises";
-import { EventEmitter } from "node:events";
 import { isIP } from "node:net";
 import { constants } from "node:os";
 import { loadAddon } from "../host/addon.js";
@@ -12,9 +11,10 @@ import { NetHost } from "../host/net.js";
 import { ThreadedHost } from "../host/threads.js";
 import { FlightRecorder, moduleDigest, TraceWriter, type Recorder } from "../host/trace.js";
 import { EV, forEachOutboxEntry, OUT } from "../host/door.js";
-import { WebSocketRegistry, type WebSocketData } from "./websocket.js";
+import { WebSocketRegistry, type WebSocket, type WebSocketData } from "./websocket.js";
 import { HandlerPool } from "./handler-pool.js";
-import { handleRequest, type RequestListener } from "./http.js";
+import { handleRequest, type IncomingRequest, type RequestListener, type ServerResponse } from "./http.js";
+import { typedEmitter } from "./typed-events.js";
 import { httpConfig, resolveOptions, type Backend, type ResolvedOptions, type ServerOptions } from "./options.js";
 
 export interface AddressInfo {
@@ -55,7 +55,31 @@ function listenError(err: Error & { errno?: number; code?: string }, host: strin
   return Object.assign(new Error(`listen ${code}: ${reason} ${where}`), { code, address: host, port });
 }
 
-export class Server extends EventEmitter {
+/** What a `trap` listener learns besides the error. */
+export interface TrapInfo {
+  /** The flight recorder's trace of the batches before the trap, when `flightRecorder` is on. */
+  flightRecording?: string;
+}
+
+/** The events of a Server. */
+export interface ServerEvents {
+  /** Every port is bound. */
+  listening: () => void;
+  /** close() has finished: every connection is closed. */
+  close: () => void;
+  /** listen() failed (the promise it returned rejects too). */
+  error: (err: Error) => void;
+  /** http: a request no in-module route answered; answer it with `res`, as with node:http. */
+  request: (req: IncomingRequest, res: ServerResponse) => void;
+  /** http: a request listener threw or rejected (a non-Error is wrapped in one); the client got a 500. Without a listener, it is logged. */
+  requestError: (err: Error) => void;
+  /** ws: a WebSocket was opened; `req` is the upgrade request. */
+  connection: (ws: WebSocket, req: IncomingRequest) => void;
+  /** The module trapped (a bug or fault in the sandbox); its connections were closed and a fresh instance took over. */
+  trap: (err: Error, info: TrapInfo) => void;
+}
+
+export class Server extends typedEmitter<ServerEvents>() {
   readonly options: ResolvedOptions;
   private host: ReactorHost | undefined;
   private bound: AddressInfo[] = [];
@@ -73,21 +97,49 @@ export class Server extends EventEmitter {
     this.options = resolveOptions(options);
   }
 
-  /** Starts listening on every configured port; resolves once all are bound. */
-  async listen(port = this.options.port, host = this.options.host): Promise<this> {
+  /**
+   * Starts listening on every configured port; resolves once all are bound. Takes the
+   * port and host of the options unless given here, as node:net's listen() does:
+   * `listen()`, `listen(port)`, `listen(port, host)`, `listen({ port, host })`, each
+   * with an optional callback last, called once listening (the 'listening' event).
+   * A failure rejects the promise, and is emitted as 'error' if there is a listener.
+   */
+  listen(callback?: () => void): Promise<this>;
+  listen(port: number, callback?: () => void): Promise<this>;
+  listen(port: number, host: string, callback?: () => void): Promise<this>;
+  listen(options: { port?: number; host?: string }, callback?: () => void): Promise<this>;
+  async listen(...args: unknown[]): Promise<this> {
+    const { port, host, callback } = listenArguments(args, this.options);
     if (this.state !== "idle") throw new Error(`wasm-reactor: listen() called on a ${this.state} server`);
+    this.checkListeners();
+    if (callback) this.once("listening", callback);
     this.state = "starting";
     try {
       await this.bind(port, host);
     } catch (err) {
       this.state = "idle";
+      if (callback) this.off("listening", callback);
       // The returned promise rejects; 'error' is for those who listen in node:net style.
-      if (this.listenerCount("error") > 0) this.emit("error", err);
+      if (this.listenerCount("error") > 0) this.emit("error", err as Error);
       throw err;
     }
     this.state = "listening";
     this.emit("listening");
     return this;
+  }
+
+  /** Listeners for events this protocol never emits would wait forever: refuse them at listen(). */
+  private checkListeners(): void {
+    const { protocol, workers } = this.options;
+    if (this.listenerCount("request") > 0 && !HTTP_PROTOCOLS.includes(protocol)) {
+      throw new TypeError(`wasm-reactor: 'request' listeners need protocol "http" (or "ws", "ws-echo"); this server's protocol is "${protocol}"`);
+    }
+    if (this.listenerCount("request") > 0 && workers > 0) {
+      throw new TypeError("wasm-reactor: with workers, the handler module answers requests; remove the 'request' listener");
+    }
+    if (this.listenerCount("connection") > 0 && protocol !== "ws") {
+      throw new TypeError(`wasm-reactor: 'connection' listeners (WebSockets in JS) need protocol "ws"; this server's protocol is "${protocol}"`);
+    }
   }
 
   private async bind(port: number, host: string): Promise<void> {
@@ -158,9 +210,10 @@ export class Server extends EventEmitter {
   }
 
   /** A handler's error was answered with a 500; it is the application's to log. */
-  private reportHandlerError(err: unknown): void {
+  private reportHandlerError(thrown: unknown): void {
+    const err = thrown instanceof Error ? thrown : new Error(String(thrown));
     if (this.listenerCount("requestError") > 0) this.emit("requestError", err);
-    else console.error(`wasm-reactor: request handler failed: ${(err as Error)?.stack ?? err}`);
+    else console.error(`wasm-reactor: request handler failed: ${err.stack ?? err}`);
   }
 
   /** Sends one message to every open WebSocket (protocol ws), framed once in the module. */
@@ -226,6 +279,35 @@ export class Server extends EventEmitter {
   }
 }
 
-export function createServer(options: ServerOptions = {}): Server {
-  return new Server(options);
+/** node:net-style listen() arguments, with the options' port and host where none are given. */
+function listenArguments(args: unknown[], options: ResolvedOptions): { port: number; host: string; callback?: () => void } {
+  const callback = typeof args.at(-1) === "function" ? args.pop() as () => void : undefined;
+  let [port, host] = args as [unknown, unknown];
+  if (typeof port === "object" && port !== null) ({ port, host } = port as { port?: number; host?: string });
+  if (typeof port === "string" && /^\d+$/.test(port)) port = Number(port); // node:net takes "8080" too
+  port ??= options.port;
+  host ??= options.host;
+  if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new RangeError(`wasm-reactor: listen() takes a port from 0 to 65535, got ${String(port)}`);
+  }
+  if (typeof host !== "string") throw new TypeError(`wasm-reactor: listen() takes a host string, got ${typeof host}`);
+  return { port, host, callback };
+}
+
+/**
+ * A server, not yet listening: call listen(). With a request listener, as node:http's
+ * createServer takes one, the protocol is HTTP and the listener answers every request
+ * no in-module route answers.
+ */
+export function createServer(options?: ServerOptions, requestListener?: RequestListener): Server;
+export function createServer(requestListener: RequestListener): Server;
+export function createServer(optionsOrListener?: ServerOptions | RequestListener, requestListener?: RequestListener): Server {
+  const listener = typeof optionsOrListener === "function" ? optionsOrListener : requestListener;
+  const options = typeof optionsOrListener === "function" ? {} : optionsOrListener ?? {};
+  if (optionsOrListener !== undefined && typeof optionsOrListener !== "object" && typeof optionsOrListener !== "function") {
+    throw new TypeError(`wasm-reactor: createServer() takes options, a request listener, or both; got ${typeof optionsOrListener}`);
+  }
+  const server = new Server(listener && options.protocol === undefined ? { ...options, protocol: "http" } : options);
+  if (listener) server.on("request", listener);
+  return server;
 }

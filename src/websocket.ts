@@ -2,10 +2,10 @@
 // the handshake, framing, masking, UTF-8 checks, ping/pong and the close handshake, and
 // tells JS about opens, messages and closes through its outbox (assembly/outbox.ts).
 // Messages from JS go back as EV_WS_SEND pieces, which the module frames.
-import { EventEmitter } from "node:events";
 import { EV, OUT } from "../host/door.js";
 import { IncomingRequest } from "./http.js";
 import { piece, slices } from "./pieces.js";
+import { typedEmitter } from "./typed-events.js";
 
 const OPCODE = { TEXT: 1, BINARY: 2, PING: 9, PONG: 10 } as const;
 const PIECE_FIRST = 1;
@@ -28,7 +28,22 @@ export function toPayload(data: WebSocketData): { payload: Buffer; text: boolean
   return { payload: Buffer.from(data.buffer, data.byteOffset, data.byteLength), text: false };
 }
 
-export class WebSocket extends EventEmitter {
+/** The events of a WebSocket, as the `ws` package names them. */
+export interface WebSocketEvents {
+  /** A whole message: `data` is its payload, `isBinary` false for a text message (valid UTF-8, checked by the module). */
+  message: (data: Buffer, isBinary: boolean) => void;
+  /**
+   * The connection is closed: `code` is the close code (1005 if the peer sent none, 1006
+   * if the connection dropped without a close handshake).
+   */
+  close: (code: number, reason: Buffer) => void;
+  /** send() returned false earlier, and what was buffered has gone out: send more. */
+  drain: () => void;
+  /** An error on this socket. The module reports protocol errors as close codes, so today this does not fire. */
+  error: (err: Error) => void;
+}
+
+export class WebSocket extends typedEmitter<WebSocketEvents>() {
   static readonly CONNECTING = 0;
   static readonly OPEN = 1;
   static readonly CLOSING = 2;

@@ -9,7 +9,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { findChromium } from "./chromium.js";
 import { createServer } from "../src/server.js";
-import type { WebSocket } from "../src/websocket.js";
 
 const PAGE = `<!doctype html><title>wasm-reactor</title><script>
 const ws = new WebSocket("ws://" + location.host + "/socket", ["chat", "superchat"]);
@@ -28,7 +27,7 @@ test("headless Chromium exchanges text and binary messages and agrees on the sub
     routes: { "/": { headers: { "Content-Type": "text/html; charset=utf-8" }, body: PAGE } } });
   let serverProtocol = "";
   const report = new Promise<string>((resolve) => {
-    server.on("connection", (ws: WebSocket) => {
+    server.on("connection", (ws) => {
       serverProtocol = ws.protocol;
       ws.on("message", (data: Buffer, isBinary: boolean) => {
         const text = data.toString();

@@ -1,6 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { once } from "node:events";
 import WebSocket from "ws";
 import { connect, echoRoundTrip, startServer } from "./helpers.js";
@@ -12,11 +13,31 @@ function run(args: string[]) {
   return spawnSync(process.execPath, [...CLI, ...args], { encoding: "utf8", timeout: 20_000 });
 }
 
-test("--help prints usage and exits 0", () => {
+test("--help lists the commands and exits 0", () => {
   const r = run(["--help"]);
   assert.is(r.status, 0);
-  assert.match(r.stdout, "Usage: wasm-reactor serve");
-  assert.match(r.stdout, "--ports <n>");
+  assert.match(r.stdout, "Usage: wasm-reactor <command>");
+  for (const command of ["serve", "simulate", "replay"]) assert.match(r.stdout, `wasm-reactor ${command} --help`);
+});
+
+for (const [args, usage, option] of [
+  [["serve", "--help"], "Usage: wasm-reactor serve", "--ports <n>"],
+  [["help", "serve"], "Usage: wasm-reactor serve", "--ports <n>"],
+  [["simulate", "--help"], "Usage: wasm-reactor simulate", "--faults <list>"],
+  [["replay", "--help"], "Usage: wasm-reactor replay", "--record"],
+] as const) {
+  test(`"${args.join(" ")}" prints that command's help`, () => {
+    const r = run([...args]);
+    assert.is(r.status, 0);
+    assert.match(r.stdout, usage);
+    assert.match(r.stdout, option);
+  });
+}
+
+test("--version prints the package's version", () => {
+  const r = run(["--version"]);
+  assert.is(r.status, 0);
+  assert.is(r.stdout.trim(), JSON.parse(readFileSync("package.json", "utf8")).version);
 });
 
 for (const [args, message] of [
@@ -25,7 +46,10 @@ for (const [args, message] of [
   [["serve", "--protocol", "smtp"], 'unknown protocol "smtp"'],
   [["launch"], 'unknown command "launch"'],
   [["serve", "--backend", "kqueue"], 'unknown backend "kqueue"'],
-  [["serve", "--route", "/=hi"], "--route needs --protocol http (or ws-echo)"],
+  [["serve", "--route", "/=hi"], "--route applies to --protocol http, ws-echo, ws, not echo"],
+  [["serve", "--protocol", "http", "--max-line", "80"], "--max-line applies to --protocol line, not http"],
+  [["serve", "--threads", "0"], "--threads must be an integer from 1 to 256, got 0"],
+  [["replay"], "replay needs a trace file"],
   [["simulate", "--protocol", "http"], "simulate generates echo and line traffic"],
   [["serve", "--protocol", "http", "--route", "nopath"], '--route expects /path=body, got "nopath"'],
 ] as const) {
@@ -34,6 +58,8 @@ for (const [args, message] of [
     assert.is(r.status, 2);
     assert.match(r.stderr, message);
     assert.is(r.stderr.trim().split("\n").length, 1, r.stderr);
+    assert.ok(r.stderr.startsWith("wasm-reactor: ") && !r.stderr.includes("wasm-reactor: wasm-reactor:"), r.stderr);
+    assert.match(r.stderr, args[0] === "launch" ? "(see wasm-reactor --help)" : `(see wasm-reactor ${args[0]} --help)`);
   });
 }
 

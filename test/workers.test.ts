@@ -29,7 +29,7 @@ test("a 200 ms CPU-bound handler does not delay requests that other workers can 
 test("a handler that throws in a worker gets a 500, reported to requestError", async () => {
   const server = createServer({ host: HOST, port: 0, protocol: "http", workers: 1, handler: HANDLER });
   const errors: string[] = [];
-  server.on("requestError", (e: string) => errors.push(String(e)));
+  server.on("requestError", (e) => errors.push(e.message));
   await server.listen();
   try {
     const r = await fetch(`http://127.0.0.1:${server.address()!.port}/throw`);
