@@ -5,10 +5,12 @@ import { instantiateSync } from "@assemblyscript/loader";
 import { readFileSync } from "node:fs";
 import { wasmPath } from "./paths.js";
 
-export const PROTOCOLS = { echo: 1, line: 2, http: 3, ws: 4, "ws-echo": 5 } as const;
+/** The handlers the module runs: echo, line, HTTP, HTTP + WebSocket (messages in JS), HTTP + WebSocket echo. */
+export type Protocol = "echo" | "line" | "http" | "ws" | "ws-echo";
+/** Each protocol's number in the module's set-up call. */
+export const PROTOCOLS: Readonly<Record<Protocol, number>> = { echo: 1, line: 2, http: 3, ws: 4, "ws-echo": 5 };
 /** The protocols that speak HTTP (and so take an HttpConfig). */
 export const HTTP_PROTOCOLS: Protocol[] = ["http", "ws", "ws-echo"];
-export type Protocol = keyof typeof PROTOCOLS;
 
 export interface ModuleConfig {
   protocol: Protocol;

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // wasm-reactor command line: serve a protocol on one or many ports.
 import { parseArgs } from "node:util";
-import { PROTOCOLS } from "../host/module.js";
+import { PROTOCOLS, type Protocol } from "../host/module.js";
 import { createServer } from "./server.js";
 import { runReplay } from "./replay.js";
 import { parseRouteFlag } from "./routes.js";
@@ -129,7 +129,7 @@ async function serve(argv: string[]): Promise<void> {
   try {
     server = createServer({
       backend,
-      protocol: protocol as keyof typeof PROTOCOLS,
+      protocol: protocol as Protocol,
       port: wholeNumber("port", values.port) ?? 2000,
       ports: wholeNumber("ports", values.ports),
       host: values.host,
@@ -162,13 +162,14 @@ async function serve(argv: string[]): Promise<void> {
   const threads = server.options.threads > 1 ? `, ${server.options.threads} threads` : "";
   const shown = ports.length === 1 ? `port ${ports[0]}`
     : consecutive ? `ports ${ports[0]}-${ports[ports.length - 1]}` : `ports ${ports.join(", ")}`;
-  console.log(`wasm-reactor: serving ${protocol} on ${server.address()!.address} ${shown}, ${server.backend} host${threads} (Ctrl-C to stop)`);
   const stop = async () => {
     await server.close();
     process.exit(0);
   };
+  // Before the line that says we serve: whoever reads it may stop us at once.
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
+  console.log(`wasm-reactor: serving ${protocol} on ${server.address()!.address} ${shown}, ${server.backend} host${threads} (Ctrl-C to stop)`);
 }
 
 /** Where a usage error points: the help of the command being run. */

@@ -32,6 +32,7 @@ export interface IncomingRequestEvents {
   end: () => void;
 }
 
+/** A request the module parsed, shaped like node:http's IncomingMessage; the body is already whole. */
 export class IncomingRequest extends typedEmitter<IncomingRequestEvents>() {
   readonly method: string;
   readonly url: string;
@@ -41,6 +42,7 @@ export class IncomingRequest extends typedEmitter<IncomingRequestEvents>() {
   private readonly fieldBytes: Buffer;
   private parsed: Headers | undefined;
 
+  /** @internal the module hands requests over; users never construct one. */
   constructor(descriptor: Buffer) {
     super();
     const flags = descriptor.readUInt32LE(0);
@@ -106,6 +108,10 @@ export interface ServerResponseEvents {
   finish: () => void;
 }
 
+/**
+ * The answer to one request, shaped like node:http's ServerResponse. The module writes
+ * the status line, Date and the framing (Content-Length, or chunked after write()).
+ */
 export class ServerResponse extends typedEmitter<ServerResponseEvents>() {
   statusCode = 200;
   /** Kept for node:http compatibility; the module writes the standard reason phrase. */
@@ -114,6 +120,7 @@ export class ServerResponse extends typedEmitter<ServerResponseEvents>() {
   writableEnded = false;
   private readonly fields = new Map<string, [string, string | string[]]>();
 
+  /** @internal */
   constructor(private readonly send: Sender, readonly req: IncomingRequest) {
     super();
   }

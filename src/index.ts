@@ -1,10 +1,11 @@
 // The public API of wasm-reactor: everything a user imports is exported here.
 export { createServer, Server, type AddressInfo, type ServerEvents, type ServerStats, type TrapInfo } from "./server.js";
-export type { Backend, ServerOptions } from "./options.js";
+export type { Backend, ResolvedOptions, ServerOptions } from "./options.js";
+export type { HostStats } from "../host/host.js";
 export type { Protocol } from "../host/module.js";
 export {
   IncomingRequest, ServerResponse, type Headers, type IncomingRequestEvents, type RequestListener, type ServerResponseEvents,
 } from "./http.js";
-export type { RouteSpec } from "./routes.js";
+export type { RouteBody, RouteSpec } from "./routes.js";
 export { WebSocket, type WebSocketData, type WebSocketEvents } from "./websocket.js";
 export type { EventMap, TypedEventEmitter } from "./typed-events.js";

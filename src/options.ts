@@ -99,7 +99,9 @@ export interface ServerOptions {
   flightRecorder?: { path: string; batches?: number };
 }
 
+/** The options without a default: absent means "not used". @inline */
 type Optional = "backend" | "record" | "flightRecorder" | "routes" | "path" | "subprotocols" | "handler";
+/** The options with every default filled in, as `server.options` shows them. */
 export type ResolvedOptions = Required<Omit<ServerOptions, Optional>> & Pick<ServerOptions, Optional>;
 
 const DEFAULTS: ResolvedOptions = {

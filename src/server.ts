@@ -79,7 +79,13 @@ export interface ServerEvents {
   trap: (err: Error, info: TrapInfo) => void;
 }
 
+/**
+ * A server: one protocol on one or many ports, its handlers in the WebAssembly module,
+ * on the native epoll host (or node:net). Made by {@link createServer}; its events are
+ * {@link ServerEvents}.
+ */
 export class Server extends typedEmitter<ServerEvents>() {
+  /** The options it was created with, every default filled in. */
   readonly options: ResolvedOptions;
   private host: ReactorHost | undefined;
   private bound: AddressInfo[] = [];
@@ -244,6 +250,7 @@ export class Server extends typedEmitter<ServerEvents>() {
     return [...this.bound];
   }
 
+  /** True from the 'listening' event until close() starts. */
   get listening(): boolean {
     return this.state === "listening";
   }

@@ -43,6 +43,10 @@ export interface WebSocketEvents {
   error: (err: Error) => void;
 }
 
+/**
+ * One open WebSocket (protocol "ws"), shaped like the `ws` package's: the module has done
+ * the handshake and does the framing; its events are {@link WebSocketEvents}.
+ */
 export class WebSocket extends typedEmitter<WebSocketEvents>() {
   static readonly CONNECTING = 0;
   static readonly OPEN = 1;
@@ -55,6 +59,7 @@ export class WebSocket extends typedEmitter<WebSocketEvents>() {
   private sentSinceReport = 0;
   private full = false;
 
+  /** @internal the server makes one per opened connection. */
   constructor(private readonly conn: number, private readonly inject: Inject) {
     super();
   }

@@ -5,12 +5,14 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { once } from "node:events";
-import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import WebSocket from "ws";
 import { connect, echoRoundTrip, HOST } from "./helpers.js";
 import { cleanup, folderBytes, noCompilerPath, npm, npmInstall, pack, project, repoRoot, runNode, userEnv, withoutPrebuilds, type NpmRun } from "./consumer.js";
-import { withServing } from "./processes.js";
+import { terminate, withServing } from "./processes.js";
+import { readmeBlocks, readmeCommands } from "./readme-samples.js";
 
 const MB = 1024 * 1024;
 const version = JSON.parse(readFileSync(path.join(repoRoot, "package.json"), "utf8")).version as string;
@@ -119,6 +121,79 @@ test("npm rebuild with no compiler leaves the native host working", () => {
   assert.is(r.status, 0, r.output);
   assert.match(r.output, "could not compile the native addon");
   assert.is(runNode(app, ["main.mjs"]).stdout.trim().split(" ")[0], "native");
+});
+
+/** A program that uses the types as a strict user would, and the mistakes they must catch. */
+const TYPED = `import { createServer, type IncomingRequest, type ServerResponse, type WebSocket } from "wasm-reactor";
+
+const http = createServer({ protocol: "http" });
+http.on("request", (req, res) => {
+  const request: IncomingRequest = req;
+  const response: ServerResponse = res;
+  response.setHeader("Content-Type", "text/plain").end(request.url);
+});
+http.on("requestError", (err) => console.error(err.message));
+const ws = createServer({ protocol: "ws" });
+ws.on("connection", (socket, req) => {
+  const typed: WebSocket = socket;
+  typed.on("message", (data, isBinary) => socket.send(isBinary ? data : data.toString(), { binary: isBinary }));
+  typed.on("close", (code, reason) => console.log(code.toFixed(0), reason.length, req.url));
+});
+// @ts-expect-error: a misspelt event name
+http.on("requets", () => {});
+// @ts-expect-error: a misspelt method
+http.listne();
+// @ts-expect-error: a message is a Buffer, not a number
+ws.on("connection", (socket) => socket.on("message", (data: number) => data));
+// @ts-expect-error: a misspelt option
+createServer({ protocl: "http" });
+// @ts-expect-error: no such protocol
+createServer({ protocol: "smtp" });
+`;
+
+/** A CommonJS TypeScript file: require() of the package, typed. */
+const TYPED_CJS = `import wasmReactor = require("wasm-reactor");
+const server: wasmReactor.Server = wasmReactor.createServer((req, res) => res.end(req.method));
+export = server;
+`;
+
+test("the README's TypeScript samples, a typed program and a CommonJS file compile under tsc --strict against the installed package", () => {
+  const samples = path.join(app, "ts");
+  mkdirSync(samples);
+  const blocks = readmeBlocks(repoRoot, "ts");
+  assert.ok(blocks.length >= 6, `found ${blocks.length} samples`);
+  blocks.forEach((code, i) => writeFileSync(path.join(samples, `readme-${i + 1}.ts`), code));
+  writeFileSync(path.join(samples, "typed.ts"), TYPED);
+  writeFileSync(path.join(samples, "typed-require.cts"), TYPED_CJS);
+  writeFileSync(path.join(samples, "tsconfig.json"), JSON.stringify({
+    compilerOptions: { strict: true, noEmit: true, module: "nodenext", moduleResolution: "nodenext", target: "es2022",
+      skipLibCheck: false, types: ["node"], typeRoots: [path.join(repoRoot, "node_modules", "@types")] },
+    include: ["*.ts", "*.cts"],
+  }));
+  const tsc = spawnSync(process.execPath, [path.join(repoRoot, "node_modules", "typescript", "bin", "tsc"), "-p", samples],
+    { encoding: "utf8", timeout: 120_000 });
+  assert.is(tsc.status, 0, `${tsc.stdout}${tsc.stderr}`);
+});
+
+test("every wasm-reactor command in the README's shell samples runs from the installed package", async () => {
+  const commands = readmeCommands(repoRoot);
+  assert.ok(commands.length >= 8, `found ${commands.length} commands`);
+  const bin = path.join(app, "node_modules", ".bin", "wasm-reactor");
+  const options = { cwd: app, env: userEnv(noCompilerPath) };
+  for (const args of commands) {
+    if (args[0] === "serve") {
+      // A fixed port may be taken here: an ephemeral one, on loopback; Ctrl-C ends it cleanly.
+      const local = args.map((a, i) => args[i - 1] === "--port" ? "0" : a).concat(["--host", HOST]);
+      await withServing(bin, local, async ({ child, line }) => {
+        assert.match(line, "wasm-reactor: serving");
+        const exited = terminate(child);
+        assert.is(await exited, 0, args.join(" "));
+      }, options);
+      continue;
+    }
+    const r = spawnSync(bin, args, { ...options, encoding: "utf8", timeout: 120_000 });
+    assert.is(r.status, 0, `wasm-reactor ${args.join(" ")}: ${r.stdout}${r.stderr}`);
+  }
 });
 
 const bare = withoutPrebuilds(tarball);

@@ -26,7 +26,7 @@ export async function withServing(command: string, args: string[], body: (s: Ser
   try {
     const first = await Promise.race([once(child.stdout!, "data"), once(child, "exit").then(() => [""])]);
     const line = String(first[0]);
-    const port = Number(/port (\d+)/.exec(line)?.[1]);
+    const port = Number(/ports? (\d+)/.exec(line)?.[1]);
     assert.ok(port > 0, `no port in: ${line}${stderr}`);
     await body({ child, line, port, stderr: () => stderr });
   } finally {
