@@ -198,6 +198,9 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   if (o.accept !== "reuseport" && o.accept !== "handoff") {
     throw new TypeError(`wasm-reactor: accept must be "reuseport" or "handoff", got "${o.accept}"`);
   }
+  if (o.accept === "handoff" && o.threads === 1) {
+    throw new TypeError("wasm-reactor: accept \"handoff\" hands connections to sub-reactors; set threads to 2 or more");
+  }
   integer("maxConnections", o.maxConnections, 0, 1 << 20);
   integer("idleTimeout", o.idleTimeout, 0, 86_400_000);
   integer("workers", o.workers, 0, 256);

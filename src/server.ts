@@ -138,13 +138,15 @@ export class Server extends typedEmitter<ServerEvents>() {
   private checkListeners(): void {
     const { protocol, workers } = this.options;
     if (this.listenerCount("request") > 0 && !HTTP_PROTOCOLS.includes(protocol)) {
-      throw new TypeError(`wasm-reactor: 'request' listeners need protocol "http" (or "ws", "ws-echo"); this server's protocol is "${protocol}"`);
+      throw new TypeError(`wasm-reactor: 'request' listeners need protocol "http" (or "ws", "ws-echo"), and this server's is "${protocol}": `
+        + "createServer({ protocol: \"http\" }) or createServer((req, res) => …)");
     }
     if (this.listenerCount("request") > 0 && workers > 0) {
       throw new TypeError("wasm-reactor: with workers, the handler module answers requests; remove the 'request' listener");
     }
     if (this.listenerCount("connection") > 0 && protocol !== "ws") {
-      throw new TypeError(`wasm-reactor: 'connection' listeners (WebSockets in JS) need protocol "ws"; this server's protocol is "${protocol}"`);
+      throw new TypeError(`wasm-reactor: 'connection' listeners (WebSockets in JS) need protocol "ws", and this server's is "${protocol}": `
+        + "createServer({ protocol: \"ws\" })");
     }
   }
 

@@ -77,6 +77,8 @@ test("a failed listen rejects, emits 'error', and never calls the callback", asy
 
 for (const [what, make, message] of [
   ["a 'request' listener on an echo server", () => createServer({ protocol: "echo" }, (_q, s) => s.end()), "'request' listeners need protocol \"http\""],
+  ["a 'request' listener added to createServer() (echo by default), saying what to write", () => createServer().on("request", (_q, s) => s.end()),
+    "createServer({ protocol: \"http\" }) or createServer((req, res) => …)"],
   ["a 'connection' listener on an http server", () => createServer({ protocol: "http" }).on("connection", () => {}), "'connection' listeners (WebSockets in JS) need protocol \"ws\""],
   ["a port out of range", () => createServer({ protocol: "http" }), "listen() takes a port from 0 to 65535"],
 ] as const) {
@@ -93,9 +95,10 @@ test("createServer() with something that is neither options nor a listener is a 
   assert.throws(() => createServer(8080 as never), /createServer\(\) takes options, a request listener, or both/);
 });
 
-test("an option for another protocol is refused at createServer, naming the protocols it is for", () => {
+test("an option that would do nothing is refused at createServer, saying what it needs", () => {
   assert.throws(() => createServer({ protocol: "echo", routes: { "/": "x" } }), /routes applies to protocol http, ws-echo, ws, not echo/);
   assert.throws(() => createServer({ protocol: "http", maxLineLength: 10 }), /maxLineLength applies to protocol line, not http/);
+  assert.throws(() => createServer({ protocol: "http", accept: "handoff" }), /accept "handoff" hands connections to sub-reactors; set threads to 2 or more/);
 });
 
 test.run();
