@@ -6,7 +6,7 @@
 // Every record in both rings is 16 bytes: { op: u32, conn: u32, a: u32, b: u32 }.
 
 export const ABI_MAGIC: u32 = 0x31415257; // "WRA1" little-endian
-export const ABI_VERSION: u32 = 2;
+export const ABI_VERSION: u32 = 3;
 
 export const RECORD_BYTES: u32 = 16;
 export const HEADER_BYTES: u32 = 64;
@@ -62,12 +62,6 @@ export const MAX_SLOTS: u32 = 1 << SLOT_BITS;
 // init flags.
 export const INIT_TRAP_ON_MAGIC: u32 = 1; // fault injection: abort on input holding TRAP_MAGIC
 
-// Protocols chosen at init.
-export const PROTOCOL_ECHO: u32 = 1;
-export const PROTOCOL_LINE: u32 = 2;
-export const PROTOCOL_HTTP: u32 = 3;
-export const PROTOCOL_WS: u32 = 4; // http, plus WebSocket upgrades whose messages go to JS
-export const PROTOCOL_WS_ECHO: u32 = 5; // http, plus WebSocket upgrades whose messages are echoed in the module
 
 // setOption keys (called after init, before the first dispatch).
 export const OPT_MAX_HEADER_BYTES: u32 = 1; // request line + headers, terminator included (431)
@@ -80,3 +74,4 @@ export const OPT_WS_MAX_PAYLOAD: u32 = 7; // WebSocket: the largest message (100
 export const OPT_WS_MAX_BUFFERED: u32 = 8; // WebSocket: unsent bytes past which a message from JS is refused
 export const OPT_CONN_IDLE_TIMEOUT_MS: u32 = 10; // echo, line: close a connection that sent nothing this long (0: never)
 export const OPT_WS_DROP_ON_LIMIT: u32 = 9; // 1: refused messages are dropped; 0: the connection closes with 1008
+export const OPT_MAX_LINE: u32 = 11; // line: the longest line accepted (newline excluded)

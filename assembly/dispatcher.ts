@@ -1,17 +1,19 @@
 // The Dispatcher: one call per host loop iteration. It walks the batch of event
 // records, finds each connection in the handle table in O(1) (stale ids are
-// dropped), runs the handler, then flushes every touched connection's output into
-// the submission ring and returns how many submissions it wrote.
+// dropped), runs the protocol's hooks (handler.ts), then flushes every touched
+// connection's output into the submission ring and returns how many submissions it wrote.
 
 import {
-  EV_ACCEPT, EV_DATA, EV_EOF, EV_ERROR, EV_RESPONSE, EV_SENT, EV_SHUTDOWN, EV_WRITABLE, EV_WS_BROADCAST, EV_WS_CLOSE,
-  EV_WS_SEND, RECORD_BYTES,
+  EV_ACCEPT, EV_DATA, EV_EOF, EV_ERROR, EV_SENT, EV_SHUTDOWN, EV_WRITABLE, EV_WS_BROADCAST, RECORD_BYTES,
 } from "./abi";
+import { checkTrapMagic } from "./faults";
 import { F_CLOSING, F_OPEN, F_PEER_EOF, flags, findConn, openConn, setFlag, tableCapacity } from "./handles";
-import { onData, onDrain, onEof, onOpen, onResponse, onTick, onWsEvent } from "./handlers";
+import {
+  hookData, hookDrain, hookEof, hookHostEvent, hookOpen, hookServerEvent, hookTick, hookWantsMore,
+} from "./handler";
+import { idleSweep, idleTouch } from "./idle";
 import { outboxReset, outboxSubmit } from "./outbox";
-import { broadcasting, broadcastPiece, broadcastSome } from "./ws/broadcast";
-import { beginBatch, closeNow, dirtyRoom, flushBatch, onSent, onWritable, submissionCount } from "./output";
+import { beginBatch, closeNow, closeWhenFlushed, dirtyRoom, flushBatch, onSent, onWritable, submissionCount } from "./output";
 
 export let evRing: usize = 0;
 export let draining = false;
@@ -21,9 +23,9 @@ export function dispatcherInit(ring: usize): void {
   evRing = ring;
 }
 
-/** Whether the module needs another dispatch even without events (shutdown, broadcast). */
+/** Whether the module needs another dispatch even without events (shutdown, or the protocol's own work). */
 export function wantsMore(): bool {
-  return draining || broadcasting();
+  return draining || hookWantsMore();
 }
 
 export function dispatchBatch(n: u32): u32 {
@@ -34,8 +36,8 @@ export function dispatchBatch(n: u32): u32 {
     handle(load<u32>(r, 0), load<u32>(r, 4), load<u32>(r, 8), load<u32>(r, 12));
   }
   if (draining) drainSome();
-  broadcastSome();
-  onTick();
+  idleSweep();
+  hookTick();
   flushBatch();
   outboxSubmit(); // last: closes during the flush report to it too
   return submissionCount();
@@ -43,7 +45,9 @@ export function dispatchBatch(n: u32): u32 {
 
 function handle(op: u32, id: u32, a: u32, b: u32): void {
   if (op == EV_ACCEPT) {
-    onOpen(openConn(id));
+    const slot = openConn(id);
+    idleTouch(slot);
+    hookOpen(slot);
     return;
   }
   if (op == EV_SHUTDOWN) {
@@ -52,7 +56,7 @@ function handle(op: u32, id: u32, a: u32, b: u32): void {
     return;
   }
   if (op == EV_WS_BROADCAST) {
-    broadcastPiece(a, b);
+    hookServerEvent(op, a, b); // from the application, for the whole server
     return;
   }
   const found = findConn(id);
@@ -60,22 +64,25 @@ function handle(op: u32, id: u32, a: u32, b: u32): void {
   const slot = <u32>found;
   if (op == EV_DATA) {
     // A closing connection's input is discarded: its handler has given up on it.
-    if ((flags(slot) & F_CLOSING) == 0) onData(slot, a, b);
+    if ((flags(slot) & F_CLOSING) == 0) {
+      checkTrapMagic(a, b);
+      idleTouch(slot);
+      hookData(slot, a, b);
+    }
   } else if (op == EV_EOF) {
     setFlag(slot, F_PEER_EOF);
-    onEof(slot);
+    const eof = hookEof;
+    if (eof) eof(slot);
+    else closeWhenFlushed(slot);
   } else if (op == EV_ERROR) {
     closeNow(slot);
   } else if (op == EV_WRITABLE) {
     onWritable(slot);
   } else if (op == EV_SENT) {
     onSent(slot, a, b);
-  } else if (op == EV_RESPONSE) {
-    if ((flags(slot) & F_CLOSING) == 0) onResponse(slot, a, b);
-  } else if (op == EV_WS_SEND || op == EV_WS_CLOSE) {
-    if ((flags(slot) & F_CLOSING) == 0) onWsEvent(slot, op, a, b);
   } else {
-    assert(false, "unknown event op");
+    // EV_RESPONSE, EV_WS_SEND, …: the application answering the protocol (docs/ABI.md).
+    if ((flags(slot) & F_CLOSING) == 0) hookHostEvent(slot, op, a, b);
   }
 }
 
@@ -84,7 +91,10 @@ function drainSome(): void {
   const cap = tableCapacity();
   while (drainCursor < cap && dirtyRoom() > 0) {
     const slot = drainCursor++;
-    if ((flags(slot) & (F_OPEN | F_CLOSING)) == F_OPEN) onDrain(slot);
+    if ((flags(slot) & (F_OPEN | F_CLOSING)) != F_OPEN) continue;
+    const drain = hookDrain;
+    if (drain) drain(slot);
+    else closeWhenFlushed(slot);
   }
   if (drainCursor >= cap) draining = false;
 }

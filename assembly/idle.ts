@@ -1,5 +1,7 @@
-// An idle timeout for the stream protocols (echo, line): a connection that has sent
-// nothing for the configured time is closed. Each connection's last input time (the
+// The core's idle timeout, for any protocol the host turns it on for (echo and line
+// today; HTTP has its own timeouts): a connection that has sent nothing for the
+// configured time is closed. The dispatcher touches a connection on accept and on
+// input and sweeps after each batch. Each connection's last input time (the
 // host's NOW_MS) sits in an array indexed by slot, allocated only when the timeout is
 // on; a sweep walks the handle table a slice per batch, every quarter of the timeout,
 // so a connection is closed between 1× and 1.25× the timeout after its last byte.
@@ -8,7 +10,7 @@
 
 import { allocBlock, classOf, freeBlock } from "./alloc";
 import { bufLength } from "./buffer";
-import { nowMs, reached } from "./http/clock";
+import { nowMs, reached } from "./clock";
 import { F_CLOSING, F_OPEN, flags, openConnections, outBuf, tableCapacity } from "./handles";
 import { closeNow, closeWhenFlushed, dirtyRoom } from "./output";
 

@@ -19,11 +19,11 @@ import {
   INTEREST_IN, INTEREST_OUT, OP_CLOSE, OP_INTEREST, OP_SEND, OP_SEND_NOTIFY, RECORD_BYTES,
 } from "./abi";
 import { bufAppend, bufConsume, bufData, bufFree, bufLength } from "./buffer";
-import { onClose, onSendCompleted } from "./handlers";
+import { hookClose, hookSendCompleted } from "./handler";
 import {
   clearFlag, connId, dirtyIndex, F_CLOSING, F_CUR_IN, F_CUR_OUT, F_HOLD_IN, F_IN_PAUSED, F_OPEN,
-  F_PEER_EOF, F_WANT_OUT, F_WRITABLE, flags, hasFlag, outBuf, releaseConn, setDirtyIndex,
-  setFlag, setOutBuf,
+  F_PEER_EOF, F_WANT_OUT, F_WRITABLE, flags, hasFlag, inBuf, outBuf, releaseConn, setDirtyIndex,
+  setFlag, setInBuf, setOutBuf,
 } from "./handles";
 
 // Pause input above this many unsent bytes, resume below the low mark.
@@ -165,7 +165,7 @@ export function onSent(slot: u32, next: usize, remaining: u32): void {
   }
   setOutBuf(slot, out);
   markDirty(slot);
-  onSendCompleted(slot, bufLength(out));
+  hookSendCompleted(slot, bufLength(out));
 }
 
 /**
@@ -177,7 +177,10 @@ export function onSent(slot: u32, next: usize, remaining: u32): void {
 export function closeNow(slot: u32): void {
   markDirty(slot);
   submit(OP_CLOSE, connId(slot), 0, 0);
-  onClose(slot);
+  const close = hookClose;
+  if (close) close(slot);
+  else bufFree(inBuf(slot)); // the protocol's leftovers
+  setInBuf(slot, 0);
   bufFree(outBuf(slot));
   setOutBuf(slot, 0);
   releaseConn(slot);

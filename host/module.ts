@@ -1,14 +1,15 @@
-// Loading the WebAssembly module and starting an instance of it on a fresh memory.
-// The host owns the memory (the module imports it), so after a trap a new instance
-// starts on new memory and nothing of the old one can leak into it.
+// Loading a protocol's WebAssembly module and starting an instance of it on a fresh
+// memory. Each protocol is a module of its own (the core plus that protocol's hooks:
+// assembly/handler.ts). The host owns the memory (the module imports it), so after a
+// trap a new instance starts on new memory and nothing of the old one can leak into it.
 import { instantiateSync } from "@assemblyscript/loader";
 import { readFileSync } from "node:fs";
-import { wasmPath } from "./paths.js";
+import { protocolModulePath } from "./paths.js";
 
 /** The handlers the module runs: echo, line, HTTP, HTTP + WebSocket (messages in JS), HTTP + WebSocket echo. */
 export type Protocol = "echo" | "line" | "http" | "ws" | "ws-echo";
-/** Each protocol's number in the module's set-up call. */
-export const PROTOCOLS: Readonly<Record<Protocol, number>> = { echo: 1, line: 2, http: 3, ws: 4, "ws-echo": 5 };
+/** The built-in protocols, each a module (dist/<protocol>.wasm). */
+export const PROTOCOLS: readonly Protocol[] = ["echo", "line", "http", "ws", "ws-echo"];
 /** The protocols that speak HTTP (and so take an HttpConfig). */
 export const HTTP_PROTOCOLS: Protocol[] = ["http", "ws", "ws-echo"];
 
@@ -59,6 +60,9 @@ export interface HttpConfig {
 
 // setOption keys (docs/ABI.md).
 const OPT_CONN_IDLE_TIMEOUT_MS = 10;
+const OPT_MAX_LINE = 11;
+/** The ABI version this host speaks (docs/ABI.md); a module of another is refused. */
+export const ABI_VERSION = 3;
 const HTTP_OPTIONS: [keyof HttpConfig, number][] = [
   ["maxHeaderBytes", 1], ["maxUriBytes", 2], ["maxBodyBytes", 3], ["headerTimeoutMs", 4], ["idleTimeoutMs", 5],
   ["jsHandler", 6], ["wsMaxPayload", 7], ["wsMaxBuffered", 8], ["wsDropOnLimit", 9],
@@ -70,7 +74,7 @@ const INIT_TRAP_ON_MAGIC = 1;
 
 type ReactorExports = {
   memory: WebAssembly.Memory;
-  init(protocol: number, evCap: number, arenaHalf: number, maxLine: number, flags: number): number;
+  init(evCap: number, arenaHalf: number, flags: number): number;
   dispatch(n: number): number;
   connectionBytes(): number;
   setOption(key: number, value: number): number;
@@ -89,28 +93,33 @@ export interface ModuleInstance {
   connectionBytes: () => number;
 }
 
-let compiled: WebAssembly.Module | undefined;
+const compiled = new Map<string, WebAssembly.Module>();
 
-function compiledModule(): WebAssembly.Module {
-  if (!compiled) {
+/** The module file a config runs. */
+export function modulePath(config: Pick<ModuleConfig, "protocol">): string {
+  return protocolModulePath(config.protocol);
+}
+
+function compiledModule(file: string): WebAssembly.Module {
+  let module = compiled.get(file);
+  if (!module) {
     let bytes: Uint8Array<ArrayBuffer>;
     try {
-      bytes = new Uint8Array(readFileSync(wasmPath));
+      bytes = new Uint8Array(readFileSync(file));
     } catch {
-      throw new Error(`wasm-reactor: ${wasmPath} is missing; run npm install (or npm run build)`);
+      throw new Error(`wasm-reactor: ${file} is missing; run npm install (or npm run build)`);
     }
-    compiled = new WebAssembly.Module(bytes);
+    module = new WebAssembly.Module(bytes);
+    compiled.set(file, module);
   }
-  return compiled;
+  return module;
 }
 
 export function startInstance(config: ModuleConfig): ModuleInstance {
   const memory = new WebAssembly.Memory({ initial: 1 });
-  const { exports } = instantiateSync<ReactorExports>(compiledModule(), { env: { memory } });
-  const header = exports.init(
-    PROTOCOLS[config.protocol], config.eventCapacity, config.arenaHalfBytes, config.maxLineLength,
-    config.trapOnMagic ? INIT_TRAP_ON_MAGIC : 0,
-  );
+  const { exports } = instantiateSync<ReactorExports>(compiledModule(modulePath(config)), { env: { memory } });
+  const header = exports.init(config.eventCapacity, config.arenaHalfBytes, config.trapOnMagic ? INIT_TRAP_ON_MAGIC : 0);
+  if (config.protocol === "line") exports.setOption(OPT_MAX_LINE, config.maxLineLength);
   if (config.http) configureHttp(exports, memory, config.http);
   if (config.idleTimeoutMs) exports.setOption(OPT_CONN_IDLE_TIMEOUT_MS, config.idleTimeoutMs);
   return { memory, exports: exports as unknown as WebAssembly.Exports, dispatch: exports.dispatch, header,

@@ -15,7 +15,10 @@ function packageRoot(): string {
 }
 
 export const root = packageRoot();
-export const wasmPath = path.join(root, "dist", "reactor.wasm");
+/** The built WebAssembly module of a built-in protocol (scripts/build.mjs). */
+export function protocolModulePath(protocol: string): string {
+  return path.join(root, "dist", `${protocol}.wasm`);
+}
 
 /** This package's version, from its package.json. */
 export function packageVersion(): string {

@@ -169,7 +169,7 @@ function feed(instance: ModuleInstance, frame: Frame): void {
 export function replayTrace(path: string): ReplayResult {
   const { header, frames, checkpoint } = readTrace(path);
   const { module: _module, host: _host, recordedAt: _recordedAt, ...config } = header;
-  const result: ReplayResult = { header, batches: 0, traps: [], moduleMatches: header.module === moduleDigest(), divergence: undefined };
+  const result: ReplayResult = { header, batches: 0, traps: [], moduleMatches: header.module === moduleDigest(config), divergence: undefined };
   const sentSoFar = new Map<number, number>(); // bytes each connection had sent before this batch
   let instance = startInstance(config);
   if (checkpoint) restoreCheckpoint(instance.memory, instance.exports, checkpoint);

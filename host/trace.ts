@@ -5,8 +5,7 @@ import { createHash } from "node:crypto";
 import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import { takeCheckpoint, type Checkpoint } from "./checkpoint.js";
 import { EVENTS_WITH_BYTES, readClock, readLayout, SLOT_MASK, SUBMISSIONS_WITH_BYTES, type Layout } from "./door.js";
-import { startInstance, type ModuleConfig, type ModuleInstance } from "./module.js";
-import { wasmPath } from "./paths.js";
+import { modulePath, startInstance, type ModuleConfig, type ModuleInstance } from "./module.js";
 
 const MAGIC = Buffer.from("WRTRACE\0", "latin1");
 const VERSION = 2;
@@ -22,10 +21,17 @@ export interface TraceHeader extends ModuleConfig {
   recordedAt: string;
 }
 
-let moduleHash: string | undefined;
-export function moduleDigest(): string {
-  moduleHash ??= createHash("sha256").update(readFileSync(wasmPath)).digest("hex");
-  return moduleHash;
+const digests = new Map<string, string>();
+
+/** The SHA-256 of the module file a config runs: a trace names the build it was recorded with. */
+export function moduleDigest(config: Pick<ModuleConfig, "protocol">): string {
+  const file = modulePath(config);
+  let digest = digests.get(file);
+  if (!digest) {
+    digest = createHash("sha256").update(readFileSync(file)).digest("hex");
+    digests.set(file, digest);
+  }
+  return digest;
 }
 
 /**

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Builds what the package ships, from a checkout (`npm install` runs it as `prepare`,
 // and so does `npm pack`):
-//   1. the WebAssembly module (asc)                 → dist/reactor.wasm
+//   1. the WebAssembly modules (asc), one a protocol → dist/<protocol>.wasm
 //   2. the native addon, as a prebuilt binary        → prebuilds/<platform>-<arch>/*.node
 //      (prebuildify: one N-API build serves every Node version; node-gyp-build loads it)
 //   3. the TypeScript (tsc), JS and declarations     → dist/src, dist/host
@@ -43,8 +43,21 @@ function nodeHeadersDir() {
   return candidates.find((dir) => dir && existsSync(path.join(dir, "include", "node", "node_api.h")));
 }
 
+// One module per built-in protocol: the core (assembly/*.ts) and that protocol's hooks,
+// from its entry file. host/module.ts loads dist/<protocol>.wasm.
+const MODULES = {
+  echo: "assembly/echo/module.ts",
+  line: "assembly/line/module.ts",
+  http: "assembly/http/module.ts",
+  ws: "assembly/ws/module.ts",
+  "ws-echo": "assembly/ws/echo-module.ts",
+};
+
 if (!only || only === "wasm") {
-  run("WebAssembly module", [toolBin("assemblyscript", "asc"), "assembly/index.ts", "--config", "asconfig.json"]);
+  for (const [name, entry] of Object.entries(MODULES)) {
+    run(`WebAssembly module ${name}`, [toolBin("assemblyscript", "asc"), entry, "--config", "asconfig.json",
+      "--outFile", `dist/${name}.wasm`, "--textFile", `dist/${name}.wat`]);
+  }
 }
 if (!only || only === "addon") {
   const nodedir = nodeHeadersDir();

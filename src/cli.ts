@@ -24,7 +24,7 @@ const SERVE_USAGE = `Usage: wasm-reactor serve [options]
 Serve a protocol whose handlers run in WebAssembly, on a native epoll reactor.
 
 Options:
-  --protocol <name>     ${Object.keys(PROTOCOLS).join(" | ")} (default: echo)
+  --protocol <name>     ${PROTOCOLS.join(" | ")} (default: echo)
                         ws-echo: WebSocket echo in the module; ws: echo from a JS handler
   --port <n>            first port to listen on (default: 2000; 0 = ephemeral)
   --ports <n>           listen on n consecutive ports: port .. port+n-1 (default: 1)
@@ -118,8 +118,8 @@ async function serve(argv: string[]): Promise<void> {
     return;
   }
   const protocol = values.protocol ?? "echo";
-  if (!(protocol in PROTOCOLS)) {
-    throw new UsageError(`unknown protocol "${protocol}" (expected ${Object.keys(PROTOCOLS).join(", ")})`);
+  if (!PROTOCOLS.includes(protocol as Protocol)) {
+    throw new UsageError(`unknown protocol "${protocol}" (expected ${PROTOCOLS.join(", ")})`);
   }
   const backend = values.backend;
   if (backend !== undefined && backend !== "native" && backend !== "net") {

@@ -175,8 +175,8 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   for (const [key, value] of Object.entries(options)) {
     if (value !== undefined) (o as unknown as Record<string, unknown>)[key] = value;
   }
-  if (!(o.protocol in PROTOCOLS)) {
-    throw new TypeError(`wasm-reactor: unknown protocol "${o.protocol}" (expected ${Object.keys(PROTOCOLS).join(", ")})`);
+  if (!PROTOCOLS.includes(o.protocol)) {
+    throw new TypeError(`wasm-reactor: unknown protocol "${o.protocol}" (expected ${PROTOCOLS.join(", ")})`);
   }
   checkApplies(options, o.protocol);
   if (o.backend !== undefined && o.backend !== "native" && o.backend !== "net") {

@@ -236,7 +236,7 @@ export class Server extends typedEmitter<ServerEvents>() {
   }
 
   private makeRecorder(config: ModuleConfig, host: Backend): Recorder | undefined {
-    const header = { ...config, module: moduleDigest(), host, recordedAt: new Date().toISOString() };
+    const header = { ...config, module: moduleDigest(config), host, recordedAt: new Date().toISOString() };
     if (this.options.record !== undefined) return new TraceWriter(this.options.record, header);
     const flight = this.options.flightRecorder;
     return flight && new FlightRecorder(flight.path, flight.batches ?? 1000, header);

@@ -63,7 +63,7 @@ export function runSimulate(argv: string[]): number {
     return 0;
   }
   const protocol = (values.protocol ?? "line") as Protocol;
-  if (!(protocol in PROTOCOLS)) throw new UsageError(`unknown protocol "${protocol}"`);
+  if (!PROTOCOLS.includes(protocol)) throw new UsageError(`unknown protocol "${protocol}"`);
   if (!SIMULATED.includes(protocol)) {
     throw new UsageError(`simulate generates ${SIMULATED.join(" and ")} traffic; ${protocol} runs on the simulator in the conformance suite (npm test)`);
   }

@@ -3,6 +3,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { readFileSync } from "node:fs";
+import { ABI_VERSION, PROTOCOLS } from "../host/module.js";
 
 const ts = readFileSync("assembly/abi.ts", "utf8");
 const h = readFileSync("native/abi.h", "utf8");
@@ -41,13 +42,16 @@ for (const [module, host] of pairs) {
   });
 }
 
-test("the built module reports the ABI version the host expects", async () => {
-  const bytes = readFileSync("dist/reactor.wasm");
-  const mod = new WebAssembly.Module(bytes);
-  const memory = new WebAssembly.Memory({ initial: 1 });
-  const instance = new WebAssembly.Instance(mod, { env: { memory, abort: () => { throw new Error("abort"); } } });
-  const version = instance.exports.ABI_VERSION as WebAssembly.Global;
-  assert.is(version.value, hConst("kAbiVersion"));
-});
+for (const protocol of PROTOCOLS) {
+  test(`the built ${protocol} module reports the ABI version both hosts expect`, async () => {
+    const bytes = readFileSync(`dist/${protocol}.wasm`);
+    const mod = new WebAssembly.Module(bytes);
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const instance = new WebAssembly.Instance(mod, { env: { memory, abort: () => { throw new Error("abort"); } } });
+    const version = instance.exports.ABI_VERSION as WebAssembly.Global;
+    assert.is(version.value, hConst("kAbiVersion"));
+    assert.is(version.value, ABI_VERSION);
+  });
+}
 
 test.run();

@@ -5,15 +5,17 @@ import * as assert from "uvu/assert";
 import { readFileSync } from "node:fs";
 import { restoreCheckpoint, takeCheckpoint } from "../host/checkpoint.js";
 import { Door, EV } from "../host/door.js";
-import { startInstance } from "../host/module.js";
+import { PROTOCOLS, startInstance } from "../host/module.js";
 
-test("every mutable global of the module is exported as state_*", () => {
-  const wat = readFileSync("dist/reactor.wat", "utf8");
-  const mutable = [...wat.matchAll(/\(global (\$\S+) \(mut /g)].map((m) => m[1]);
-  const exported = new Set([...wat.matchAll(/\(export "state_\w+" \(global (\$\S+)\)\)/g)].map((m) => m[1]));
-  assert.ok(mutable.length > 10);
-  assert.equal(mutable.filter((g) => !exported.has(g)), []);
-});
+for (const protocol of PROTOCOLS) {
+  test(`every mutable global of the ${protocol} module is exported as state_*`, () => {
+    const wat = readFileSync(`dist/${protocol}.wat`, "utf8");
+    const mutable = [...wat.matchAll(/\(global (\$\S+) \(mut /g)].map((m) => m[1]);
+    const exported = new Set([...wat.matchAll(/\(export "state_\w+" \(global (\$\S+)\)\)/g)].map((m) => m[1]));
+    assert.ok(mutable.length > 10);
+    assert.equal(mutable.filter((g) => !exported.has(g)), []);
+  });
+}
 
 test("a restored checkpoint continues exactly like the original", () => {
   const config = { protocol: "line" as const, eventCapacity: 64, arenaHalfBytes: 64 * 1024, maxLineLength: 100 };

@@ -9,6 +9,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import WebSocket from "ws";
+import { PROTOCOLS } from "../host/module.js";
 import { connect, echoRoundTrip, HOST } from "./helpers.js";
 import { cleanup, folderBytes, noCompilerPath, npm, npmInstall, pack, project, repoRoot, runNode, userEnv, withoutPrebuilds, type NpmRun } from "./consumer.js";
 import { terminate, withServing } from "./processes.js";
@@ -36,7 +37,7 @@ test("installs from the tarball with no compiler on PATH, without AssemblyScript
   console.log(`install with the prebuilt binary: ${installed.seconds.toFixed(1)} s`);
   const modules = path.join(app, "node_modules");
   const pkg = path.join(modules, "wasm-reactor");
-  assert.ok(existsSync(path.join(pkg, "dist", "reactor.wasm")), "the module is shipped built");
+  for (const protocol of PROTOCOLS) assert.ok(existsSync(path.join(pkg, "dist", `${protocol}.wasm`)), `the ${protocol} module is shipped built`);
   assert.ok(existsSync(path.join(pkg, "dist", "src", "index.d.ts")), "declarations are shipped");
   assert.not.ok(existsSync(path.join(pkg, "build")), "nothing was compiled at install");
   for (const tool of ["assemblyscript", "typescript", "node-gyp", "prebuildify", "binaryen"]) {

@@ -2,7 +2,7 @@
 // formatted from the host's UNIX_SECONDS and cached for the rest of that second.
 
 import { writeDecimal } from "./bytes";
-import { unixSeconds } from "./clock";
+import { unixSeconds } from "../clock";
 
 export const DATE_BYTES: u32 = 29;
 const DATE = memory.data(32);

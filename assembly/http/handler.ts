@@ -11,7 +11,7 @@ import { CR, LF } from "./bytes";
 import {
   CHUNKED_DATA, CHUNKED_DONE, chunkedFeed, chunkedStart, chunkedStatus, consumed, dataLen, dataPtr,
 } from "./chunked";
-import { nowMs } from "./clock";
+import { nowMs } from "../clock";
 import {
   headerTimeoutMs, idleTimeoutMs, jsHandler, maxBodyBytes, maxHeaderBytes, maxUriBytes, WS_JS, WS_OFF, wsMode, wsPathMatches,
 } from "./config";

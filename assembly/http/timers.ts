@@ -8,7 +8,7 @@
 //   IDLE:    keep-alive between requests → close
 
 import { inBuf } from "../handles";
-import { reached } from "./clock";
+import { reached } from "../clock";
 import { K_DEADLINE, K_TIMER_LIST, K_TIMER_NEXT, K_TIMER_PREV } from "./conn";
 
 export const TIMER_NONE: u8 = 0;

@@ -4,6 +4,7 @@
 // arena, without copying). A line longer than the limit gets an error line and the
 // connection closes; an unfinished line at end of input is not a line and is dropped.
 
+import { OPT_MAX_LINE } from "../abi";
 import { bufAppend, bufData, bufFree, bufLength } from "../buffer";
 import { inBuf, setInBuf } from "../handles";
 import { closeWhenFlushed, send } from "../output";
@@ -17,8 +18,11 @@ const ERROR_LINE = memory.data<u8>([
 ]);
 const ERROR_LINE_BYTES: u32 = 18;
 
-export function lineInit(limit: u32): void {
-  maxLine = limit;
+/** setOption: OPT_MAX_LINE sets the longest line accepted. */
+export function lineOption(key: u32, value: u32): bool {
+  if (key != OPT_MAX_LINE) return false;
+  maxLine = value;
+  return true;
 }
 
 function indexOfNewline(ptr: usize, from: u32, len: u32): i32 {

@@ -1,30 +1,26 @@
-// The module's exports: the whole door between host and module (docs/ABI.md).
+// The module's exports: the whole door between host and module (docs/ABI.md). Every
+// protocol module's entry file re-exports this (export * from "../door") and then
+// registers its hooks (handler.ts).
 
 import {
   INIT_TRAP_ON_MAGIC, ABI_MAGIC, ABI_VERSION, FLAG_MORE, FLAG_TIMER, H_ARENA, H_DEADLINE, H_ARENA_HALF, H_EV_CAP, H_EV_RING, H_FLAGS,
   H_MAGIC, H_MAX_CONNS, H_NOW_MS, H_OPEN_CONNS, H_SUB_CAP, H_SUB_RING, H_UNIX_SECONDS, H_VERSION, HEADER_BYTES,
-  MAX_SLOTS, OPT_CONN_IDLE_TIMEOUT_MS, PROTOCOL_HTTP, RECORD_BYTES,
+  MAX_SLOTS, OPT_CONN_IDLE_TIMEOUT_MS, RECORD_BYTES,
 } from "./abi";
-import { setClock } from "./http/clock";
-import { idleSetTimeout } from "./idle";
-import { setHttpOption, setWsPath } from "./http/config";
-import { setServerProtocols } from "./ws/handshake";
-import { addRoute as addStaticRoute } from "./http/routes";
+import { setClock } from "./clock";
+import { idleDeadline, idleHasDeadline, idleSetTimeout } from "./idle";
 import { bump, reservedBytes } from "./alloc";
 import { dispatchBatch, dispatcherInit, wantsMore } from "./dispatcher";
 import { enableTrapOnMagic } from "./faults";
 import { CONN_BYTES, openConnections, tableInit } from "./handles";
-import { deadline, hasDeadline, selectProtocol } from "./handlers";
-import { lineInit } from "./line/handler";
+import { hookDeadline, hookHasDeadline, hookOption, replyArenaHalfBytes } from "./handler";
 import { outputInit, replyArenaInit } from "./output";
-
-// http's reply arena (output.ts): 256 KiB a batch holds about 2,000 short responses.
-const REPLY_HALF_BYTES: u32 = 256 << 10;
 
 export { ABI_VERSION, CONN_BYTES };
 
 // Every piece of mutable state outside linear memory, exported for checkpoints
-// (host/checkpoint.ts); test/checkpoint.test.ts fails if one is missing.
+// (host/checkpoint.ts); test/checkpoint.test.ts fails if one is missing. A protocol
+// module exports its own the same way.
 export {
   bytesReserved as state_bytesReserved, heapTop as state_heapTop,
 } from "./alloc";
@@ -36,9 +32,15 @@ export {
   replyStart as state_replyStart, replyHalf as state_replyHalf, replyUsed as state_replyUsed,
   replyFlip as state_replyFlip,
 } from "./output";
-export { maxLine as state_maxLine } from "./line/handler";
-export { protocol as state_protocol } from "./handlers";
 export { evRing as state_evRing, draining as state_draining, drainCursor as state_drainCursor } from "./dispatcher";
+// The protocol's hooks: set by its start function, the same in every instance.
+export {
+  hookOpen as state_hookOpen, hookData as state_hookData, hookEof as state_hookEof, hookClose as state_hookClose,
+  hookDrain as state_hookDrain, hookHostEvent as state_hookHostEvent, hookServerEvent as state_hookServerEvent,
+  hookSendCompleted as state_hookSendCompleted, hookTick as state_hookTick, hookHasDeadline as state_hookHasDeadline,
+  hookDeadline as state_hookDeadline, hookWantsMore as state_hookWantsMore, hookOption as state_hookOption,
+  replyArenaHalfBytes as state_replyArenaHalfBytes,
+} from "./handler";
 
 let header: usize = 0;
 export { header as state_header };
@@ -46,14 +48,12 @@ export { header as state_header };
 /**
  * Lays out the rings and the arena and returns the header pointer.
  * evCap: event records per batch; arenaHalf: bytes the host may read per batch;
- * maxLine: the line protocol's limit; flags: INIT_* bits.
+ * flags: INIT_* bits.
  */
-export function init(protocol: u32, evCap: u32, arenaHalf: u32, maxLine: u32, flags: u32): usize {
+export function init(evCap: u32, arenaHalf: u32, flags: u32): usize {
   assert(header == 0, "init called twice");
   assert(evCap <= 1 << 23, "the dirty-list index has 23 bits");
   if ((flags & INIT_TRAP_ON_MAGIC) != 0) enableTrapOnMagic();
-  selectProtocol(protocol);
-  lineInit(maxLine);
   // A touched connection (each on the dirty list, closes included) yields at most a send
   // and an interest change, or a close; the batch adds one OUTBOX record at the end.
   const subCap = evCap * 2 + 1;
@@ -64,7 +64,7 @@ export function init(protocol: u32, evCap: u32, arenaHalf: u32, maxLine: u32, fl
   const dirtyList = bump(<usize>evCap * 12);
   dispatcherInit(evRing);
   outputInit(subRing, subCap, arena, <usize>arenaHalf * 2, dirtyList, evCap);
-  if (protocol >= PROTOCOL_HTTP) replyArenaInit(bump(<usize>REPLY_HALF_BYTES * 2), REPLY_HALF_BYTES);
+  if (replyArenaHalfBytes != 0) replyArenaInit(bump(<usize>replyArenaHalfBytes * 2), replyArenaHalfBytes);
   tableInit(1024);
 
   store<u32>(header, ABI_MAGIC, H_MAGIC);
@@ -79,13 +79,13 @@ export function init(protocol: u32, evCap: u32, arenaHalf: u32, maxLine: u32, fl
   return header;
 }
 
-/** Sets a protocol option (OPT_* in abi.ts) after init; false for an unknown key. */
+/** Sets an option (OPT_* in abi.ts) after init: the core's, else the protocol's; false for an unknown key. */
 export function setOption(key: u32, value: u32): bool {
   if (key == OPT_CONN_IDLE_TIMEOUT_MS) {
     idleSetTimeout(value);
     return true;
   }
-  return setHttpOption(key, value);
+  return hookOption(key, value);
 }
 
 /** Memory for the host to write set-up data into (a route description), kept for the instance's life. */
@@ -93,27 +93,22 @@ export function reserve(bytes: u32): usize {
   return bump(bytes);
 }
 
-/** Adds a static HTTP route described at p (format in http/routes.ts); false if malformed. */
-export function addRoute(p: usize, len: u32): bool {
-  return addStaticRoute(p, len);
-}
-
-/** WebSocket upgrades only on this path (set-up, like addRoute); by default any path. */
-export function setWebSocketPath(p: usize, len: u32): void {
-  setWsPath(p, len);
-}
-
-/** The WebSocket subprotocols the server speaks, comma-separated (set-up); the client's first match is chosen. */
-export function setWebSocketProtocols(p: usize, len: u32): void {
-  setServerProtocols(p, len);
+/** The earlier of two deadlines, each counted only if armed, on a clock that wraps. */
+function earlier(hasA: bool, a: u32, hasB: bool, b: u32): u32 {
+  if (!hasA) return b;
+  if (!hasB) return a;
+  return <i32>(a - b) <= 0 ? a : b;
 }
 
 /** Handles n event records; returns the number of submission records written. */
 export function dispatch(n: u32): u32 {
   setClock(load<u32>(header, H_NOW_MS), load<u32>(header, H_UNIX_SECONDS));
   const m = dispatchBatch(n);
-  const timer = hasDeadline();
-  if (timer) store<u32>(header, deadline(load<u32>(header, H_NOW_MS)), H_DEADLINE);
+  const now = load<u32>(header, H_NOW_MS);
+  const idle = idleHasDeadline();
+  const own = hookHasDeadline();
+  const timer = idle || own;
+  if (timer) store<u32>(header, earlier(idle, idleDeadline(now), own, own ? hookDeadline(now) : 0), H_DEADLINE);
   store<u32>(header, (wantsMore() ? FLAG_MORE : 0) | (timer ? FLAG_TIMER : 0), H_FLAGS);
   store<u32>(header, openConnections(), H_OPEN_CONNS);
   return m;
