@@ -36,6 +36,14 @@ function create(minBytes: usize): usize {
   return buf;
 }
 
+/** A buffer holding `len` zero bytes (a handler's per-connection state). */
+export function bufZeroed(len: u32): usize {
+  const buf = create(len);
+  memory.fill(buf + DATA, 0, len);
+  store<u32>(buf, len, B_END);
+  return buf;
+}
+
 /** Appends len bytes at src; returns the buffer, which may have moved (buf may be 0). */
 export function bufAppend(buf: usize, src: usize, len: u32): usize {
   if (buf == 0) buf = create(len);

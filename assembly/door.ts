@@ -21,9 +21,6 @@ export { ABI_VERSION, CONN_BYTES };
 // Every piece of mutable state outside linear memory, exported for checkpoints
 // (host/checkpoint.ts); test/checkpoint.test.ts fails if one is missing. A protocol
 // module exports its own the same way.
-export {
-  bytesReserved as state_bytesReserved, heapTop as state_heapTop,
-} from "./alloc";
 export { table as state_table, capacity as state_capacity, openCount as state_openCount } from "./handles";
 export { trapOnMagic as state_trapOnMagic } from "./faults";
 export {

@@ -31,7 +31,7 @@ export let hookOpen: SlotHook = nothing;
 export let hookData: BytesHook = ignoreBytes;
 /** The peer finished sending (null: close once what is queued has gone). */
 export let hookEof: SlotHook | null = null;
-/** The connection is closing for good (null: free the handle's input buffer, the protocol's leftovers). */
+/** The connection is closing for good. Then the core frees the buffer the handle's input word still holds (a hook that frees its own block sets the word to 0). */
 export let hookClose: SlotHook | null = null;
 /** Graceful shutdown reached the connection (null: close once flushed). */
 export let hookDrain: SlotHook | null = null;

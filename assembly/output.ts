@@ -179,7 +179,7 @@ export function closeNow(slot: u32): void {
   submit(OP_CLOSE, connId(slot), 0, 0);
   const close = hookClose;
   if (close) close(slot);
-  else bufFree(inBuf(slot)); // the protocol's leftovers
+  bufFree(inBuf(slot)); // what the protocol left in the input word: its leftovers or state
   setInBuf(slot, 0);
   bufFree(outBuf(slot));
   setOutBuf(slot, 0);

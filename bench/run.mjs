@@ -9,9 +9,14 @@
 // Then WebSocket echo round trips: the in-module ws-echo, the ws package, and the plain
 // TCP echo ceiling; then scaling (threads 1 vs 2) and the worker pool against cluster.
 //
-//   node bench/run.mjs [--runs 5] [--seconds 4] [--suite echo,http,ws] [--only wasm,net,c,route,js,node,ws]
+// Beside each rate, the server's CPU time per round trip (from /proc/<pid>/stat, the
+// whole process, every thread): the load client shares this 2-core machine, so a rate
+// alone hides how much each server spends. --baseline DIR adds, for each wasm-reactor
+// server, the same server run from another checkout (built), interleaved, with ratios.
+//
+//   node bench/run.mjs [--runs 5] [--seconds 4] [--suite echo,http,ws] [--only wasm,net,c,route,js,node,ws] [--baseline DIR]
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -20,7 +25,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const bin = path.join(here, ".bin");
 const { values } = parseArgs({
   options: { runs: { type: "string", default: "5" }, seconds: { type: "string", default: "4" }, only: { type: "string" },
-    suite: { type: "string" } },
+    suite: { type: "string" }, baseline: { type: "string" } },
 });
 const RUNS = Number(values.runs);
 const SECONDS = Number(values.seconds);
@@ -113,7 +118,27 @@ const SUITES = {
     ratios: [["workers", "cluster"]],
   },
 };
+// --baseline: every wasm-reactor server again, from the other checkout, compared with ours.
+if (values.baseline) {
+  const servers = path.join(path.resolve(values.baseline), "bench", "servers");
+  for (const suite of Object.values(SUITES)) {
+    for (const [key, server] of Object.entries(suite.servers)) {
+      if (!server.label.startsWith("wasm") || server.cmd[0] !== process.execPath) continue;
+      const [exe, [script, ...rest]] = server.cmd;
+      suite.servers[`${key}0`] = { ...server, label: `${server.label} (baseline)`, cmd: [exe, [path.join(servers, path.basename(script)), ...rest]] };
+      suite.ratios.push([key, `${key}0`]);
+    }
+  }
+}
 const loadgen = compile("loadgen");
+const TICKS_PER_SECOND = 100; // USER_HZ: /proc/<pid>/stat counts CPU time in these
+
+/** The process's user + system CPU seconds so far, all threads (fields 14 and 15 of /proc/<pid>/stat). */
+function cpuSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+}
 
 function startServer(server) {
   return new Promise((resolve, reject) => {
@@ -137,13 +162,16 @@ async function stopServer({ child }) {
   clearTimeout(timer);
 }
 
-function load(port, w) {
+/** One load run: its rate (w.metric) and the server's CPU µs per round trip over it (warm-up included). */
+function load(port, w, pid) {
+  const before = cpuSeconds(pid);
   const [cmd, args] = pin(1, loadgen, ["--port", String(port), "--conns", String(w.conns), "--size", String(w.size),
     "--seconds", String(SECONDS), "--warmup", "1", "--mode", w.mode ?? "echo"]);
   const out = execFileSync(cmd, args, { encoding: "utf8", timeout: (SECONDS + 30) * 1000 });
   const result = JSON.parse(out.trim().split("\n").pop());
   if (result.errors > 0) throw new Error(`load client saw ${result.errors} corrupted replies`);
-  return result[w.metric];
+  const roundTrips = result.rps * (SECONDS + 1); // the warm-up second runs at about the same rate
+  return { rate: result[w.metric], cpuUs: ((cpuSeconds(pid) - before) * 1e6) / roundTrips };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -151,14 +179,17 @@ const fmt = (v) => (v === undefined ? "-" : v >= 1000 ? `${(v / 1000).toFixed(1)
 
 async function runSuite(suite) {
   const chosen = Object.keys(suite.servers).filter((k) => !values.only || values.only.split(",").includes(k));
-  const results = Object.fromEntries(suite.workloads.map((w) => [w.name, {}])); // [workload][server] = runs
+  const results = Object.fromEntries(suite.workloads.map((w) => [w.name, {}])); // [workload][server] = rates
+  const cpu = Object.fromEntries(suite.workloads.map((w) => [w.name, {}])); // [workload][server] = CPU µs per round trip
   // Runs interleave the servers, so a noisy moment on the shared machine hits all of them.
   for (let run = 0; run < RUNS; run++) {
     for (const key of chosen) {
       const server = await startServer(suite.servers[key]);
       try {
         for (const w of suite.workloads) {
-          (results[w.name][key] ??= []).push(load(server.port, { ...w, mode: suite.servers[key].mode ?? w.mode }));
+          const { rate, cpuUs } = load(server.port, { ...w, mode: suite.servers[key].mode ?? w.mode }, server.child.pid);
+          (results[w.name][key] ??= []).push(rate);
+          (cpu[w.name][key] ??= []).push(cpuUs);
           process.stderr.write(`run ${run + 1}/${RUNS} ${suite.servers[key].label.padEnd(18)} ${w.name.padEnd(18)} ${results[w.name][key].at(-1).toFixed(0)}\n`);
         }
       } finally {
@@ -168,15 +199,18 @@ async function runSuite(suite) {
   }
   // Ratios are the median of per-run ratios: run k of every server ran minutes apart at
   // most, so pairing them cancels the slow drifts of a shared machine.
-  const ratio = (w, a, b) => {
-    const xs = results[w.name][a]?.map((v, i) => v / results[w.name][b]?.[i]).filter(Number.isFinite);
+  const ratio = (table, w, a, b) => {
+    const xs = table[w.name][a]?.map((v, i) => v / table[w.name][b]?.[i]).filter(Number.isFinite);
     return xs?.length ? `${median(xs).toFixed(2)}×` : "-";
   };
   const pinning = chosen.some((k) => suite.servers[k].cpus) ? "servers marked as such may use both cores" : "server and client pinned to separate cores";
   console.log(`\n${suite.title}, median of ${RUNS} runs of ${SECONDS} s (round trips/s, or MB/s); ratios are medians of per-run ratios;\n${pinning}\n`);
   const header = ["workload", "metric", ...chosen.map((k) => suite.servers[k].label), ...suite.ratios.map(([a, b]) => `${a}/${b}`)];
-  const rows = suite.workloads.map((w) => [w.name, w.metric === "rps" ? "rt/s" : "MB/s",
-    ...chosen.map((k) => fmt(median(results[w.name][k]))), ...suite.ratios.map(([a, b]) => ratio(w, a, b))]);
+  const rows = suite.workloads.flatMap((w) => [
+    [w.name, w.metric === "rps" ? "rt/s" : "MB/s", ...chosen.map((k) => fmt(median(results[w.name][k]))),
+      ...suite.ratios.map(([a, b]) => ratio(results, w, a, b))],
+    ["", "CPU µs/rt", ...chosen.map((k) => median(cpu[w.name][k]).toFixed(2)), ...suite.ratios.map(([a, b]) => ratio(cpu, w, a, b))],
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   for (const r of [header, widths.map((n) => "-".repeat(n)), ...rows]) {
     console.log(r.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  "));

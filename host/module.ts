@@ -6,15 +6,23 @@ import { instantiateSync } from "@assemblyscript/loader";
 import { readFileSync } from "node:fs";
 import { protocolModulePath } from "./paths.js";
 
-/** The handlers the module runs: echo, line, HTTP, HTTP + WebSocket (messages in JS), HTTP + WebSocket echo. */
-export type Protocol = "echo" | "line" | "http" | "ws" | "ws-echo";
+/**
+ * What the module runs: a built-in protocol (echo, line, HTTP, HTTP + WebSocket with the
+ * messages in JS, HTTP + WebSocket echo), or "module", a handler module of the user's
+ * (built with `wasm-reactor build`).
+ */
+export type Protocol = "echo" | "line" | "http" | "ws" | "ws-echo" | "module";
 /** The built-in protocols, each a module (dist/<protocol>.wasm). */
 export const PROTOCOLS: readonly Protocol[] = ["echo", "line", "http", "ws", "ws-echo"];
+/** The names the protocol option takes: the built-ins, and "module" for a user's module. */
+export const PROTOCOL_NAMES: readonly Protocol[] = [...PROTOCOLS, "module"];
 /** The protocols that speak HTTP (and so take an HttpConfig). */
 export const HTTP_PROTOCOLS: Protocol[] = ["http", "ws", "ws-echo"];
 
 export interface ModuleConfig {
   protocol: Protocol;
+  /** protocol "module": the user's module file (absolute path). */
+  moduleFile?: string;
   /** Event records per batch (the submission ring holds twice as many). */
   eventCapacity: number;
   /** Bytes the host may read per batch; the arena holds two halves. */
@@ -96,28 +104,72 @@ export interface ModuleInstance {
 const compiled = new Map<string, WebAssembly.Module>();
 
 /** The module file a config runs. */
-export function modulePath(config: Pick<ModuleConfig, "protocol">): string {
-  return protocolModulePath(config.protocol);
+export function modulePath(config: Pick<ModuleConfig, "protocol" | "moduleFile">): string {
+  if (config.protocol !== "module") return protocolModulePath(config.protocol);
+  if (!config.moduleFile) throw new TypeError("wasm-reactor: protocol \"module\" needs a module file");
+  return config.moduleFile;
 }
 
-function compiledModule(file: string): WebAssembly.Module {
+// What every module must export (docs/ABI.md), and all it may import: the door's.
+const REQUIRED_EXPORTS = ["init", "dispatch", "setOption", "reserve", "connectionBytes", "ABI_VERSION"];
+const ALLOWED_IMPORTS = new Set(["env.memory", "env.abort"]);
+
+/**
+ * Compiles a module file once and checks it is one of ours, of this ABI: anything else is
+ * refused here with one line that says what is wrong, never a crash later.
+ */
+export function loadModule(file: string): WebAssembly.Module {
   let module = compiled.get(file);
-  if (!module) {
-    let bytes: Uint8Array<ArrayBuffer>;
-    try {
-      bytes = new Uint8Array(readFileSync(file));
-    } catch {
-      throw new Error(`wasm-reactor: ${file} is missing; run npm install (or npm run build)`);
-    }
-    module = new WebAssembly.Module(bytes);
-    compiled.set(file, module);
+  if (module) return module;
+  let bytes: Uint8Array<ArrayBuffer>;
+  try {
+    bytes = new Uint8Array(readFileSync(file));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const builtIn = PROTOCOLS.some((p) => protocolModulePath(p) === file);
+    throw new Error(code === "ENOENT" ? `wasm-reactor: ${file} does not exist${builtIn ? "; run npm run build" : ""}`
+      : `wasm-reactor: cannot read ${file} (${(err as Error).message})`);
   }
+  try {
+    module = new WebAssembly.Module(bytes);
+  } catch (err) {
+    throw new Error(`wasm-reactor: ${file} is not a WebAssembly module (${(err as Error).message})`);
+  }
+  const exported = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
+  const missing = REQUIRED_EXPORTS.filter((name) => !exported.has(name));
+  if (missing.length > 0) {
+    throw new Error(`wasm-reactor: ${file} is not a wasm-reactor handler module (it does not export ${missing.join(", ")}); `
+      + "build it with: npx wasm-reactor build handler.ts -o handler.wasm");
+  }
+  const foreign = WebAssembly.Module.imports(module).map((i) => `${i.module}.${i.name}`).filter((name) => !ALLOWED_IMPORTS.has(name));
+  if (foreign.length > 0) {
+    throw new Error(`wasm-reactor: ${file} imports ${foreign.join(", ")}, which the sandbox does not provide `
+      + "(only env.memory and env.abort; Math.random and Date.now are not available in a handler)");
+  }
+  const version = moduleAbiVersion(module);
+  if (version !== ABI_VERSION) {
+    throw new Error(`wasm-reactor: ${file} was built for ABI ${version}, and this wasm-reactor speaks ABI ${ABI_VERSION}: `
+      + "rebuild it with this version's wasm-reactor build");
+  }
+  compiled.set(file, module);
   return module;
+}
+
+/** The module's ABI_VERSION global, read from a throwaway instance (its start function runs no I/O). */
+function moduleAbiVersion(module: WebAssembly.Module): number {
+  const memory = new WebAssembly.Memory({ initial: 1 });
+  const abort = () => { throw new Error("aborted while starting"); };
+  try {
+    const instance = new WebAssembly.Instance(module, { env: { memory, abort } });
+    return Number((instance.exports.ABI_VERSION as WebAssembly.Global).value);
+  } catch {
+    return -1;
+  }
 }
 
 export function startInstance(config: ModuleConfig): ModuleInstance {
   const memory = new WebAssembly.Memory({ initial: 1 });
-  const { exports } = instantiateSync<ReactorExports>(compiledModule(modulePath(config)), { env: { memory } });
+  const { exports } = instantiateSync<ReactorExports>(loadModule(modulePath(config)), { env: { memory } });
   const header = exports.init(config.eventCapacity, config.arenaHalfBytes, config.trapOnMagic ? INIT_TRAP_ON_MAGIC : 0);
   if (config.protocol === "line") exports.setOption(OPT_MAX_LINE, config.maxLineLength);
   if (config.http) configureHttp(exports, memory, config.http);

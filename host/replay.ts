@@ -166,9 +166,11 @@ function feed(instance: ModuleInstance, frame: Frame): void {
   writeClock(instance.memory, instance.header, frame.nowMs, frame.unixSeconds);
 }
 
-export function replayTrace(path: string): ReplayResult {
+/** Replays a trace against the module it was recorded with, or against `moduleFile` (a user's module). */
+export function replayTrace(path: string, moduleFile?: string): ReplayResult {
   const { header, frames, checkpoint } = readTrace(path);
-  const { module: _module, host: _host, recordedAt: _recordedAt, ...config } = header;
+  const { module: _module, host: _host, recordedAt: _recordedAt, ...recorded } = header;
+  const config = moduleFile === undefined ? recorded : { ...recorded, protocol: "module" as const, moduleFile };
   const result: ReplayResult = { header, batches: 0, traps: [], moduleMatches: header.module === moduleDigest(config), divergence: undefined };
   const sentSoFar = new Map<number, number>(); // bytes each connection had sent before this batch
   let instance = startInstance(config);

@@ -32,6 +32,8 @@ export const FAULT_NAMES = Object.keys(NO_FAULTS) as (keyof Faults)[];
 
 export interface SimOptions {
   protocol: Protocol;
+  /** protocol "module": the user's module file. */
+  moduleFile?: string;
   seed: number;
   connections: number;
   /** How many of the connections exchange traffic (the rest stay idle). */
@@ -125,6 +127,7 @@ export class Simulation {
     this.random = new Random(o.seed);
     this.door = new Door(startInstance({
       protocol: o.protocol,
+      moduleFile: o.moduleFile,
       eventCapacity: o.eventCapacity ?? 1024,
       arenaHalfBytes: o.arenaHalfBytes ?? 256 * 1024,
       maxLineLength: o.maxLineLength ?? Math.max(o.maxMessageBytes, 1),

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // wasm-reactor command line: serve a protocol on one or many ports.
 import { parseArgs } from "node:util";
-import { PROTOCOLS, type Protocol } from "../host/module.js";
+import { PROTOCOL_NAMES, PROTOCOLS, type Protocol } from "../host/module.js";
+import { runBuild } from "./build.js";
 import { createServer } from "./server.js";
 import { runReplay } from "./replay.js";
 import { parseRouteFlag } from "./routes.js";
@@ -12,6 +13,7 @@ const USAGE = `Usage: wasm-reactor <command> [options]
 
 Commands:
   serve      serve a protocol whose handlers run in WebAssembly (see wasm-reactor serve --help)
+  build      compile your own handler into a module (see wasm-reactor build --help)
   simulate   run the module on a seeded simulated network (see wasm-reactor simulate --help)
   replay     replay a recorded trace against the module (see wasm-reactor replay --help)
 
@@ -26,6 +28,7 @@ Serve a protocol whose handlers run in WebAssembly, on a native epoll reactor.
 Options:
   --protocol <name>     ${PROTOCOLS.join(" | ")} (default: echo)
                         ws-echo: WebSocket echo in the module; ws: echo from a JS handler
+  --module <file>       serve your own handler module (built with wasm-reactor build) instead
   --port <n>            first port to listen on (default: 2000; 0 = ephemeral)
   --ports <n>           listen on n consecutive ports: port .. port+n-1 (default: 1)
   --host <address>      address to bind (default: ::, which accepts IPv4 too)
@@ -56,7 +59,7 @@ Examples:
 const FLAGS: Record<string, string> = {
   maxLineLength: "--max-line", routes: "--route", idleTimeout: "--idle-timeout", maxConnections: "--max-connections",
   reusePort: "--reuse-port", threads: "--threads", accept: "--accept", workers: "--workers", handler: "--handler",
-  backend: "--backend", record: "--record", flightRecorder: "--flight-recorder", port: "--port", ports: "--ports",
+  backend: "--backend", record: "--record", module: "--module", flightRecorder: "--flight-recorder", port: "--port", ports: "--ports",
 };
 
 /** An option error from createServer, reworded with flag names: the user's mistake, so a usage error. */
@@ -93,6 +96,7 @@ async function serve(argv: string[]): Promise<void> {
     args: argv,
     options: {
       protocol: { type: "string" },
+      module: { type: "string" },
       port: { type: "string" },
       ports: { type: "string" },
       host: { type: "string" },
@@ -117,9 +121,9 @@ async function serve(argv: string[]): Promise<void> {
     console.log(SERVE_USAGE);
     return;
   }
-  const protocol = values.protocol ?? "echo";
-  if (!PROTOCOLS.includes(protocol as Protocol)) {
-    throw new UsageError(`unknown protocol "${protocol}" (expected ${PROTOCOLS.join(", ")})`);
+  const protocol = values.protocol ?? (values.module === undefined ? "echo" : "module");
+  if (!PROTOCOL_NAMES.includes(protocol as Protocol)) {
+    throw new UsageError(`unknown protocol "${protocol}" (expected ${PROTOCOL_NAMES.join(", ")})`);
   }
   const backend = values.backend;
   if (backend !== undefined && backend !== "native" && backend !== "net") {
@@ -130,6 +134,7 @@ async function serve(argv: string[]): Promise<void> {
     server = createServer({
       backend,
       protocol: protocol as Protocol,
+      module: values.module,
       port: wholeNumber("port", values.port) ?? 2000,
       ports: wholeNumber("ports", values.ports),
       host: values.host,
@@ -169,7 +174,8 @@ async function serve(argv: string[]): Promise<void> {
   // Before the line that says we serve: whoever reads it may stop us at once.
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
-  console.log(`wasm-reactor: serving ${protocol} on ${server.address()!.address} ${shown}, ${server.backend} host${threads} (Ctrl-C to stop)`);
+  const what = values.module === undefined ? protocol : `module ${values.module}`;
+  console.log(`wasm-reactor: serving ${what} on ${server.address()!.address} ${shown}, ${server.backend} host${threads} (Ctrl-C to stop)`);
 }
 
 /** Where a usage error points: the help of the command being run. */
@@ -177,7 +183,7 @@ let helpHint = "wasm-reactor --help";
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
-  if (command === "serve" || command === "simulate" || command === "replay") helpHint = `wasm-reactor ${command} --help`;
+  if (["serve", "simulate", "replay", "build"].includes(command)) helpHint = `wasm-reactor ${command} --help`;
   if (command === "help" && rest.length > 0) return main([rest[0], "--help"]);
   if (command === undefined || command === "-h" || command === "--help" || command === "help") {
     console.log(USAGE);
@@ -191,11 +197,15 @@ async function main(argv: string[]): Promise<void> {
     process.exitCode = runReplay(rest);
     return;
   }
+  if (command === "build") {
+    process.exitCode = runBuild(rest);
+    return;
+  }
   if (command === "simulate") {
     process.exitCode = runSimulate(rest);
     return;
   }
-  if (command !== "serve") throw new UsageError(`unknown command "${command}" (expected serve, simulate or replay)`);
+  if (command !== "serve") throw new UsageError(`unknown command "${command}" (expected serve, build, simulate or replay)`);
   await serve(rest);
 }
 

@@ -1,5 +1,6 @@
 // The options of createServer, their defaults and their validation.
-import { PROTOCOLS, type HttpConfig, type Protocol } from "../host/module.js";
+import path from "node:path";
+import { loadModule, PROTOCOL_NAMES, type HttpConfig, type Protocol } from "../host/module.js";
 import { DEFAULT_ROUTES, staticRoutes, type RouteSpec } from "./routes.js";
 
 export type Backend = "native" | "net";
@@ -11,8 +12,17 @@ export interface ServerOptions {
    * loads, and net otherwise (with a one-line notice).
    */
   backend?: Backend;
-  /** Which handler the module runs: "echo" (default), "line", "http" or "ws-echo" (http plus WebSocket echo). */
+  /**
+   * Which handler runs in the sandbox: "echo" (default), "line", "http", "ws" (WebSocket
+   * messages in JS), "ws-echo" (WebSocket echo in the module), or "module" with `module`.
+   */
   protocol?: Protocol;
+  /**
+   * A handler module of your own (a .wasm file built with `wasm-reactor build`, see
+   * docs/HANDLERS.md): the server runs it instead of a built-in protocol. Relative paths
+   * are resolved from the working directory.
+   */
+  module?: string;
   /** First port to listen on; 0 (default) picks an ephemeral port. */
   port?: number;
   /** How many consecutive ports to listen on, starting at `port` (default 1). */
@@ -100,7 +110,7 @@ export interface ServerOptions {
 }
 
 /** The options without a default: absent means "not used". @inline */
-type Optional = "backend" | "record" | "flightRecorder" | "routes" | "path" | "subprotocols" | "handler";
+type Optional = "backend" | "record" | "flightRecorder" | "routes" | "path" | "subprotocols" | "handler" | "module";
 /** The options with every default filled in, as `server.options` shows them. */
 export type ResolvedOptions = Required<Omit<ServerOptions, Optional>> & Pick<ServerOptions, Optional>;
 
@@ -112,6 +122,7 @@ const DEFAULTS: ResolvedOptions = {
   path: undefined,
   subprotocols: undefined,
   handler: undefined,
+  module: undefined,
   workers: 0,
   protocol: "echo",
   port: 0,
@@ -152,6 +163,7 @@ const PROTOCOL_OPTIONS: Record<Protocol, readonly (keyof ServerOptions)[]> = {
   http: [...HTTP_OPTIONS, "workers", "handler"],
   "ws-echo": WS_OPTIONS,
   ws: [...WS_OPTIONS, "maxBufferedAmount", "onBackpressure"],
+  module: ["idleTimeout", "module"],
 };
 const PROTOCOL_SPECIFIC = new Set(Object.values(PROTOCOL_OPTIONS).flat());
 
@@ -175,8 +187,19 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   for (const [key, value] of Object.entries(options)) {
     if (value !== undefined) (o as unknown as Record<string, unknown>)[key] = value;
   }
-  if (!PROTOCOLS.includes(o.protocol)) {
-    throw new TypeError(`wasm-reactor: unknown protocol "${o.protocol}" (expected ${PROTOCOLS.join(", ")})`);
+  if (o.module !== undefined) {
+    if (options.protocol !== undefined && options.protocol !== "module") {
+      throw new TypeError(`wasm-reactor: module replaces the protocol; drop protocol "${options.protocol}" (or set it to "module")`);
+    }
+    if (typeof o.module !== "string" || o.module === "") throw new TypeError("wasm-reactor: module must be the path of a .wasm file");
+    o.protocol = "module";
+    o.module = path.resolve(o.module);
+    loadModule(o.module); // a missing, foreign or outdated module fails here, at createServer
+  } else if (o.protocol === "module") {
+    throw new TypeError("wasm-reactor: protocol \"module\" needs module: the path of a .wasm built with wasm-reactor build");
+  }
+  if (!PROTOCOL_NAMES.includes(o.protocol)) {
+    throw new TypeError(`wasm-reactor: unknown protocol "${o.protocol}" (expected ${PROTOCOL_NAMES.join(", ")})`);
   }
   checkApplies(options, o.protocol);
   if (o.backend !== undefined && o.backend !== "native" && o.backend !== "net") {

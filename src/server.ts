@@ -152,7 +152,7 @@ export class Server extends typedEmitter<ServerEvents>() {
 
   private async bind(port: number, host: string): Promise<void> {
     const address = isIP(host) ? host : (await lookup(host)).address;
-    const config: ModuleConfig = { protocol: this.options.protocol, eventCapacity: this.options.eventCapacity,
+    const config: ModuleConfig = { protocol: this.options.protocol, moduleFile: this.options.module, eventCapacity: this.options.eventCapacity,
       arenaHalfBytes: this.options.readBytesPerBatch, maxLineLength: this.options.maxLineLength,
       trapOnMagic: this.options.trapOnMagic, idleTimeoutMs: this.options.idleTimeout || undefined,
       http: HTTP_PROTOCOLS.includes(this.options.protocol) ? httpConfig(this.options, this.listenerCount("request") > 0) : undefined };

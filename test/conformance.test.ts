@@ -11,6 +11,7 @@ import { httpConfig, resolveOptions, type ServerOptions } from "../src/options.j
 import { connect, prng, receive, receiveAll, sleep, startServer } from "./helpers.js";
 import { HTTP_SCENARIOS } from "./http-scenarios.js";
 import { WS_SCENARIOS } from "./ws-scenarios.js";
+import { fixtureModule } from "./fixture-modules.js";
 
 interface Scenario {
   name: string;
@@ -70,7 +71,24 @@ const SCENARIOS: Scenario[] = [
     options: { idleTimeout: 150 }, writes: [b("done\nhalf")], reply: b("done\n"), closes: true, waitMs: 250 },
   ...HTTP_SCENARIOS.map((s) => ({ ...s, protocol: "http" as const })),
   ...WS_SCENARIOS.map((s) => ({ ...s, protocol: "ws-echo" as const })),
+  ...moduleScenarios(),
 ];
+
+/** A user's module on the SDK's stream level (test/fixtures/handlers/upper.ts), built here from source. */
+function moduleScenarios(): Scenario[] {
+  const options = { module: fixtureModule("upper") };
+  const lower = Buffer.from(Array.from({ length: 64 * 1024 }, (_, i) => 0x61 + (i % 26)));
+  const upper = Buffer.from(lower.map((c) => c - 0x20));
+  return [
+    { name: "module (stream SDK): greets, answers uppercased, counts, and reports at the end", protocol: "module", options,
+      writes: [b("abc"), b("de!")], end: true, reply: b("hello\nABCDE!got 6 bytes\n"), closes: true },
+    { name: "module (stream SDK): 64 KiB comes back uppercased in place, intact and in order", protocol: "module", options,
+      writes: chunks(lower, 8192), reply: Buffer.concat([b("hello\n"), upper]), closes: false },
+    { name: "module (stream SDK): a handler that allocates and frees strings per read answers 192 KiB intact", protocol: "module",
+      options: { module: fixtureModule("shout") }, writes: chunks(lower, 1000).concat(chunks(lower, 7000)).concat(chunks(lower.subarray(0, 131072), 333)),
+      reply: Buffer.concat([upper, upper, upper.subarray(0, 131072)]), closes: false },
+  ];
+}
 
 /** The reply as compared: HTTP's Date value is the clock's, so it is normalised. */
 const normalised = (reply: Buffer, s: Scenario) =>
@@ -104,7 +122,7 @@ async function overSockets(backend: "native" | "net", s: Scenario, threads = 1, 
 
 function overSimulator(s: Scenario): void {
   for (const seed of SIM_SEEDS) {
-    const net = new ScriptedNetwork({ protocol: s.protocol, seed, connections: 0, active: 0, messagesPerClient: 0,
+    const net = new ScriptedNetwork({ protocol: s.protocol, moduleFile: s.options?.module, seed, connections: 0, active: 0, messagesPerClient: 0,
       maxMessageBytes: 1, maxLineLength: s.maxLineLength ?? 64 * 1024, faults: SIM_FAULTS,
       http: HTTP_PROTOCOLS.includes(s.protocol) ? httpConfig(resolveOptions({ protocol: s.protocol, ...s.options }), false) : undefined,
       idleTimeoutMs: s.options?.idleTimeout });

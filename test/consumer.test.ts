@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "no
 import path from "node:path";
 import WebSocket from "ws";
 import { PROTOCOLS } from "../host/module.js";
-import { connect, echoRoundTrip, HOST } from "./helpers.js";
+import { connect, echoRoundTrip, HOST, receive } from "./helpers.js";
 import { cleanup, folderBytes, noCompilerPath, npm, npmInstall, pack, project, repoRoot, runNode, userEnv, withoutPrebuilds, type NpmRun } from "./consumer.js";
 import { terminate, withServing } from "./processes.js";
 import { readmeBlocks, readmeCommands } from "./readme-samples.js";
@@ -195,6 +195,31 @@ test("every wasm-reactor command in the README's shell samples runs from the ins
     const r = spawnSync(bin, args, { ...options, encoding: "utf8", timeout: 120_000 });
     assert.is(r.status, 0, `wasm-reactor ${args.join(" ")}: ${r.stdout}${r.stderr}`);
   }
+});
+
+test("build without AssemblyScript in the project says what to install, in one line", () => {
+  const r = spawnSync(path.join(app, "node_modules", ".bin", "wasm-reactor"), ["build", "handler.ts"],
+    { cwd: app, env: userEnv(noCompilerPath), encoding: "utf8" });
+  assert.is(r.status, 2);
+  assert.match(r.stderr, "npm install --save-dev assemblyscript");
+  assert.is(r.stderr.trim().split("\n").length, 1, r.stderr);
+});
+
+test("with AssemblyScript in the project, the guide's first handler builds and serve --module runs it", async () => {
+  const ascVersion = JSON.parse(readFileSync(path.join(repoRoot, "node_modules", "assemblyscript", "package.json"), "utf8")).version;
+  const asc = npmInstall(app, `assemblyscript@${ascVersion}`);
+  assert.is(asc.status, 0, asc.output);
+  const [first] = readmeBlocks(repoRoot, "ts", "docs/HANDLERS.md");
+  writeFileSync(path.join(app, "upper.ts"), first);
+  const bin = path.join(app, "node_modules", ".bin", "wasm-reactor");
+  const build = spawnSync(bin, ["build", "upper.ts", "-o", "upper.wasm"], { cwd: app, env: userEnv(noCompilerPath), encoding: "utf8" });
+  assert.is(build.status, 0, `${build.stdout}${build.stderr}`);
+  await withServing(bin, ["serve", "--module", "upper.wasm", "--port", "0", "--host", HOST], async ({ port }) => {
+    const socket = await connect(port);
+    assert.is((await receive(socket, 6)).toString(), "hello\n");
+    assert.is((await echoRoundTrip(socket, Buffer.from("shout"))).toString(), "SHOUT");
+    socket.destroy();
+  }, { cwd: app, env: userEnv(noCompilerPath) });
 });
 
 const bare = withoutPrebuilds(tarball);

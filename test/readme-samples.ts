@@ -4,8 +4,8 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 
-export function readmeBlocks(root: string, language: "ts" | "sh"): string[] {
-  const text = readFileSync(path.join(root, "README.md"), "utf8");
+export function readmeBlocks(root: string, language: "ts" | "sh", file = "README.md"): string[] {
+  const text = readFileSync(path.join(root, file), "utf8");
   return [...text.matchAll(new RegExp("^```" + language + "\\n([\\s\\S]*?)^```", "gm"))].map((m) => m[1]);
 }
 

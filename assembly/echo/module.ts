@@ -1,6 +1,5 @@
-// The echo module: the core's door with echo's one hook (every byte back, from the arena).
+// The echo module, on the SDK's stream level: every byte back, from where the kernel put it.
 export * from "../door";
-import { onData } from "../handler";
-import { echoData } from "./handler";
+import { onData, send } from "../sdk/stream";
 
-onData(echoData);
+onData(send);

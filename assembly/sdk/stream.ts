@@ -1,0 +1,153 @@
+// The stream level of the handler SDK: a connection's bytes in, bytes out.
+//
+//   export * from "wasm-reactor/assembly/door";      // every module re-exports the door
+//   import { onData, send } from "wasm-reactor/assembly/sdk/stream";
+//
+//   onData((conn, data, length) => send(conn, data, length));   // an echo server
+//
+// Build it with `npx wasm-reactor build handler.ts -o handler.wasm`, run it with
+// `createServer({ module: "handler.wasm" })`. docs/HANDLERS.md has the whole guide.
+//
+// A connection is its slot in the handle table: valid from its open hook until its close
+// hook returns. Input arrives where the kernel put it: `data` points into the module's
+// arena, valid during the hook only (keep bytes by copying them). send() of such a slice
+// goes out without a copy; anything else is copied into the connection's output buffer.
+// The hooks run inside dispatch(): they must not block, and they cannot, since the module
+// has no way to wait.
+
+import { nowMs } from "../clock";
+import { allocBlock, classOf, freeBlock } from "../alloc";
+import { bufData, bufZeroed } from "../buffer";
+import { clearFlag, F_HOLD_IN, inBuf, setFlag, setInBuf } from "../handles";
+import { onClose as coreOnClose, onData as coreOnData, onEof, onOpen as coreOnOpen, onTick as coreOnTick, useReplyArena } from "../handler";
+import { closeNow as coreCloseNow, closeWhenFlushed as coreCloseWhenFlushed, markDirty, reserveReply, send as coreSend } from "../output";
+
+/** A connection: its slot, valid from its open hook until its close hook returns. */
+export type Conn = u32;
+
+// Room to format replies in (sendText), per batch: where an answer goes out from
+// without a copy, like echoed bytes.
+const REPLY_ARENA_HALF: u32 = 64 << 10;
+useReplyArena(REPLY_ARENA_HALF);
+
+/** A connection was accepted. */
+export function onOpen(fn: (conn: Conn) => void): void {
+  coreOnOpen(fn);
+}
+
+/** Bytes arrived: `length` bytes at `data`, where the kernel put them (valid during this call only). */
+export function onData(fn: (conn: Conn, data: usize, length: u32) => void): void {
+  coreOnData(fn);
+}
+
+/** The peer finished sending. Without this hook the connection closes once its output has gone. */
+export function onEnd(fn: (conn: Conn) => void): void {
+  onEof(fn);
+}
+
+/**
+ * The connection is closing for good (the peer left, it was closed, or the server shuts
+ * down): the last hook it gets. Its state (connState) is freed after this returns.
+ */
+export function onClose(fn: (conn: Conn) => void): void {
+  coreOnClose(fn);
+}
+
+/** After every batch of events: work that is not tied to one input (keep it short). */
+export function onTick(fn: () => void): void {
+  coreOnTick(fn);
+}
+
+/** Queues `length` bytes at `data` for the connection; bytes outside the arena are copied. */
+export function send(conn: Conn, data: usize, length: u32): void {
+  coreSend(conn, data, length);
+}
+
+/** Queues a string, UTF-8 encoded (formatted in the reply arena when it has room). */
+export function sendText(conn: Conn, text: string): void {
+  const length = <u32>String.UTF8.byteLength(text);
+  const at = reserveReply(length);
+  if (at != 0) {
+    String.UTF8.encodeUnsafe(changetype<usize>(text), text.length, at);
+    coreSend(conn, at, length);
+    return;
+  }
+  // The reply arena is full this batch: encode into a scratch block, which send() copies.
+  const scratch = allocBlock(length);
+  String.UTF8.encodeUnsafe(changetype<usize>(text), text.length, scratch);
+  coreSend(conn, scratch, length);
+  freeBlock(scratch, classOf(length));
+}
+
+/** Queues a number in decimal, formatted in the reply arena (nothing is allocated). */
+export function sendNumber(conn: Conn, n: u64): void {
+  let digits: u32 = 1;
+  for (let rest = n / 10; rest != 0; rest /= 10) digits++;
+  let at = reserveReply(digits);
+  const scratch = at == 0 ? allocBlock(digits) : 0; // the reply arena is full this batch
+  if (at == 0) at = scratch;
+  for (let i = digits; i > 0; i--) {
+    store<u8>(at + i - 1, <u8>(0x30 + n % 10));
+    n /= 10;
+  }
+  coreSend(conn, at, digits);
+  if (scratch != 0) freeBlock(scratch, classOf(digits));
+}
+
+/** Closes once everything queued so far has been sent (a graceful close). */
+export function closeWhenFlushed(conn: Conn): void {
+  coreCloseWhenFlushed(conn);
+}
+
+/** Closes at once: output not yet sent is dropped. */
+export function closeNow(conn: Conn): void {
+  coreCloseNow(conn);
+}
+
+/** Stops reading from the connection (its onData stops) until resumeReading(). */
+export function pauseReading(conn: Conn): void {
+  setFlag(conn, F_HOLD_IN);
+  markDirty(conn);
+}
+
+export function resumeReading(conn: Conn): void {
+  clearFlag(conn, F_HOLD_IN);
+  markDirty(conn);
+}
+
+/**
+ * The connection's own `bytes` bytes of memory: zeroed when first asked for, kept
+ * between hooks, freed when the connection closes. Ask with the same size every time.
+ */
+export function connState(conn: Conn, bytes: u32): usize {
+  let block = inBuf(conn);
+  if (block == 0) {
+    block = bufZeroed(bytes);
+    setInBuf(conn, block); // the core frees it after the close hook
+  }
+  return bufData(block);
+}
+
+/**
+ * Frees a string or ArrayBuffer the handler allocated (the runtime has no garbage
+ * collector: docs/HANDLERS.md). Nothing may use it afterwards.
+ */
+export function release<T>(object: T): void {
+  __free(changetype<usize>(object) - OBJECT_HEADER_BYTES);
+}
+
+// The runtime's object header (runtime.ts): an object's pointer is its block's + 16.
+const OBJECT_HEADER_BYTES: usize = 16;
+
+/** The module's clock in ms (the host's, written before each dispatch; replays exactly). */
+export function now(): u32 {
+  return nowMs();
+}
+
+/** Where `byte` first is in [data, data + length) from `from`, or -1. */
+export function indexOfByte(data: usize, length: u32, byte: u8, from: u32 = 0): i32 {
+  for (let i = from; i < length; i++) {
+    if (load<u8>(data + i) == byte) return <i32>i;
+  }
+  return -1;
+}
