@@ -220,6 +220,10 @@ test("with AssemblyScript in the project, the guide's first handler builds and s
     assert.is((await echoRoundTrip(socket, Buffer.from("shout"))).toString(), "SHOUT");
     socket.destroy();
   }, { cwd: app, env: userEnv(noCompilerPath) });
+  // The test kit, as the guide's test uses it.
+  const [kit] = readmeBlocks(repoRoot, "js", "docs/HANDLERS.md");
+  writeFileSync(path.join(app, "kit.mjs"), kit);
+  runNode(app, ["kit.mjs"]);
 });
 
 const bare = withoutPrebuilds(tarball);

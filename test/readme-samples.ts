@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 
-export function readmeBlocks(root: string, language: "ts" | "sh", file = "README.md"): string[] {
+export function readmeBlocks(root: string, language: "ts" | "js" | "sh", file = "README.md"): string[] {
   const text = readFileSync(path.join(root, file), "utf8");
   return [...text.matchAll(new RegExp("^```" + language + "\\n([\\s\\S]*?)^```", "gm"))].map((m) => m[1]);
 }
