@@ -79,6 +79,7 @@ function moduleScenarios(): Scenario[] {
   const options = { module: fixtureModule("upper") };
   const lower = Buffer.from(Array.from({ length: 64 * 1024 }, (_, i) => 0x61 + (i % 26)));
   const upper = Buffer.from(lower.map((c) => c - 0x20));
+  const frames = Buffer.concat([Buffer.from([0, 3]), b("abc"), Buffer.from([0, 0]), Buffer.from([0, 5]), b("hello")]);
   return [
     { name: "module (stream SDK): greets, answers uppercased, counts, and reports at the end", protocol: "module", options,
       writes: [b("abc"), b("de!")], end: true, reply: b("hello\nABCDE!got 6 bytes\n"), closes: true },
@@ -87,6 +88,15 @@ function moduleScenarios(): Scenario[] {
     { name: "module (stream SDK): a handler that allocates and frees strings per read answers 192 KiB intact", protocol: "module",
       options: { module: fixtureModule("shout") }, writes: chunks(lower, 1000).concat(chunks(lower, 7000)).concat(chunks(lower.subarray(0, 131072), 333)),
       reply: Buffer.concat([upper, upper, upper.subarray(0, 131072)]), closes: false },
+    { name: "module (framed SDK): length-prefixed messages cut at every byte are answered whole, in order", protocol: "module",
+      options: { module: fixtureModule("frames") }, writes: [...frames].map((c) => Buffer.from([c])),
+      reply: b("3:abc\n0:\n5:hello\n"), closes: false },
+    { name: "module (framed SDK): 100 glued messages in one read are answered in one run", protocol: "module",
+      options: { module: fixtureModule("frames") }, writes: [Buffer.concat(Array.from({ length: 100 }, () => frames))],
+      reply: b("3:abc\n0:\n5:hello\n".repeat(100)), closes: false },
+    { name: "module (framed SDK): a message over the limit is refused with the handler's answer and the close", protocol: "module",
+      options: { module: fixtureModule("frames") }, writes: [Buffer.concat([frames, Buffer.from([0x04, 0x00]), Buffer.alloc(10)])],
+      reply: b("3:abc\n0:\n5:hello\ntoo long\n"), closes: true },
   ];
 }
 

@@ -205,15 +205,20 @@ test("build without AssemblyScript in the project says what to install, in one l
   assert.is(r.stderr.trim().split("\n").length, 1, r.stderr);
 });
 
-test("with AssemblyScript in the project, the guide's first handler builds and serve --module runs it", async () => {
+test("with AssemblyScript in the project, the guide's handlers build, serve --module runs the first, and its test sample passes", async () => {
   const ascVersion = JSON.parse(readFileSync(path.join(repoRoot, "node_modules", "assemblyscript", "package.json"), "utf8")).version;
   const asc = npmInstall(app, `assemblyscript@${ascVersion}`);
   assert.is(asc.status, 0, asc.output);
-  const [first] = readmeBlocks(repoRoot, "ts", "docs/HANDLERS.md");
-  writeFileSync(path.join(app, "upper.ts"), first);
+  // Every handler sample of the guide builds; the first is served below.
+  const samples = readmeBlocks(repoRoot, "ts", "docs/HANDLERS.md");
+  assert.ok(samples.length >= 2, `found ${samples.length} samples`);
   const bin = path.join(app, "node_modules", ".bin", "wasm-reactor");
-  const build = spawnSync(bin, ["build", "upper.ts", "-o", "upper.wasm"], { cwd: app, env: userEnv(noCompilerPath), encoding: "utf8" });
-  assert.is(build.status, 0, `${build.stdout}${build.stderr}`);
+  samples.forEach((code, i) => {
+    const name = i === 0 ? "upper" : `sample-${i + 1}`;
+    writeFileSync(path.join(app, `${name}.ts`), code);
+    const build = spawnSync(bin, ["build", `${name}.ts`, "-o", `${name}.wasm`], { cwd: app, env: userEnv(noCompilerPath), encoding: "utf8" });
+    assert.is(build.status, 0, `${name}: ${build.stdout}${build.stderr}`);
+  });
   await withServing(bin, ["serve", "--module", "upper.wasm", "--port", "0", "--host", HOST], async ({ port }) => {
     const socket = await connect(port);
     assert.is((await receive(socket, 6)).toString(), "hello\n");

@@ -63,18 +63,22 @@ export function send(conn: Conn, data: usize, length: u32): void {
   coreSend(conn, data, length);
 }
 
+// Calls into the standard library pass every argument: a call that leaves optional ones
+// out goes through a varargs stub and a global argument count, state outside linear
+// memory that a checkpoint would miss (test/checkpoint.test.ts).
+
 /** Queues a string, UTF-8 encoded (formatted in the reply arena when it has room). */
 export function sendText(conn: Conn, text: string): void {
-  const length = <u32>String.UTF8.byteLength(text);
+  const length = <u32>String.UTF8.byteLength(text, false);
   const at = reserveReply(length);
   if (at != 0) {
-    String.UTF8.encodeUnsafe(changetype<usize>(text), text.length, at);
+    String.UTF8.encodeUnsafe(changetype<usize>(text), text.length, at, false, String.UTF8.ErrorMode.WTF8);
     coreSend(conn, at, length);
     return;
   }
   // The reply arena is full this batch: encode into a scratch block, which send() copies.
   const scratch = allocBlock(length);
-  String.UTF8.encodeUnsafe(changetype<usize>(text), text.length, scratch);
+  String.UTF8.encodeUnsafe(changetype<usize>(text), text.length, scratch, false, String.UTF8.ErrorMode.WTF8);
   coreSend(conn, scratch, length);
   freeBlock(scratch, classOf(length));
 }
