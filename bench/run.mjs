@@ -14,12 +14,16 @@
 // alone hides how much each server spends. --baseline DIR adds, for each wasm-reactor
 // server, the same server run from another checkout (built), interleaved, with ratios.
 //
-//   node bench/run.mjs [--runs 5] [--seconds 4] [--suite echo,http,ws] [--only wasm,net,c,route,js,node,ws] [--baseline DIR]
+// Last, the RESP example (examples/resp) against a real redis-server, with redis-benchmark.
+//
+//   node bench/run.mjs [--runs 5] [--seconds 4] [--suite echo,http,ws,resp] [--only wasm,net,c,route,js,node,ws] [--baseline DIR]
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { cpuSeconds, median, pin } from "./common.mjs";
+import { respBench } from "./resp.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const bin = path.join(here, ".bin");
@@ -40,16 +44,6 @@ function compile(name) {
   }
   return out;
 }
-
-// Two cores: the server gets one and the load client the other, for every peer alike.
-const pin = (() => {
-  try {
-    execFileSync("taskset", ["-c", "0", "true"]);
-    return (cpus, cmd, args) => ["taskset", ["-c", String(cpus), cmd, ...args]];
-  } catch {
-    return (_cpu, cmd, args) => [cmd, args];
-  }
-})();
 
 const epollServer = compile("epoll_echo");
 const node = (file, ...args) => [process.execPath, [path.join(here, "servers", file), "0", ...args]];
@@ -131,15 +125,6 @@ if (values.baseline) {
   }
 }
 const loadgen = compile("loadgen");
-const TICKS_PER_SECOND = 100; // USER_HZ: /proc/<pid>/stat counts CPU time in these
-
-/** The process's user + system CPU seconds so far, all threads (fields 14 and 15 of /proc/<pid>/stat). */
-function cpuSeconds(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
-}
-
 function startServer(server) {
   return new Promise((resolve, reject) => {
     const [cmd, args] = pin(server.cpus ?? 0, ...server.cmd);
@@ -174,7 +159,6 @@ function load(port, w, pid) {
   return { rate: result[w.metric], cpuUs: ((cpuSeconds(pid) - before) * 1e6) / roundTrips };
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (v) => (v === undefined ? "-" : v >= 1000 ? `${(v / 1000).toFixed(1)}k` : v.toFixed(0));
 
 async function runSuite(suite) {
@@ -217,7 +201,9 @@ async function runSuite(suite) {
   }
 }
 
-for (const name of (values.suite ?? Object.keys(SUITES).join(",")).split(",")) await runSuite(SUITES[name]);
+const suites = (values.suite ?? [...Object.keys(SUITES), "resp"].join(",")).split(",");
+for (const name of suites.filter((n) => n !== "resp")) await runSuite(SUITES[name]);
+if (suites.includes("resp")) await respBench(RUNS);
 
 // The simulator row: one million virtual connections through the same module.
 const sim = execFileSync(process.execPath, [path.join(here, "..", "dist", "src", "cli.js"), "simulate", "--protocol", "line",

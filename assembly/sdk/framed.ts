@@ -16,7 +16,8 @@
 // the connection; a message unfinished when the input ends is dropped.
 
 import { bufAppend, bufData, bufFree, bufLength } from "../buffer";
-import { F_CLOSING, F_OPEN, flags, inBuf, setInBuf } from "../handles";
+import { F_CLOSING, F_OPEN, flags } from "../handles";
+import { pendingInput, setPendingInput } from "./conn";
 import { onData } from "../handler";
 import { indexOfByte } from "./stream";
 import { closeWhenFlushed } from "../output";
@@ -77,8 +78,8 @@ function deliver(conn: u32, message: usize, length: u32): void {
 }
 
 function tooLong(conn: u32): void {
-  bufFree(inBuf(conn));
-  setInBuf(conn, 0);
+  bufFree(pendingInput(conn));
+  setPendingInput(conn, 0);
   const hook = load<u32>(FRAMING, F_ON_TOO_LONG);
   if (hook != 0) changetype<(conn: u32) => void>(hook)(conn);
   closeWhenFlushed(conn);
@@ -113,7 +114,7 @@ function handOver(conn: u32, data: usize, total: u32): void {
 
 function framedData(conn: u32, data: usize, length: u32): void {
   let at: u32 = 0;
-  if (inBuf(conn) != 0) {
+  if (pendingInput(conn) != 0) {
     at = finishPending(conn, data, length);
     if (at > length) return; // over the limit: closed
   }
@@ -122,7 +123,7 @@ function framedData(conn: u32, data: usize, length: u32): void {
     const end = frameEnd(data + at, length - at);
     if (end < 0) return tooLong(conn);
     if (end == 0) {
-      setInBuf(conn, bufAppend(0, data + at, length - at)); // the start of the next one
+      setPendingInput(conn, bufAppend(0, data + at, length - at)); // the start of the next one
       return;
     }
     handOver(conn, data + at, <u32>end);
@@ -135,7 +136,7 @@ function framedData(conn: u32, data: usize, length: u32): void {
  * Returns how many bytes of the read it took (more than `length`: it was over the limit).
  */
 function finishPending(conn: u32, data: usize, length: u32): u32 {
-  let pending = inBuf(conn);
+  let pending = pendingInput(conn);
   let at: u32 = 0;
   do {
     // A line takes up to its newline; a prefixed message exactly what it misses.
@@ -143,7 +144,7 @@ function finishPending(conn: u32, data: usize, length: u32): u32 {
     const newline = lines ? indexOfByte(data + at, length - at, NEWLINE, 0) : -1;
     const take = lines ? (newline < 0 ? length - at : <u32>newline + 1) : min<u32>(length - at, missingBytes(pending));
     pending = bufAppend(pending, data + at, take);
-    setInBuf(conn, pending);
+    setPendingInput(conn, pending);
     at += take;
     // A line is whole when this read held its newline (no need to scan the start again).
     const size = bufLength(pending);
@@ -155,8 +156,8 @@ function finishPending(conn: u32, data: usize, length: u32): u32 {
     }
     if (end > 0) {
       handOver(conn, bufData(pending), <u32>end);
-      bufFree(inBuf(conn));
-      setInBuf(conn, 0);
+      bufFree(pendingInput(conn)); // (0 if the hook closed the connection: it is freed already)
+      setPendingInput(conn, 0);
       return at;
     }
   } while (at < length);

@@ -17,9 +17,10 @@
 
 import { nowMs } from "../clock";
 import { allocBlock, classOf, freeBlock } from "../alloc";
-import { bufData, bufZeroed } from "../buffer";
-import { clearFlag, F_HOLD_IN, inBuf, setFlag, setInBuf } from "../handles";
+import { bufAppend, bufConsume, bufData, bufFree, bufLength } from "../buffer";
+import { clearFlag, F_CLOSING, F_HOLD_IN, F_OPEN, flags, setFlag } from "../handles";
 import { onClose as coreOnClose, onData as coreOnData, onEof, onOpen as coreOnOpen, onTick as coreOnTick, useReplyArena } from "../handler";
+import { pendingInput, releaseConnData, setPendingInput, stateOf } from "./conn";
 import { closeNow as coreCloseNow, closeWhenFlushed as coreCloseWhenFlushed, markDirty, reserveReply, send as coreSend } from "../output";
 
 /** A connection: its slot, valid from its open hook until its close hook returns. */
@@ -29,6 +30,20 @@ export type Conn = u32;
 // without a copy, like echoed bytes.
 const REPLY_ARENA_HALF: u32 = 64 << 10;
 useReplyArena(REPLY_ARENA_HALF);
+
+// The stream level's own hooks and settings, in linear memory (no globals: a checkpoint holds them).
+const STREAM = memory.data(12);
+const S_ON_CLOSE: usize = 0; // the handler's close hook, or 0
+const S_ON_READ: usize = 4; // the handler's read hook (onRead), or 0
+const S_MAX_PENDING: usize = 8; // onRead: the most unconsumed input kept, in bytes (0: 1 MiB)
+const DEFAULT_MAX_PENDING: u32 = 1 << 20;
+
+// Every connection's close: the handler's hook, then what the SDK kept for it.
+coreOnClose((conn: u32): void => {
+  const hook = load<u32>(STREAM, S_ON_CLOSE);
+  if (hook != 0) changetype<(conn: u32) => void>(hook)(conn);
+  releaseConnData(conn);
+});
 
 /** A connection was accepted. */
 export function onOpen(fn: (conn: Conn) => void): void {
@@ -50,7 +65,53 @@ export function onEnd(fn: (conn: Conn) => void): void {
  * down): the last hook it gets. Its state (connState) is freed after this returns.
  */
 export function onClose(fn: (conn: Conn) => void): void {
-  coreOnClose(fn);
+  store<u32>(STREAM, changetype<u32>(fn), S_ON_CLOSE);
+}
+
+/**
+ * Bytes arrived, after what earlier reads left unconsumed: `fn` gets them all and returns
+ * how many it used; the rest is kept and comes first next time (a partial message, a
+ * "sticky packet"). Bytes from this read are where the kernel put them; with a leftover
+ * they are copied behind it. Past `maxPendingBytes` kept, the connection closes.
+ */
+export function onRead(fn: (conn: Conn, data: usize, length: u32) => u32): void {
+  store<u32>(STREAM, changetype<u32>(fn), S_ON_READ);
+  coreOnData(readData);
+}
+
+/** onRead: the most unconsumed input kept for a connection (default 1 MiB). */
+export function maxPendingBytes(bytes: u32): void {
+  store<u32>(STREAM, bytes, S_MAX_PENDING);
+}
+
+@inline function isOpen(conn: Conn): bool {
+  return (flags(conn) & (F_OPEN | F_CLOSING)) == F_OPEN;
+}
+
+function readData(conn: Conn, data: usize, length: u32): void {
+  const hook = changetype<(conn: u32, data: usize, length: u32) => u32>(load<u32>(STREAM, S_ON_READ));
+  let buf = pendingInput(conn);
+  if (buf != 0) {
+    buf = bufAppend(buf, data, length);
+    setPendingInput(conn, buf);
+    data = bufData(buf);
+    length = bufLength(buf);
+  }
+  const used = min<u32>(hook(conn, data, length), length);
+  if (!isOpen(conn)) return; // the hook closed it: what was kept is gone or going
+  const limit = load<u32>(STREAM, S_MAX_PENDING);
+  if (length - used > (limit == 0 ? DEFAULT_MAX_PENDING : limit)) {
+    closeNow(conn);
+    return;
+  }
+  if (buf == 0) {
+    if (used < length) setPendingInput(conn, bufAppend(0, data + used, length - used));
+  } else if (used == length) {
+    bufFree(buf);
+    setPendingInput(conn, 0);
+  } else {
+    bufConsume(buf, used);
+  }
 }
 
 /** After every batch of events: work that is not tied to one input (keep it short). */
@@ -124,12 +185,7 @@ export function resumeReading(conn: Conn): void {
  * between hooks, freed when the connection closes. Ask with the same size every time.
  */
 export function connState(conn: Conn, bytes: u32): usize {
-  let block = inBuf(conn);
-  if (block == 0) {
-    block = bufZeroed(bytes);
-    setInBuf(conn, block); // the core frees it after the close hook
-  }
-  return bufData(block);
+  return stateOf(conn, bytes);
 }
 
 /**
