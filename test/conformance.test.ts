@@ -11,7 +11,7 @@ import { httpConfig, resolveOptions, type ServerOptions } from "../src/options.j
 import { connect, prng, receive, receiveAll, sleep, startServer } from "./helpers.js";
 import { HTTP_SCENARIOS } from "./http-scenarios.js";
 import { WS_SCENARIOS } from "./ws-scenarios.js";
-import { fixtureModule } from "./fixture-modules.js";
+import { buildModule, fixtureModule } from "./fixture-modules.js";
 
 interface Scenario {
   name: string;
@@ -28,6 +28,8 @@ interface Scenario {
   reply: Buffer;
   /** The server closes the connection after the reply. */
   closes: boolean;
+  /** The reply holds HTTP responses (their Date values are normalised), as a module's may. */
+  http?: boolean;
 }
 
 const b = (s: string) => Buffer.from(s);
@@ -97,12 +99,37 @@ function moduleScenarios(): Scenario[] {
     { name: "module (framed SDK): a message over the limit is refused with the handler's answer and the close", protocol: "module",
       options: { module: fixtureModule("frames") }, writes: [Buffer.concat([frames, Buffer.from([0x04, 0x00]), Buffer.alloc(10)])],
       reply: b("3:abc\n0:\n5:hello\ntoo long\n"), closes: true },
+    ...httpModuleScenarios(),
+  ];
+}
+
+/** The SDK's HTTP level (examples/http-api): routes with path parameters, answered in the module. */
+function httpModuleScenarios(): Scenario[] {
+  const options = { module: buildModule("examples/http-api/handler.ts", "http-api") };
+  const answer = (status: string, type: string, body: string, close = false, head = false) =>
+    `HTTP/1.1 ${status}\r\nContent-Type: ${type}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nDate: X\r\n`
+    + `${close ? "Connection: close\r\n" : ""}\r\n${head ? "" : body}`;
+  const json = "application/json";
+  const text = "text/plain; charset=utf-8";
+  const pipelined = "POST /notes HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
+    + "GET /notes/1 HTTP/1.1\r\nHost: x\r\n\r\nGET /notes/2 HTTP/1.1\r\nHost: x\r\n\r\n";
+  return [
+    { name: "module (HTTP SDK): a POST and GETs with a path parameter, pipelined and cut at every byte", protocol: "module",
+      options, http: true, writes: [...b(pipelined)].map((c) => Buffer.from([c])), closes: false,
+      reply: b(answer("201 Created", json, '{"id":1}') + answer("200 OK", json, '{"id":1,"text":"hello"}')
+        + answer("404 Not Found", json, '{"error":"no such note"}')) },
+    { name: "module (HTTP SDK): no route is 404, another method 405, HEAD the head only, Connection: close closes", protocol: "module",
+      options, http: true, closes: true,
+      writes: [b("GET /nothing HTTP/1.1\r\nHost: x\r\n\r\nPUT /health HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"
+        + "HEAD /health HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")],
+      reply: b(answer("404 Not Found", text, "Not Found\n") + answer("405 Method Not Allowed", text, "Method Not Allowed\n")
+        + answer("200 OK", "text/plain", "ok\n", false, true) + answer("200 OK", "text/plain", "ok\n", true)) },
   ];
 }
 
 /** The reply as compared: HTTP's Date value is the clock's, so it is normalised. */
 const normalised = (reply: Buffer, s: Scenario) =>
-  HTTP_PROTOCOLS.includes(s.protocol) ? Buffer.from(reply.toString("latin1").replace(/\r\nDate: [^\r]*\r\n/g, "\r\nDate: X\r\n"), "latin1") : reply;
+  HTTP_PROTOCOLS.includes(s.protocol) || s.http ? Buffer.from(reply.toString("latin1").replace(/\r\nDate: [^\r]*\r\n/g, "\r\nDate: X\r\n"), "latin1") : reply;
 
 const SIM_SEEDS = [1, 2, 3, 4, 5];
 const SIM_FAULTS = { ...NO_FAULTS, split: 0.4, glue: 0.4, shortSend: 0.3, slowReader: 0.2, delay: 0.1 };

@@ -36,6 +36,7 @@ import {
   wsKeyLen, wsKeyPtr, wsProtocolLen, wsProtocolPtr, wsVersionLen, wsVersionPtr,
 } from "./head";
 import { findRoute, sendRoute } from "./routes";
+import { answerInModule, hasRequestHook } from "./inmodule";
 import { PERSIST_CLOSE, PERSIST_DEFAULT, PERSIST_KEEP_ALIVE, sendContinue, sendStatus } from "./status";
 
 // A request line this much longer than the URI limit is answered 414 before it ends.
@@ -268,17 +269,24 @@ function upgrade(slot: u32, k: usize, isGet: bool, http10: bool): u32 {
 /** The whole request has been read: answer it, then read the next or close. */
 function finishRequest(slot: u32, k: usize): void {
   const f = reqFlags(k);
-  if ((f & RF_TO_JS) != 0) {
+  if ((f & RF_TO_JS) != 0 && !hasRequestHook()) {
     requestSubmit(slot, k, bodyTotal(k));
     setPhase(k, PH_WAIT_JS);
     return;
   }
-  const keepAlive = (f & RF_KEEP_ALIVE) != 0;
+  let keepAlive = (f & RF_KEEP_ALIVE) != 0;
   const persist = !keepAlive ? PERSIST_CLOSE : (f & RF_HTTP10) != 0 ? PERSIST_KEEP_ALIVE : PERSIST_DEFAULT;
   const head = (f & RF_HEAD) != 0;
   const r = route(k);
-  if (r != 0 && (f & RF_METHOD_OK) != 0) sendRoute(slot, r, head, persist);
-  else sendStatus(slot, r != 0 ? 405 : 404, persist, r != 0 ? "Allow: GET, HEAD\r\n" : "", head);
+  if ((f & RF_TO_JS) != 0) {
+    // A handler in the module answers at once; one that did not answer is a 500.
+    if (answerInModule(slot, k, bodyTotal(k))) keepAlive = keepsAlive(k);
+    else sendStatus(slot, 500, persist, "", head);
+  } else if (r != 0 && (f & RF_METHOD_OK) != 0) {
+    sendRoute(slot, r, head, persist);
+  } else {
+    sendStatus(slot, r != 0 ? 405 : 404, persist, r != 0 ? "Allow: GET, HEAD\r\n" : "", head);
+  }
   if (keepAlive) {
     resetForHead(k);
   } else {

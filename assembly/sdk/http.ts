@@ -1,0 +1,276 @@
+// The HTTP level of the handler SDK: requests parsed by the module's own HTTP/1.1 parser
+// (limits, keep-alive, pipelining, chunked bodies, 408/413/431 …: what the http protocol
+// does), answered by your AssemblyScript, within the dispatch.
+//
+//   export * from "wasm-reactor/assembly/door";
+//   import { get, respondText } from "wasm-reactor/assembly/sdk/http";
+//
+//   get("/hello/:name", (conn: u32, req: Request): void => {
+//     respondText(conn, 200, "text/plain", "hello");
+//   });
+//
+// Nothing is allocated per request: `req` is one view, reused, onto the request's bytes
+// (valid during the handler only), and its parts are Bytes views too. A handler must
+// answer (respond*) before it returns; one that does not gets a 500 for it.
+
+import { allocBlock, classOf, freeBlock } from "../alloc";
+import { OPT_HEADER_TIMEOUT_MS, OPT_IDLE_TIMEOUT_MS, OPT_JS_HANDLER, OPT_MAX_BODY_BYTES, OPT_MAX_HEADER_BYTES, OPT_MAX_URI_BYTES } from "../abi";
+import { setHttpOption, WS_OFF } from "../http/config";
+import { respondInModule, setRequestHook } from "../http/inmodule";
+import { registerHttp } from "../http/register";
+
+/** A view onto bytes of the request (valid during the handler only). */
+@unmanaged export class Bytes {
+  ptr: usize = 0;
+  length: u32 = 0;
+
+  /** Whether the bytes are `text` (ASCII). */
+  equals(text: string): bool {
+    if (this.length != <u32>text.length) return false;
+    for (let i: u32 = 0; i < this.length; i++) {
+      if (<i32>load<u8>(this.ptr + i) != text.charCodeAt(i)) return false;
+    }
+    return true;
+  }
+
+  /** The bytes as a decimal number, or -1 if they are not one. */
+  toNumber(): i64 {
+    if (this.length == 0 || this.length > 18) return -1;
+    let n: i64 = 0;
+    for (let i: u32 = 0; i < this.length; i++) {
+      const c = load<u8>(this.ptr + i);
+      if (c < 0x30 || c > 0x39) return -1;
+      n = n * 10 + (c - 0x30);
+    }
+    return n;
+  }
+
+  /** A copy as a string (allocates: see docs/HANDLERS.md on memory). */
+  toString(): string {
+    return String.UTF8.decodeUnsafe(this.ptr, this.length, false);
+  }
+}
+
+const MAX_PARAMS: u32 = 8;
+
+/** The request being handled. */
+@unmanaged export class Request {
+  /** GET, POST, … as sent. */
+  method: Bytes = new Bytes();
+  /** The path, without the query. */
+  path: Bytes = new Bytes();
+  /** What follows "?" in the target (empty without one). */
+  query: Bytes = new Bytes();
+  /** The body, whole (up to the module's body limit, 1 MiB). */
+  body: Bytes = new Bytes();
+  /** The header fields as received, "Name: value\r\n" each. */
+  fields: Bytes = new Bytes();
+  /** Whether it was HTTP/1.0. */
+  http10: bool = false;
+  // The matched route's parameters: where each name sits in its pattern, and its value.
+  paramCount: u32 = 0;
+  paramPattern: string = "";
+  paramNameAt: StaticArray<i32> = new StaticArray<i32>(MAX_PARAMS);
+  paramNameEnd: StaticArray<i32> = new StaticArray<i32>(MAX_PARAMS);
+  paramValues: StaticArray<Bytes> = paramViews();
+
+  /** A path parameter of the route (":id" in "/users/:id"), or an empty view. */
+  param(name: string): Bytes {
+    for (let i: u32 = 0; i < this.paramCount; i++) {
+      const from = unchecked(this.paramNameAt[i]);
+      if (unchecked(this.paramNameEnd[i]) - from != name.length) continue;
+      let same = true;
+      for (let c = 0; c < name.length && same; c++) same = this.paramPattern.charCodeAt(from + c) == name.charCodeAt(c);
+      if (same) return unchecked(this.paramValues[i]);
+    }
+    return EMPTY;
+  }
+
+  /** A header field's value by name (any case), or an empty view. */
+  header(name: string): Bytes {
+    let at = this.fields.ptr;
+    const end = at + this.fields.length;
+    while (at < end) {
+      let lineEnd = at;
+      while (lineEnd < end && load<u8>(lineEnd) != 0x0a) lineEnd++;
+      const colon = at + <usize>name.length;
+      if (colon < lineEnd && load<u8>(colon) == 0x3a && sameName(at, name)) {
+        let v = colon + 1;
+        while (v < lineEnd && (load<u8>(v) == 0x20 || load<u8>(v) == 0x09)) v++;
+        let e = lineEnd;
+        while (e > v && (load<u8>(e - 1) == 0x0d || load<u8>(e - 1) == 0x20 || load<u8>(e - 1) == 0x09)) e--;
+        FIELD.ptr = v;
+        FIELD.length = <u32>(e - v);
+        return FIELD;
+      }
+      at = lineEnd + 1;
+    }
+    return EMPTY;
+  }
+}
+
+function paramViews(): StaticArray<Bytes> {
+  const views = new StaticArray<Bytes>(MAX_PARAMS);
+  for (let i: u32 = 0; i < MAX_PARAMS; i++) unchecked(views[i] = new Bytes());
+  return views;
+}
+
+function sameName(p: usize, name: string): bool {
+  for (let i = 0; i < name.length; i++) {
+    let c = <i32>load<u8>(p + i);
+    let d = name.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) c += 0x20;
+    if (d >= 0x41 && d <= 0x5a) d += 0x20;
+    if (c != d) return false;
+  }
+  return true;
+}
+
+// One of each, made once at start-up (the runtime has no collector: docs/HANDLERS.md).
+const EMPTY = new Bytes();
+const FIELD = new Bytes();
+const REQUEST = new Request();
+
+type Handler = (conn: u32, req: Request) => void;
+
+// Routes, in the order registered: method ("" for any), pattern, handler.
+const MAX_ROUTES: i32 = 64;
+const routeMethods = new StaticArray<string>(MAX_ROUTES);
+const routePatterns = new StaticArray<string>(MAX_ROUTES);
+const routeHandlers = new StaticArray<Handler>(MAX_ROUTES);
+// [routes registered u32, fallback handler (a function reference) or 0]
+const ROUTING = memory.data(8);
+
+/** Answers `method` requests whose path matches `pattern` ("/users/:id": ":id" matches one segment). */
+export function route(method: string, pattern: string, fn: Handler): void {
+  const n = <i32>load<u32>(ROUTING, 0);
+  assert(n < MAX_ROUTES, "too many routes");
+  unchecked(routeMethods[n] = method);
+  unchecked(routePatterns[n] = pattern);
+  unchecked(routeHandlers[n] = fn);
+  store<u32>(ROUTING, n + 1, 0);
+  useHttp();
+}
+
+export function get(pattern: string, fn: Handler): void { route("GET", pattern, fn); }
+export function post(pattern: string, fn: Handler): void { route("POST", pattern, fn); }
+export function put(pattern: string, fn: Handler): void { route("PUT", pattern, fn); }
+export function del(pattern: string, fn: Handler): void { route("DELETE", pattern, fn); }
+
+/** Every request no route matched (without it: 404, or 405 when another method's route matched). */
+export function onRequest(fn: Handler): void {
+  store<u32>(ROUTING, changetype<u32>(fn), 4);
+  useHttp();
+}
+
+/** Turns the module into an HTTP server, once: the http protocol's hooks, with its default limits. */
+function useHttp(): void {
+  if (load<u32>(ROUTING, 0) + (load<u32>(ROUTING, 4) != 0 ? 1 : 0) > 1) return;
+  registerHttp(WS_OFF);
+  setHttpOption(OPT_MAX_HEADER_BYTES, 16 << 10);
+  setHttpOption(OPT_MAX_URI_BYTES, 8 << 10);
+  setHttpOption(OPT_MAX_BODY_BYTES, 1 << 20);
+  setHttpOption(OPT_HEADER_TIMEOUT_MS, 60_000);
+  setHttpOption(OPT_IDLE_TIMEOUT_MS, 5_000);
+  setHttpOption(OPT_JS_HANDLER, 1); // requests go to a handler: ours, in the module
+  setRequestHook(dispatchRequest);
+}
+
+/** Whether `path` matches `pattern`, filling the request's parameters. */
+function matches(pattern: string, path: Bytes): bool {
+  REQUEST.paramCount = 0;
+  REQUEST.paramPattern = pattern;
+  let p: i32 = 0;
+  let at: u32 = 0;
+  const n = pattern.length;
+  while (p < n) {
+    if (pattern.charCodeAt(p) == 0x3a) { // ":name": one segment
+      let nameEnd = p + 1;
+      while (nameEnd < n && pattern.charCodeAt(nameEnd) != 0x2f) nameEnd++;
+      const start = at;
+      while (at < path.length && load<u8>(path.ptr + at) != 0x2f) at++;
+      if (at == start || REQUEST.paramCount == MAX_PARAMS) return false;
+      const i = REQUEST.paramCount++;
+      unchecked(REQUEST.paramNameAt[i] = p + 1);
+      unchecked(REQUEST.paramNameEnd[i] = nameEnd);
+      const view = unchecked(REQUEST.paramValues[i]);
+      view.ptr = path.ptr + start;
+      view.length = at - start;
+      p = nameEnd;
+      continue;
+    }
+    if (at >= path.length || <i32>load<u8>(path.ptr + at) != pattern.charCodeAt(p)) return false;
+    p++;
+    at++;
+  }
+  return at == path.length;
+}
+
+function dispatchRequest(conn: u32, d: usize, length: u32): void {
+  const flags = load<u32>(d);
+  const methodLen = load<u32>(d, 4);
+  const targetLen = load<u32>(d, 8);
+  const fieldsLen = load<u32>(d, 12);
+  const bodyLen = load<u32>(d, 16);
+  const req = REQUEST;
+  req.method.ptr = d + 20;
+  req.method.length = methodLen;
+  const target = d + 20 + methodLen;
+  let pathLen: u32 = 0;
+  while (pathLen < targetLen && load<u8>(target + pathLen) != 0x3f) pathLen++;
+  req.path.ptr = target;
+  req.path.length = pathLen;
+  req.query.ptr = target + min(pathLen + 1, targetLen);
+  req.query.length = targetLen - min(pathLen + 1, targetLen);
+  req.fields.ptr = target + targetLen;
+  req.fields.length = fieldsLen;
+  req.body.ptr = target + targetLen + fieldsLen;
+  req.body.length = bodyLen;
+  req.http10 = (flags & 4) != 0;
+  const routes = <i32>load<u32>(ROUTING, 0);
+  let pathMatched = false;
+  for (let i = 0; i < routes; i++) {
+    if (!matches(unchecked(routePatterns[i]), req.path)) continue;
+    const method = unchecked(routeMethods[i]);
+    if (req.method.equals(method) || (method == "GET" && req.method.equals("HEAD"))) {
+      unchecked(routeHandlers[i])(conn, req);
+      return;
+    }
+    pathMatched = true;
+  }
+  req.paramCount = 0;
+  const fallback = load<u32>(ROUTING, 4);
+  if (fallback != 0) changetype<Handler>(fallback)(conn, req);
+  else if (pathMatched) respondText(conn, 405, "text/plain; charset=utf-8", "Method Not Allowed\n");
+  else respondText(conn, 404, "text/plain; charset=utf-8", "Not Found\n");
+}
+
+// A response piece (http/respond.ts): flags, status, fields length, fields, body.
+const P_HEAD_END: u32 = 3;
+
+/** Answers with `status`, a Content-Type and a body (`length` bytes at `body`); the module adds Date, Content-Length and Connection. */
+export function respond(conn: u32, status: u32, contentType: string, body: usize, length: u32): void {
+  const typeLen = <u32>String.UTF8.byteLength(contentType, false);
+  const fieldsLen = typeLen + 16; // "Content-Type: " + type + "\r\n"
+  const size = 12 + fieldsLen + length;
+  const piece = allocBlock(size);
+  store<u32>(piece, P_HEAD_END, 0);
+  store<u32>(piece, status, 4);
+  store<u32>(piece, fieldsLen, 8);
+  let at = piece + 12;
+  at += String.UTF8.encodeUnsafe(changetype<usize>("Content-Type: "), 14, at, false, String.UTF8.ErrorMode.WTF8);
+  at += String.UTF8.encodeUnsafe(changetype<usize>(contentType), contentType.length, at, false, String.UTF8.ErrorMode.WTF8);
+  store<u16>(at, 0x0a0d);
+  memory.copy(at + 2, body, length);
+  respondInModule(conn, piece, size);
+  freeBlock(piece, classOf(size));
+}
+
+/** respond() with a string body, UTF-8. */
+export function respondText(conn: u32, status: u32, contentType: string, text: string): void {
+  const length = <u32>String.UTF8.byteLength(text, false);
+  const body = allocBlock(length);
+  String.UTF8.encodeUnsafe(changetype<usize>(text), text.length, body, false, String.UTF8.ErrorMode.WTF8);
+  respond(conn, status, contentType, body, length);
+  freeBlock(body, classOf(length));
+}
