@@ -42,6 +42,7 @@ export function setHttpOption(key: u32, value: u32): bool {
 export const WS_OFF: u32 = 0;
 export const WS_ECHO: u32 = 1;
 export const WS_JS: u32 = 2;
+export const WS_MODULE: u32 = 3; // messages go to a handler in the module (ws/inmodule.ts)
 @inline export function wsMode(): u32 { return load<u32>(CONFIG + WS_MODE_INDEX * 4); }
 export function setWsMode(mode: u32): void { store<u32>(CONFIG + WS_MODE_INDEX * 4, mode); }
 

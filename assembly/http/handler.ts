@@ -13,7 +13,7 @@ import {
 } from "./chunked";
 import { nowMs } from "../clock";
 import {
-  headerTimeoutMs, idleTimeoutMs, jsHandler, maxBodyBytes, maxHeaderBytes, maxUriBytes, WS_JS, WS_OFF, wsMode, wsPathMatches,
+  headerTimeoutMs, idleTimeoutMs, jsHandler, maxBodyBytes, maxHeaderBytes, maxUriBytes, WS_JS, WS_MODULE, WS_OFF, wsMode, wsPathMatches,
 } from "./config";
 import { hasTimers, nextDeadline, popExpired, TIMER_HEADERS, TIMER_IDLE, timerClear, timerList, timerSet } from "./timers";
 import {
@@ -37,6 +37,7 @@ import {
 } from "./head";
 import { findRoute, sendRoute } from "./routes";
 import { answerInModule, hasRequestHook } from "./inmodule";
+import { moduleClosed, moduleOpened } from "../ws/inmodule";
 import { PERSIST_CLOSE, PERSIST_DEFAULT, PERSIST_KEEP_ALIVE, sendContinue, sendStatus } from "./status";
 
 // A request line this much longer than the URI limit is answered 414 before it ends.
@@ -56,6 +57,7 @@ export function httpClose(slot: u32): void {
   timerClear(slot, k);
   if (phase(k) == PH_WS) {
     if (wsMode() == WS_JS) jsClosed(slot, request(k));
+    else if (wsMode() == WS_MODULE) moduleClosed(slot, request(k));
     wsFree(request(k));
     setRequest(k, 0);
   }
@@ -262,6 +264,7 @@ function upgrade(slot: u32, k: usize, isGet: bool, http10: bool): u32 {
   }
   setPhase(k, PH_WS);
   setRequest(k, wsOpen());
+  if (wsMode() == WS_MODULE) moduleOpened(slot);
   timerClear(slot, k); // an open WebSocket may be quiet for as long as it likes
   return 0;
 }

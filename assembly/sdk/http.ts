@@ -15,7 +15,7 @@
 
 import { allocBlock, classOf, freeBlock } from "../alloc";
 import { OPT_HEADER_TIMEOUT_MS, OPT_IDLE_TIMEOUT_MS, OPT_JS_HANDLER, OPT_MAX_BODY_BYTES, OPT_MAX_HEADER_BYTES, OPT_MAX_URI_BYTES } from "../abi";
-import { setHttpOption, WS_OFF } from "../http/config";
+import { setHttpOption, wsMode } from "../http/config";
 import { respondInModule, setRequestHook } from "../http/inmodule";
 import { registerHttp } from "../http/register";
 
@@ -166,7 +166,7 @@ export function onRequest(fn: Handler): void {
 /** Turns the module into an HTTP server, once: the http protocol's hooks, with its default limits. */
 function useHttp(): void {
   if (load<u32>(ROUTING, 0) + (load<u32>(ROUTING, 4) != 0 ? 1 : 0) > 1) return;
-  registerHttp(WS_OFF);
+  registerHttp(wsMode()); // WS_OFF, or WS_MODULE when the WebSocket level is used too
   setHttpOption(OPT_MAX_HEADER_BYTES, 16 << 10);
   setHttpOption(OPT_MAX_URI_BYTES, 8 << 10);
   setHttpOption(OPT_MAX_BODY_BYTES, 1 << 20);

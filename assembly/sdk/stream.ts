@@ -21,6 +21,7 @@ import { bufAppend, bufConsume, bufData, bufFree, bufLength } from "../buffer";
 import { clearFlag, F_CLOSING, F_HOLD_IN, F_OPEN, flags, setFlag } from "../handles";
 import { onClose as coreOnClose, onData as coreOnData, onEof, onOpen as coreOnOpen, onTick as coreOnTick, useReplyArena } from "../handler";
 import { pendingInput, releaseConnData, setPendingInput, stateOf } from "./conn";
+import { numberLength, writeNumber } from "./format";
 import { closeNow as coreCloseNow, closeWhenFlushed as coreCloseWhenFlushed, markDirty, reserveReply, send as coreSend } from "../output";
 
 /** A connection: its slot, valid from its open hook until its close hook returns. */
@@ -146,15 +147,11 @@ export function sendText(conn: Conn, text: string): void {
 
 /** Queues a number in decimal, formatted in the reply arena (nothing is allocated). */
 export function sendNumber(conn: Conn, n: u64): void {
-  let digits: u32 = 1;
-  for (let rest = n / 10; rest != 0; rest /= 10) digits++;
+  const digits = numberLength(n);
   let at = reserveReply(digits);
   const scratch = at == 0 ? allocBlock(digits) : 0; // the reply arena is full this batch
   if (at == 0) at = scratch;
-  for (let i = digits; i > 0; i--) {
-    store<u8>(at + i - 1, <u8>(0x30 + n % 10));
-    n /= 10;
-  }
+  writeNumber(at, n);
   coreSend(conn, at, digits);
   if (scratch != 0) freeBlock(scratch, classOf(digits));
 }

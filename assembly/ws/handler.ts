@@ -2,7 +2,8 @@
 // ws-echo every message back as one frame, from where it lies when it can.
 
 import { send } from "../output";
-import { WS_JS, wsMaxPayload, wsMode } from "../http/config";
+import { WS_JS, WS_MODULE, wsMaxPayload, wsMode } from "../http/config";
+import { moduleMessage } from "./inmodule";
 import { jsMessage } from "./js";
 import { closeWith, CLOSE_GOING_AWAY, headerSize, sendFrame, wsFeed, writeFrameHeader } from "./frames";
 import { wsBlockFree, wsBlockNew } from "./state";
@@ -16,7 +17,8 @@ export function wsFree(w: usize): void {
 }
 
 export function wsData(slot: u32, w: usize, p: usize, len: u32): void {
-  const code = wsFeed(slot, w, p, len, wsMaxPayload(), wsMode() == WS_JS ? jsMessage : echoMessage);
+  const mode = wsMode();
+  const code = wsFeed(slot, w, p, len, wsMaxPayload(), mode == WS_JS ? jsMessage : mode == WS_MODULE ? moduleMessage : echoMessage);
   if (code != 0) closeWith(slot, w, code);
 }
 

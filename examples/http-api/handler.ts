@@ -6,6 +6,7 @@
 //   curl -d 'buy milk' 127.0.0.1:8080/notes        → {"id":1}
 //   curl 127.0.0.1:8080/notes/1                    → {"id":1,"text":"buy milk"}
 export * from "wasm-reactor/assembly/door";
+import { writeNumber, writeText } from "wasm-reactor/assembly/sdk/format";
 import { del, get, post, Request, respond, respondText } from "wasm-reactor/assembly/sdk/http";
 
 const JSON_TYPE = "application/json";
@@ -30,20 +31,7 @@ function noteId(req: Request): u32 {
   return id < 1 || id > <i64>MAX_NOTES || load<u32>(note(<u32>id)) == 0 ? 0 : <u32>id;
 }
 
-function put(at: usize, text: string): usize {
-  for (let i = 0; i < text.length; i++) store<u8>(at + i, <u8>text.charCodeAt(i));
-  return at + text.length;
-}
 
-function putNumber(at: usize, n: u32): usize {
-  let digits: u32 = 1;
-  for (let rest = n / 10; rest != 0; rest /= 10) digits++;
-  for (let i = digits; i > 0; i--) {
-    store<u8>(at + i - 1, <u8>(0x30 + n % 10));
-    n /= 10;
-  }
-  return at + digits;
-}
 
 /** A JSON string of the note's bytes, escaped. */
 function putJsonString(at: usize, p: usize, n: u32): usize {
@@ -54,7 +42,7 @@ function putJsonString(at: usize, p: usize, n: u32): usize {
       store<u8>(at++, 0x5c);
       store<u8>(at++, c);
     } else if (c < 0x20) {
-      at = put(at, "\\u00");
+      at = writeText(at, "\\u00");
       store<u8>(at++, <u8>(0x30 + (c >> 4)));
       store<u8>(at++, <u8>((c & 15) < 10 ? 0x30 + (c & 15) : 0x57 + (c & 15)));
     } else {
@@ -72,11 +60,11 @@ function json(conn: u32, status: u32, end: usize): void {
 get("/notes/:id", (conn: u32, req: Request): void => {
   const id = noteId(req);
   if (id == 0) return respondText(conn, 404, JSON_TYPE, '{"error":"no such note"}');
-  let at = put(OUT, '{"id":');
-  at = putNumber(at, id);
-  at = put(at, ',"text":');
+  let at = writeText(OUT, '{"id":');
+  at = writeNumber(at, id);
+  at = writeText(at, ',"text":');
   at = putJsonString(at, note(id) + 4, load<u32>(note(id)));
-  json(conn, 200, put(at, "}"));
+  json(conn, 200, writeText(at, "}"));
 });
 
 post("/notes", (conn: u32, req: Request): void => {
@@ -86,7 +74,7 @@ post("/notes", (conn: u32, req: Request): void => {
     if (load<u32>(note(id)) != 0) continue;
     store<u32>(note(id), length);
     memory.copy(note(id) + 4, req.body.ptr, length);
-    json(conn, 201, put(putNumber(put(OUT, '{"id":'), id), "}"));
+    json(conn, 201, writeText(writeNumber(writeText(OUT, '{"id":'), id), "}"));
     return;
   }
   respondText(conn, 507, JSON_TYPE, '{"error":"full"}');

@@ -1,0 +1,29 @@
+// Formatting into memory without allocating (the runtime has no collector): text and
+// numbers written at a pointer, which returns where the next byte goes.
+//
+//   let at = writeText(OUT, '{"id":');
+//   at = writeNumber(at, id);
+//   respond(conn, 200, "application/json", OUT, <u32>(writeText(at, "}") - OUT));
+
+/** Writes ASCII `text` at `at`; returns the end. */
+export function writeText(at: usize, text: string): usize {
+  for (let i = 0; i < text.length; i++) store<u8>(at + i, <u8>text.charCodeAt(i));
+  return at + text.length;
+}
+
+/** Writes `n` in decimal at `at`; returns the end. */
+export function writeNumber(at: usize, n: u64): usize {
+  const digits = numberLength(n);
+  for (let i = digits; i > 0; i--) {
+    store<u8>(at + i - 1, <u8>(0x30 + n % 10));
+    n /= 10;
+  }
+  return at + digits;
+}
+
+/** How many bytes writeNumber(n) takes. */
+export function numberLength(n: u64): u32 {
+  let digits: u32 = 1;
+  for (let rest = n / 10; rest != 0; rest /= 10) digits++;
+  return digits;
+}

@@ -1,0 +1,72 @@
+// The WebSocket level of the handler SDK: the module's own RFC 6455 (upgrade, framing,
+// masking, fragmentation, UTF-8 checks, ping/pong, the close handshake, 1002/1007/1009),
+// with whole messages going to your AssemblyScript within the dispatch.
+//
+//   export * from "wasm-reactor/assembly/door";
+//   import { onMessage, send } from "wasm-reactor/assembly/sdk/websocket";
+//
+//   onMessage((conn: u32, data: usize, length: u32, binary: bool): void => {
+//     send(conn, data, length, binary);             // an echo server
+//   });
+//
+// A message's bytes are valid during the hook only. Plain HTTP requests on the same port
+// go to the HTTP level's routes (sdk/http.ts), or get a 404.
+
+import { allocBlock, classOf, freeBlock } from "../alloc";
+import { OPT_HEADER_TIMEOUT_MS, OPT_IDLE_TIMEOUT_MS, OPT_MAX_BODY_BYTES, OPT_MAX_HEADER_BYTES, OPT_MAX_URI_BYTES, OPT_WS_MAX_PAYLOAD } from "../abi";
+import { setHttpOption, WS_MODULE } from "../http/config";
+import { registerHttp } from "../http/register";
+import { moduleClose, moduleSend, setModuleHooks } from "../ws/inmodule";
+
+// [open hook, message hook, close hook, registered]
+const HOOKS = memory.data(16);
+
+/** A WebSocket was opened (the upgrade is done). */
+export function onOpen(fn: (conn: u32) => void): void {
+  store<u32>(HOOKS, changetype<u32>(fn), 0);
+  useWebSocket();
+}
+
+/** A whole message from the client; `binary` false for text (valid UTF-8, checked). */
+export function onMessage(fn: (conn: u32, data: usize, length: u32, binary: bool) => void): void {
+  store<u32>(HOOKS, changetype<u32>(fn), 4);
+  useWebSocket();
+}
+
+/** The WebSocket is closed: `code` is the close code (1006 when none was exchanged). */
+export function onClose(fn: (conn: u32, code: u32) => void): void {
+  store<u32>(HOOKS, changetype<u32>(fn), 8);
+  useWebSocket();
+}
+
+function useWebSocket(): void {
+  setModuleHooks(load<u32>(HOOKS, 0), load<u32>(HOOKS, 4), load<u32>(HOOKS, 8));
+  if (load<u32>(HOOKS, 12) != 0) return;
+  store<u32>(HOOKS, 1, 12);
+  registerHttp(WS_MODULE);
+  setHttpOption(OPT_MAX_HEADER_BYTES, 16 << 10);
+  setHttpOption(OPT_MAX_URI_BYTES, 8 << 10);
+  setHttpOption(OPT_MAX_BODY_BYTES, 1 << 20);
+  setHttpOption(OPT_HEADER_TIMEOUT_MS, 60_000);
+  setHttpOption(OPT_IDLE_TIMEOUT_MS, 5_000);
+  setHttpOption(OPT_WS_MAX_PAYLOAD, 16 << 20);
+}
+
+/** Sends a message of `length` bytes at `data` (binary, or text that must be UTF-8). */
+export function send(conn: u32, data: usize, length: u32, binary: bool): void {
+  moduleSend(conn, data, length, binary);
+}
+
+/** Sends a text message. */
+export function sendText(conn: u32, text: string): void {
+  const length = <u32>String.UTF8.byteLength(text, false);
+  const bytes = allocBlock(length);
+  String.UTF8.encodeUnsafe(changetype<usize>(text), text.length, bytes, false, String.UTF8.ErrorMode.WTF8);
+  moduleSend(conn, bytes, length, false); // copied out: the block goes back at once
+  freeBlock(bytes, classOf(length));
+}
+
+/** Closes with `code` (1000 normal; 1001, 1003, 1007–1011, 3000–4999), after the close handshake. */
+export function close(conn: u32, code: u32): void {
+  moduleClose(conn, code);
+}

@@ -1,0 +1,55 @@
+// WebSocket connections whose messages a handler inside the module takes (the SDK's
+// WebSocket level, ws mode WS_MODULE): opens, whole messages and closes go to hooks
+// the handler registered, within the dispatch.
+
+import { inBuf } from "../handles";
+import { request } from "../http/conn";
+import { closeWith, OP_BINARY, OP_TEXT, sendFrame } from "./frames";
+import { CLOSE_SENT, W_CLOSE, W_CLOSE_CODE } from "./state";
+
+type ConnHook = (conn: u32) => void;
+type MessageHook = (conn: u32, data: usize, length: u32, binary: bool) => void;
+type CloseHook = (conn: u32, code: u32) => void;
+
+// The hooks (function references, 0 when not registered).
+const HOOKS = memory.data(12);
+
+export function setModuleHooks(open: u32, message: u32, close: u32): void {
+  store<u32>(HOOKS, open, 0);
+  store<u32>(HOOKS, message, 4);
+  store<u32>(HOOKS, close, 8);
+}
+
+/** The upgrade is done: the connection speaks frames. */
+export function moduleOpened(slot: u32): void {
+  const hook = load<u32>(HOOKS, 0);
+  if (hook != 0) changetype<ConnHook>(hook)(slot);
+}
+
+/** A whole message from the client (wsFeed's sink). */
+export function moduleMessage(slot: u32, opcode: u8, p: usize, len: u32, headroom: u32): void {
+  const hook = load<u32>(HOOKS, 4);
+  if (hook != 0) changetype<MessageHook>(hook)(slot, p, len, opcode != OP_TEXT);
+}
+
+/** The connection is gone: the close code (1006 if no close frame was exchanged). */
+export function moduleClosed(slot: u32, w: usize): void {
+  const hook = load<u32>(HOOKS, 8);
+  const code = load<u16>(w, W_CLOSE_CODE);
+  if (hook != 0) changetype<CloseHook>(hook)(slot, code != 0 ? code : 1006);
+}
+
+@inline function block(slot: u32): usize {
+  return request(inBuf(slot));
+}
+
+/** Sends one message, unless the connection is closing. */
+export function moduleSend(slot: u32, p: usize, len: u32, binary: bool): void {
+  if ((load<u8>(block(slot), W_CLOSE) & CLOSE_SENT) != 0) return;
+  sendFrame(slot, binary ? OP_BINARY : OP_TEXT, p, len);
+}
+
+/** Starts the close handshake with `code`, then the connection closes. */
+export function moduleClose(slot: u32, code: u32): void {
+  closeWith(slot, block(slot), code);
+}
