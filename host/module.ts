@@ -4,6 +4,7 @@
 // trap a new instance starts on new memory and nothing of the old one can leak into it.
 import { instantiateSync } from "@assemblyscript/loader";
 import { readFileSync } from "node:fs";
+import { importedMemoryPages } from "./memory-import.js";
 import { protocolModulePath } from "./paths.js";
 
 /**
@@ -101,7 +102,13 @@ export interface ModuleInstance {
   connectionBytes: () => number;
 }
 
-const compiled = new Map<string, WebAssembly.Module>();
+/** A checked module, and the pages of memory it asks for. */
+interface LoadedModule {
+  module: WebAssembly.Module;
+  pages: number;
+}
+
+const compiled = new Map<string, LoadedModule>();
 
 /** The module file a config runs. */
 export function modulePath(config: Pick<ModuleConfig, "protocol" | "moduleFile">): string {
@@ -118,9 +125,10 @@ const ALLOWED_IMPORTS = new Set(["env.memory", "env.abort"]);
  * Compiles a module file once and checks it is one of ours, of this ABI: anything else is
  * refused here with one line that says what is wrong, never a crash later.
  */
-export function loadModule(file: string): WebAssembly.Module {
-  let module = compiled.get(file);
-  if (module) return module;
+export function loadModule(file: string): LoadedModule {
+  const loaded = compiled.get(file);
+  if (loaded) return loaded;
+  let module: WebAssembly.Module;
   let bytes: Uint8Array<ArrayBuffer>;
   try {
     bytes = new Uint8Array(readFileSync(file));
@@ -146,18 +154,19 @@ export function loadModule(file: string): WebAssembly.Module {
     throw new Error(`wasm-reactor: ${file} imports ${foreign.join(", ")}, which the sandbox does not provide `
       + "(only env.memory and env.abort; Math.random and Date.now are not available in a handler)");
   }
-  const version = moduleAbiVersion(module);
+  const pages = importedMemoryPages(bytes);
+  const version = moduleAbiVersion(module, pages);
   if (version !== ABI_VERSION) {
     throw new Error(`wasm-reactor: ${file} was built for ABI ${version}, and this wasm-reactor speaks ABI ${ABI_VERSION}: `
       + "rebuild it with this version's wasm-reactor build");
   }
-  compiled.set(file, module);
-  return module;
+  compiled.set(file, { module, pages });
+  return { module, pages };
 }
 
 /** The module's ABI_VERSION global, read from a throwaway instance (its start function runs no I/O). */
-function moduleAbiVersion(module: WebAssembly.Module): number {
-  const memory = new WebAssembly.Memory({ initial: 1 });
+function moduleAbiVersion(module: WebAssembly.Module, pages: number): number {
+  const memory = new WebAssembly.Memory({ initial: pages });
   const abort = () => { throw new Error("aborted while starting"); };
   try {
     const instance = new WebAssembly.Instance(module, { env: { memory, abort } });
@@ -168,8 +177,9 @@ function moduleAbiVersion(module: WebAssembly.Module): number {
 }
 
 export function startInstance(config: ModuleConfig): ModuleInstance {
-  const memory = new WebAssembly.Memory({ initial: 1 });
-  const { exports } = instantiateSync<ReactorExports>(loadModule(modulePath(config)), { env: { memory } });
+  const { module, pages } = loadModule(modulePath(config));
+  const memory = new WebAssembly.Memory({ initial: pages });
+  const { exports } = instantiateSync<ReactorExports>(module, { env: { memory } });
   const header = exports.init(config.eventCapacity, config.arenaHalfBytes, config.trapOnMagic ? INIT_TRAP_ON_MAGIC : 0);
   if (config.protocol === "line") exports.setOption(OPT_MAX_LINE, config.maxLineLength);
   if (config.http) configureHttp(exports, memory, config.http);

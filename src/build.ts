@@ -54,7 +54,9 @@ export function runBuild(argv: string[]): number {
     // asc takes the runtime as a path from the working directory, without ".ts".
     const runtime = path.relative(process.cwd(), path.join(root, "assembly", "runtime"));
     const r = spawnSync(process.execPath, [asc, path.resolve(entry), "--config", path.join(root, "asconfig.json"),
-      "--runtime", runtime, "--path", packages, "--outFile", out, ...optimize], { stdio: "inherit" });
+      "--runtime", runtime, "--path", packages, "--outFile", out,
+      // As much first memory as the handler's static data needs (the host reads it from the module).
+      "--initialMemory", "0", ...optimize], { stdio: "inherit" });
     if (r.status !== 0) return 1; // the compiler has said why, with file and line
   } finally {
     rmSync(packages, { recursive: true, force: true });

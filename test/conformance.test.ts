@@ -99,6 +99,9 @@ function moduleScenarios(): Scenario[] {
     { name: "module (framed SDK): a message over the limit is refused with the handler's answer and the close", protocol: "module",
       options: { module: fixtureModule("frames") }, writes: [Buffer.concat([frames, Buffer.from([0x04, 0x00]), Buffer.alloc(10)])],
       reply: b("3:abc\n0:\n5:hello\ntoo long\n"), closes: true },
+    { name: "module (stream SDK): a handler with 256 KiB of static data gets the memory it declares", protocol: "module",
+      options: { module: fixtureModule("big-static") }, writes: [Buffer.from(Array.from({ length: 256 }, (_, i) => i))],
+      reply: Buffer.from(Array.from({ length: 256 }, (_, i) => 255 - i)), closes: false },
     ...httpModuleScenarios(),
   ];
 }

@@ -13,8 +13,7 @@ const JSON_TYPE = "application/json";
 const MAX_NOTES: u32 = 1000;
 const MAX_TEXT: u32 = 200;
 // Notes: a fixed table on the module's heap, taken once at start-up ({ length u32,
-// text … } each; length 0: free). (Static data, memory.data, must fit the module's first
-// 64 KiB page.)
+// text … } each; length 0: free).
 const NOTE_BYTES: u32 = 4 + MAX_TEXT;
 const NOTES = heap.alloc(MAX_NOTES * NOTE_BYTES);
 memory.fill(NOTES, 0, MAX_NOTES * NOTE_BYTES);
