@@ -122,8 +122,13 @@ uint32_t Demux::Gather(const Memory& m, const Layout& L, uint32_t n, uint32_t ha
     } else if (tag == kTagListener) {
       n = Accept(m, L, n, static_cast<uint32_t>(ev.data.u64));
     } else {
+      // Drain the wake-up first, then take what was handed over: an Adopt() that came
+      // after the TakeAdopted() above but before this read would otherwise have its
+      // wake-up eaten, and its connection would wait for an unrelated event (a lost
+      // wake-up). Anything handed over after this read wakes us again.
       uint64_t drained;
       (void)!read(wakeFd_, &drained, sizeof drained);
+      n = TakeAdopted(m, L, n);
     }
   }
   return n;
