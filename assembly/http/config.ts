@@ -1,5 +1,6 @@
-// HTTP limits and timeouts, set by the host through setOption before the first
-// dispatch. Kept in linear memory (not globals) so a checkpoint holds them.
+// HTTP limits and timeouts: these defaults, or what the host sets through setOption
+// before the first dispatch (a handler module on the SDK keeps the defaults). Kept in
+// linear memory (not globals) so a checkpoint holds them.
 
 import {
   OPT_HEADER_TIMEOUT_MS, OPT_IDLE_TIMEOUT_MS, OPT_JS_HANDLER, OPT_MAX_BODY_BYTES, OPT_WS_DROP_ON_LIMIT, OPT_WS_MAX_BUFFERED, OPT_WS_MAX_PAYLOAD, OPT_MAX_HEADER_BYTES, OPT_MAX_URI_BYTES,
@@ -16,7 +17,7 @@ const CONFIG = memory.data<u32>([
   16 * 1024 * 1024, // WebSocket max message
   16 * 1024 * 1024, // WebSocket max buffered (unsent) bytes before a message from JS is refused
   0, // WebSocket: refused messages close the connection (1008) rather than being dropped
-  0, // WebSocket mode (not an option: the protocol sets it): 0 none, 1 echo, 2 JS
+  0, // WebSocket mode (not an option: the protocol sets it): 0 none, 1 echo, 2 JS, 3 module
 ]);
 const WS_MODE_INDEX: u32 = 9;
 // The WebSocket path, if upgrades are limited to one: pointer and length (0: any path).

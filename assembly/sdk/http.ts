@@ -14,10 +14,11 @@
 // answer (respond*) before it returns; one that does not gets a 500 for it.
 
 import { allocBlock, classOf, freeBlock } from "../alloc";
-import { OPT_HEADER_TIMEOUT_MS, OPT_IDLE_TIMEOUT_MS, OPT_JS_HANDLER, OPT_MAX_BODY_BYTES, OPT_MAX_HEADER_BYTES, OPT_MAX_URI_BYTES } from "../abi";
+import { OPT_JS_HANDLER } from "../abi";
 import { setHttpOption, wsMode } from "../http/config";
 import { respondInModule, setRequestHook } from "../http/inmodule";
 import { registerHttp } from "../http/register";
+import { utf8Length, writeText, writeUtf8 } from "./format";
 
 /** A view onto bytes of the request (valid during the handler only). */
 @unmanaged export class Bytes {
@@ -163,15 +164,12 @@ export function onRequest(fn: Handler): void {
   useHttp();
 }
 
-/** Turns the module into an HTTP server, once: the http protocol's hooks, with its default limits. */
+/**
+ * Turns the module into an HTTP server: the http protocol's hooks, with its default
+ * limits (http/config.ts). Calling it again changes nothing.
+ */
 function useHttp(): void {
-  if (load<u32>(ROUTING, 0) + (load<u32>(ROUTING, 4) != 0 ? 1 : 0) > 1) return;
   registerHttp(wsMode()); // WS_OFF, or WS_MODULE when the WebSocket level is used too
-  setHttpOption(OPT_MAX_HEADER_BYTES, 16 << 10);
-  setHttpOption(OPT_MAX_URI_BYTES, 8 << 10);
-  setHttpOption(OPT_MAX_BODY_BYTES, 1 << 20);
-  setHttpOption(OPT_HEADER_TIMEOUT_MS, 60_000);
-  setHttpOption(OPT_IDLE_TIMEOUT_MS, 5_000);
   setHttpOption(OPT_JS_HANDLER, 1); // requests go to a handler: ours, in the module
   setRequestHook(dispatchRequest);
 }
@@ -250,27 +248,23 @@ const P_HEAD_END: u32 = 3;
 
 /** Answers with `status`, a Content-Type and a body (`length` bytes at `body`); the module adds Date, Content-Length and Connection. */
 export function respond(conn: u32, status: u32, contentType: string, body: usize, length: u32): void {
-  const typeLen = <u32>String.UTF8.byteLength(contentType, false);
-  const fieldsLen = typeLen + 16; // "Content-Type: " + type + "\r\n"
+  const fieldsLen = utf8Length(contentType) + 16; // "Content-Type: " + type + "\r\n"
   const size = 12 + fieldsLen + length;
   const piece = allocBlock(size);
   store<u32>(piece, P_HEAD_END, 0);
   store<u32>(piece, status, 4);
   store<u32>(piece, fieldsLen, 8);
-  let at = piece + 12;
-  at += String.UTF8.encodeUnsafe(changetype<usize>("Content-Type: "), 14, at, false, String.UTF8.ErrorMode.WTF8);
-  at += String.UTF8.encodeUnsafe(changetype<usize>(contentType), contentType.length, at, false, String.UTF8.ErrorMode.WTF8);
-  store<u16>(at, 0x0a0d);
-  memory.copy(at + 2, body, length);
+  const at = writeText(writeUtf8(writeText(piece + 12, "Content-Type: "), contentType), "\r\n");
+  memory.copy(at, body, length);
   respondInModule(conn, piece, size);
   freeBlock(piece, classOf(size));
 }
 
 /** respond() with a string body, UTF-8. */
 export function respondText(conn: u32, status: u32, contentType: string, text: string): void {
-  const length = <u32>String.UTF8.byteLength(text, false);
+  const length = utf8Length(text);
   const body = allocBlock(length);
-  String.UTF8.encodeUnsafe(changetype<usize>(text), text.length, body, false, String.UTF8.ErrorMode.WTF8);
+  writeUtf8(body, text);
   respond(conn, status, contentType, body, length);
   freeBlock(body, classOf(length));
 }

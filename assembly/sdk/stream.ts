@@ -21,7 +21,7 @@ import { bufAppend, bufConsume, bufData, bufFree, bufLength } from "../buffer";
 import { clearFlag, F_CLOSING, F_HOLD_IN, F_OPEN, flags, setFlag } from "../handles";
 import { onClose as coreOnClose, onData as coreOnData, onEof, onOpen as coreOnOpen, onTick as coreOnTick, useReplyArena } from "../handler";
 import { pendingInput, releaseConnData, setPendingInput, stateOf } from "./conn";
-import { numberLength, writeNumber } from "./format";
+import { numberLength, utf8Length, writeNumber, writeUtf8 } from "./format";
 import { closeNow as coreCloseNow, closeWhenFlushed as coreCloseWhenFlushed, markDirty, reserveReply, send as coreSend } from "../output";
 
 /** A connection: its slot, valid from its open hook until its close hook returns. */
@@ -125,24 +125,15 @@ export function send(conn: Conn, data: usize, length: u32): void {
   coreSend(conn, data, length);
 }
 
-// Calls into the standard library pass every argument: a call that leaves optional ones
-// out goes through a varargs stub and a global argument count, state outside linear
-// memory that a checkpoint would miss (test/checkpoint.test.ts).
-
 /** Queues a string, UTF-8 encoded (formatted in the reply arena when it has room). */
 export function sendText(conn: Conn, text: string): void {
-  const length = <u32>String.UTF8.byteLength(text, false);
-  const at = reserveReply(length);
-  if (at != 0) {
-    String.UTF8.encodeUnsafe(changetype<usize>(text), text.length, at, false, String.UTF8.ErrorMode.WTF8);
-    coreSend(conn, at, length);
-    return;
-  }
-  // The reply arena is full this batch: encode into a scratch block, which send() copies.
-  const scratch = allocBlock(length);
-  String.UTF8.encodeUnsafe(changetype<usize>(text), text.length, scratch, false, String.UTF8.ErrorMode.WTF8);
-  coreSend(conn, scratch, length);
-  freeBlock(scratch, classOf(length));
+  const length = utf8Length(text);
+  let at = reserveReply(length);
+  const scratch = at == 0 ? allocBlock(length) : 0; // the reply arena is full this batch: send() copies
+  if (at == 0) at = scratch;
+  writeUtf8(at, text);
+  coreSend(conn, at, length);
+  if (scratch != 0) freeBlock(scratch, classOf(length));
 }
 
 /** Queues a number in decimal, formatted in the reply arena (nothing is allocated). */

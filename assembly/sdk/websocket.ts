@@ -13,13 +13,13 @@
 // go to the HTTP level's routes (sdk/http.ts), or get a 404.
 
 import { allocBlock, classOf, freeBlock } from "../alloc";
-import { OPT_HEADER_TIMEOUT_MS, OPT_IDLE_TIMEOUT_MS, OPT_MAX_BODY_BYTES, OPT_MAX_HEADER_BYTES, OPT_MAX_URI_BYTES, OPT_WS_MAX_PAYLOAD } from "../abi";
-import { setHttpOption, WS_MODULE } from "../http/config";
+import { WS_MODULE } from "../http/config";
 import { registerHttp } from "../http/register";
 import { moduleClose, moduleSend, setModuleHooks } from "../ws/inmodule";
+import { utf8Length, writeUtf8 } from "./format";
 
-// [open hook, message hook, close hook, registered]
-const HOOKS = memory.data(16);
+// [open hook, message hook, close hook]
+const HOOKS = memory.data(12);
 
 /** A WebSocket was opened (the upgrade is done). */
 export function onOpen(fn: (conn: u32) => void): void {
@@ -39,17 +39,10 @@ export function onClose(fn: (conn: u32, code: u32) => void): void {
   useWebSocket();
 }
 
+/** The http protocol's hooks in WebSocket mode WS_MODULE, with its default limits (http/config.ts); idempotent. */
 function useWebSocket(): void {
   setModuleHooks(load<u32>(HOOKS, 0), load<u32>(HOOKS, 4), load<u32>(HOOKS, 8));
-  if (load<u32>(HOOKS, 12) != 0) return;
-  store<u32>(HOOKS, 1, 12);
   registerHttp(WS_MODULE);
-  setHttpOption(OPT_MAX_HEADER_BYTES, 16 << 10);
-  setHttpOption(OPT_MAX_URI_BYTES, 8 << 10);
-  setHttpOption(OPT_MAX_BODY_BYTES, 1 << 20);
-  setHttpOption(OPT_HEADER_TIMEOUT_MS, 60_000);
-  setHttpOption(OPT_IDLE_TIMEOUT_MS, 5_000);
-  setHttpOption(OPT_WS_MAX_PAYLOAD, 16 << 20);
 }
 
 /** Sends a message of `length` bytes at `data` (binary, or text that must be UTF-8). */
@@ -59,9 +52,9 @@ export function send(conn: u32, data: usize, length: u32, binary: bool): void {
 
 /** Sends a text message. */
 export function sendText(conn: u32, text: string): void {
-  const length = <u32>String.UTF8.byteLength(text, false);
+  const length = utf8Length(text);
   const bytes = allocBlock(length);
-  String.UTF8.encodeUnsafe(changetype<usize>(text), text.length, bytes, false, String.UTF8.ErrorMode.WTF8);
+  writeUtf8(bytes, text);
   moduleSend(conn, bytes, length, false); // copied out: the block goes back at once
   freeBlock(bytes, classOf(length));
 }
