@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // wasm-reactor command line: serve a protocol on one or many ports.
 import { parseArgs } from "node:util";
-import { PROTOCOL_NAMES, PROTOCOLS, type Protocol } from "../host/module.js";
+import { PROTOCOLS, type Protocol } from "../host/module.js";
+import type { Backend } from "./options.js";
 import { runBuild } from "./build.js";
 import { createServer } from "./server.js";
 import { runReplay } from "./replay.js";
@@ -121,18 +122,12 @@ async function serve(argv: string[]): Promise<void> {
     console.log(SERVE_USAGE);
     return;
   }
+  // An unknown protocol or backend is refused by createServer, as any option error.
   const protocol = values.protocol ?? (values.module === undefined ? "echo" : "module");
-  if (!PROTOCOL_NAMES.includes(protocol as Protocol)) {
-    throw new UsageError(`unknown protocol "${protocol}" (expected ${PROTOCOL_NAMES.join(", ")})`);
-  }
-  const backend = values.backend;
-  if (backend !== undefined && backend !== "native" && backend !== "net") {
-    throw new UsageError(`unknown backend "${backend}" (expected native, net)`);
-  }
   let server;
   try {
     server = createServer({
-      backend,
+      backend: values.backend as Backend | undefined,
       protocol: protocol as Protocol,
       module: values.module,
       port: wholeNumber("port", values.port) ?? 2000,
