@@ -29,3 +29,15 @@
 @inline export function reservedBytes(): usize {
   return __heap_reserved();
 }
+
+/**
+ * A block of `newBytes` that starts with the `oldBytes` of `old` and is zero after them;
+ * `old` (0 for none) is freed. How the core's tables indexed by slot grow.
+ */
+export function regrow(old: usize, oldBytes: usize, newBytes: usize): usize {
+  const bigger = allocBlock(newBytes);
+  memory.copy(bigger, old, oldBytes);
+  memory.fill(bigger + oldBytes, 0, newBytes - oldBytes);
+  if (old != 0) freeBlock(old, classOf(oldBytes));
+  return bigger;
+}

@@ -12,6 +12,7 @@ import {
   hookData, hookDrain, hookEof, hookHostEvent, hookOpen, hookServerEvent, hookTick, hookWantsMore,
 } from "./handler";
 import { idleSweep, idleTouch } from "./idle";
+import { timersFire } from "./timers";
 import { outboxReset, outboxSubmit } from "./outbox";
 import { beginBatch, closeNow, closeWhenFlushed, dirtyRoom, flushBatch, onSent, onWritable, submissionCount } from "./output";
 
@@ -37,6 +38,7 @@ export function dispatchBatch(n: u32): u32 {
   }
   if (draining) drainSome();
   idleSweep();
+  timersFire();
   hookTick();
   flushBatch();
   outboxSubmit(); // last: closes during the flush report to it too

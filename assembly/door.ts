@@ -15,6 +15,7 @@ import { enableTrapOnMagic } from "./faults";
 import { CONN_BYTES, openConnections, tableInit } from "./handles";
 import { hookDeadline, hookHasDeadline, hookOption, replyArenaHalfBytes } from "./handler";
 import { outputInit, replyArenaInit } from "./output";
+import { timersArmed, timersEarliest } from "./timers";
 
 export { ABI_VERSION, CONN_BYTES };
 
@@ -34,7 +35,7 @@ export { evRing as state_evRing, draining as state_draining, drainCursor as stat
 export {
   hookOpen as state_hookOpen, hookData as state_hookData, hookEof as state_hookEof, hookClose as state_hookClose,
   hookDrain as state_hookDrain, hookHostEvent as state_hookHostEvent, hookServerEvent as state_hookServerEvent,
-  hookSendCompleted as state_hookSendCompleted, hookTick as state_hookTick, hookHasDeadline as state_hookHasDeadline,
+  hookSendCompleted as state_hookSendCompleted, hookTimer as state_hookTimer, hookTick as state_hookTick, hookHasDeadline as state_hookHasDeadline,
   hookDeadline as state_hookDeadline, hookWantsMore as state_hookWantsMore, hookOption as state_hookOption,
   replyArenaHalfBytes as state_replyArenaHalfBytes,
 } from "./handler";
@@ -102,10 +103,15 @@ export function dispatch(n: u32): u32 {
   setClock(load<u32>(header, H_NOW_MS), load<u32>(header, H_UNIX_SECONDS));
   const m = dispatchBatch(n);
   const now = load<u32>(header, H_NOW_MS);
+  // The earliest of the core's idle sweep, its connection timers and the protocol's own timeouts.
   const idle = idleHasDeadline();
+  const timers = timersArmed();
   const own = hookHasDeadline();
-  const timer = idle || own;
-  if (timer) store<u32>(header, earlier(idle, idleDeadline(now), own, own ? hookDeadline(now) : 0), H_DEADLINE);
+  const timer = idle || timers || own;
+  if (timer) {
+    const core = earlier(idle, idle ? idleDeadline(now) : 0, timers, timers ? timersEarliest() : 0);
+    store<u32>(header, earlier(idle || timers, core, own, own ? hookDeadline(now) : 0), H_DEADLINE);
+  }
   store<u32>(header, (wantsMore() ? FLAG_MORE : 0) | (timer ? FLAG_TIMER : 0), H_FLAGS);
   store<u32>(header, openConnections(), H_OPEN_CONNS);
   return m;

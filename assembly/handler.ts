@@ -41,6 +41,8 @@ export let hookHostEvent: HostEventHook = ignoreHostEvent;
 export let hookServerEvent: (op: u32, ptr: usize, len: u32) => void = ignoreBroadcast;
 /** A send completed (EV_SENT) with `unsent` bytes left. */
 export let hookSendCompleted: (slot: u32, unsent: u32) => void = ignoreSendCompleted;
+/** The connection's timer (timers.ts, the SDK's setTimer) came due. */
+export let hookTimer: SlotHook = nothing;
 /** After the batch's events: timeouts and work spread over batches. */
 export let hookTick: () => void = noTick;
 /** Whether a timeout is armed; then hookDeadline(now) is the earliest. */
@@ -61,6 +63,7 @@ export function onDrain(fn: SlotHook): void { hookDrain = fn; }
 export function onHostEvent(fn: HostEventHook): void { hookHostEvent = fn; }
 export function onServerEvent(fn: (op: u32, ptr: usize, len: u32) => void): void { hookServerEvent = fn; }
 export function onSendCompleted(fn: (slot: u32, unsent: u32) => void): void { hookSendCompleted = fn; }
+export function onTimer(fn: SlotHook): void { hookTimer = fn; }
 export function onTick(fn: () => void): void { hookTick = fn; }
 export function onDeadline(has: () => bool, earliest: (now: u32) => u32): void {
   hookHasDeadline = has;

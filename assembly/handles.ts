@@ -9,7 +9,7 @@
 // An idle connection costs exactly CONN_BYTES: buffers are allocated only for leftovers.
 
 import { MAX_SLOTS, SLOT_MASK } from "./abi";
-import { allocBlock, classOf, freeBlock } from "./alloc";
+import { regrow } from "./alloc";
 
 // 16 bytes, so a full table of 1,048,576 entries is exactly 16 MiB (a power-of-two block).
 export const CONN_BYTES: u32 = 16;
@@ -43,11 +43,7 @@ function grow(minSlots: u32): void {
   let slots: u32 = capacity == 0 ? 1024 : capacity;
   while (slots < minSlots) slots <<= 1;
   slots = min(slots, MAX_SLOTS);
-  const bigger = allocBlock(<usize>slots * CONN_BYTES);
-  memory.copy(bigger, table, <usize>capacity * CONN_BYTES);
-  memory.fill(bigger + <usize>capacity * CONN_BYTES, 0, <usize>(slots - capacity) * CONN_BYTES);
-  if (table != 0) freeBlock(table, classOf(<usize>capacity * CONN_BYTES));
-  table = bigger;
+  table = regrow(table, <usize>capacity * CONN_BYTES, <usize>slots * CONN_BYTES);
   capacity = slots;
 }
 

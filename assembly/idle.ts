@@ -8,7 +8,7 @@
 //
 //   STATE: timeout ms · array · array slots · sweep cursor · next sweep at (NOW_MS)
 
-import { allocBlock, classOf, freeBlock } from "./alloc";
+import { regrow } from "./alloc";
 import { bufLength } from "./buffer";
 import { nowMs, reached } from "./clock";
 import { F_CLOSING, F_OPEN, flags, openConnections, outBuf, tableCapacity } from "./handles";
@@ -41,12 +41,7 @@ export function idleTouch(slot: u32): void {
 
 function grow(slots: u32): void {
   const old = <usize>load<u32>(STATE, S_ARRAY);
-  const oldSlots = load<u32>(STATE, S_SLOTS);
-  const bigger = allocBlock(<usize>slots << 2);
-  memory.copy(bigger, old, <usize>oldSlots << 2);
-  memory.fill(bigger + (<usize>oldSlots << 2), 0, <usize>(slots - oldSlots) << 2);
-  if (old != 0) freeBlock(old, classOf(<usize>oldSlots << 2));
-  store<u32>(STATE, <u32>bigger, S_ARRAY);
+  store<u32>(STATE, <u32>regrow(old, <usize>load<u32>(STATE, S_SLOTS) << 2, <usize>slots << 2), S_ARRAY);
   store<u32>(STATE, slots, S_SLOTS);
 }
 

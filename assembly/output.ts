@@ -20,6 +20,7 @@ import {
 } from "./abi";
 import { bufAppend, bufConsume, bufData, bufFree, bufLength } from "./buffer";
 import { hookClose, hookSendCompleted } from "./handler";
+import { timerCancel } from "./timers";
 import {
   clearFlag, connId, dirtyIndex, F_CLOSING, F_CUR_IN, F_CUR_OUT, F_HOLD_IN, F_IN_PAUSED, F_OPEN,
   F_PEER_EOF, F_WANT_OUT, F_WRITABLE, flags, hasFlag, inBuf, outBuf, releaseConn, setDirtyIndex,
@@ -179,6 +180,7 @@ export function closeNow(slot: u32): void {
   submit(OP_CLOSE, connId(slot), 0, 0);
   const close = hookClose;
   if (close) close(slot);
+  timerCancel(slot);
   bufFree(inBuf(slot)); // what the protocol left in the input word: its leftovers or state
   setInBuf(slot, 0);
   bufFree(outBuf(slot));

@@ -118,6 +118,8 @@ export class Simulation {
   private readonly digest = createHash("sha256");
   private readonly violations: string[] = [];
   protected now = 0;
+  /** Where the outbox of each dispatch goes (requests and WebSocket events for JS), if anywhere. */
+  protected onOutbox: ((outbox: Buffer) => void) | undefined;
   private events = 0;
   private batches = 0;
   private dispatchNs = 0n;
@@ -283,7 +285,9 @@ export class Simulation {
     const started = process.hrtime.bigint();
     const submissions = this.door.dispatch(); // a trap propagates: the run is a failure
     this.dispatchNs += process.hrtime.bigint() - started;
-    for (const s of submissions) this.execute(s);
+    const outbox = this.door.outbox(submissions.length);
+    for (const s of submissions) if (s.op !== OP.OUTBOX) this.execute(s);
+    if (outbox) this.onOutbox?.(outbox);
   }
 
   private execute(s: Submission): void {
@@ -380,6 +384,34 @@ export class Simulation {
  */
 export class ScriptedNetwork extends Simulation {
   private readonly scriptedClients: Client[] = [];
+  /** Events from the JS application side (responses, WebSocket sends), for the next batches. */
+  private readonly injected: { op: number; conn: number; bytes: Buffer }[] = [];
+
+  constructor(options: SimOptions, onOutbox?: (outbox: Buffer) => void) {
+    super(options);
+    this.onOutbox = onOutbox;
+  }
+
+  /** An event from JS that carries bytes (EV_RESPONSE, EV_WS_SEND, …; conn 0 for a broadcast). */
+  inject(op: number, conn: number, bytes: Uint8Array): void {
+    this.injected.push({ op, conn, bytes: Buffer.from(bytes) });
+  }
+
+  /** Hands the module what JS injected, in order, as far as the ring and the arena have room. */
+  private feedInjected(): void {
+    let taken = 0;
+    for (const e of this.injected) {
+      if (this.door.roomForEvents() === 0 || e.bytes.length > this.door.roomForData()) break;
+      this.door.pushData(e.conn, e.bytes, e.op);
+      taken++;
+    }
+    this.injected.splice(0, taken);
+  }
+
+  /** Whether JS has injected events the module has not had yet. */
+  get injecting(): boolean {
+    return this.injected.length > 0;
+  }
 
   openClient(): number {
     const c = this.newClient(this.scriptedClients.length);
@@ -404,8 +436,9 @@ export class ScriptedNetwork extends Simulation {
   settle(maxSteps = 100_000): void {
     for (let quiet = 0, steps = 0; quiet < 50; steps++) {
       if (steps > maxSteps) throw new Error(`the network did not settle in ${maxSteps} steps`);
-      const busy = this.scriptedClients.some((c) => (c.state === "open" || c.state === "ending")
+      const busy = this.injected.length > 0 || this.scriptedClients.some((c) => (c.state === "open" || c.state === "ending")
         && (c.outbound.length > 0 || c.wantsWritable || (c.scripted!.endRequested && !c.eofSent)));
+      this.feedInjected();
       for (const c of this.scriptedClients) if (this.door.roomForEvents() >= 2) this.advance(c);
       const active = this.door.pending > 0;
       this.step();
@@ -414,9 +447,18 @@ export class ScriptedNetwork extends Simulation {
     }
   }
 
-  /** Moves the virtual clock on by ms, so that timeouts fire, then settles. */
+  /**
+   * Moves the virtual clock on by ms, settling at each of the module's deadlines on the
+   * way, so that timers set by the timers that fire fire too, in order.
+   */
   elapse(ms: number): void {
-    this.now += ms;
+    const until = this.now + ms;
+    for (let wait = this.door.untilDeadline(); wait !== undefined && this.now + Math.max(wait, 0) <= until;
+      wait = this.door.untilDeadline()) {
+      this.now += Math.max(wait, 0);
+      this.settle();
+    }
+    this.now = Math.max(this.now, until);
     this.settle();
   }
 

@@ -10,11 +10,12 @@ import { NativeHost } from "../host/native.js";
 import { NetHost } from "../host/net.js";
 import { ThreadedHost } from "../host/threads.js";
 import { FlightRecorder, moduleDigest, TraceWriter, type Recorder } from "../host/trace.js";
-import { EV, forEachOutboxEntry, OUT } from "../host/door.js";
+import { EV } from "../host/door.js";
 import { WebSocketRegistry, type WebSocket, type WebSocketData } from "./websocket.js";
 import { HandlerPool } from "./handler-pool.js";
 import { handleRequest, type IncomingRequest, type RequestListener, type ServerResponse } from "./http.js";
 import { typedEmitter } from "./typed-events.js";
+import { deliverOutbox } from "./outbox.js";
 import { httpConfig, resolveOptions, type Backend, type ResolvedOptions, type ServerOptions } from "./options.js";
 
 export interface AddressInfo {
@@ -209,12 +210,10 @@ export class Server extends typedEmitter<ServerEvents>() {
   /** What the module passed to JS: requests for the 'request' listeners (or the pool), WebSocket events. */
   private handle(outbox: Buffer): void {
     const listeners = this.listeners("request") as RequestListener[];
-    forEachOutboxEntry(outbox, (kind, conn, payload) => {
-      if (kind !== OUT.HTTP_REQUEST) return this.websockets.entry(kind, conn, payload);
-      const request = { conn, descriptor: payload };
+    deliverOutbox(outbox, (request) => {
       if (this.pool) this.pool.dispatch(request);
       else handleRequest(listeners, request, (c, piece) => this.host?.inject(EV.RESPONSE, c, piece), (err) => this.reportHandlerError(err));
-    });
+    }, this.websockets);
   }
 
   /** A handler's error was answered with a 500; it is the application's to log. */

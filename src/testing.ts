@@ -11,14 +11,23 @@
 //   client.end();
 //   net.run();
 //   client.text();   // what the module answered, however the bytes were cut in transit
+//
+// JavaScript handlers run there too: `onRequest` (protocol "http" or "ws") answers the
+// requests no route answers, as a 'request' listener does; `onWebSocket` (protocol "ws")
+// gets each WebSocket, as the 'connection' event does.
 import path from "node:path";
+import { EV } from "../host/door.js";
 import { HTTP_PROTOCOLS, type Protocol } from "../host/module.js";
 import { replayTrace } from "../host/replay.js";
 import { ScriptedNetwork, type Faults } from "../host/sim.js";
+import { handleRequest, type IncomingRequest, type RequestListener, type ServerResponse } from "./http.js";
 import { httpConfig, resolveOptions, type ServerOptions } from "./options.js";
+import { deliverOutbox } from "./outbox.js";
 import { parseFaults } from "./simulate.js";
+import { WebSocketRegistry, type WebSocket } from "./websocket.js";
 
 export type { Faults };
+export { webSocketFrame, webSocketMessages, webSocketUpgrade, type WebSocketMessage } from "./testing-websocket.js";
 
 /** Where a replay first differed from the recording. */
 export interface Divergence {
@@ -58,7 +67,14 @@ export interface SimulationOptions {
   faults?: "none" | "all" | Partial<Faults>;
   /** Options of the server, as createServer takes them (idleTimeout, maxLineLength, HTTP limits, routes …). */
   options?: ServerOptions;
+  /** Protocol "http" or "ws": answers the requests no route answers, as a 'request' listener would. */
+  onRequest?: RequestListener;
+  /** Protocol "ws": each WebSocket once its handshake is done, as the 'connection' event would give it. */
+  onWebSocket?: (ws: WebSocket, req: IncomingRequest) => void;
 }
+
+/** How long settle() waits (in real time) for a request handler that has not answered. */
+const HANDLER_WAIT_MS = 10_000;
 
 /** A client of the virtual network. */
 export class VirtualClient {
@@ -96,10 +112,21 @@ export class VirtualClient {
 /** A seeded virtual network running one module instance. */
 export class VirtualNetwork {
   private readonly network: ScriptedNetwork;
+  /** Responses of the JS request handler not ended yet. */
+  private readonly unanswered = new Set<ServerResponse>();
+  /** What JS request handlers threw (each was answered with a 500, as on a server). */
+  readonly errors: Error[] = [];
 
   /** @internal */
   constructor(readonly seed: number, network: ScriptedNetwork) {
     this.network = network;
+  }
+
+  /** @internal a request for the JS handler. */
+  trackResponse(res: ServerResponse): void {
+    if (res.writableEnded) return;
+    this.unanswered.add(res);
+    res.once("finish", () => this.unanswered.delete(res));
   }
 
   /** Opens a connection to the module. */
@@ -107,9 +134,28 @@ export class VirtualNetwork {
     return new VirtualClient(this.network, this.network.openClient());
   }
 
-  /** Runs until every byte is delivered and the module has nothing more to say. */
+  /**
+   * Runs until every byte is delivered and the module has nothing more to say. JS
+   * handlers that answer at once are answered within it; for ones that await something
+   * first, use settle().
+   */
   run(): void {
     this.network.settle();
+  }
+
+  /**
+   * run(), then waits for JS handlers that answer later (after an await) and runs again,
+   * until every request is answered and nothing is left to deliver. Virtual time does not
+   * move while it waits. Rejects if a handler has not answered after 10 s of real time.
+   */
+  async settle(): Promise<void> {
+    const giveUp = Date.now() + HANDLER_WAIT_MS;
+    for (;;) {
+      this.network.settle();
+      if (this.unanswered.size === 0 && !this.network.injecting) return;
+      if (Date.now() > giveUp) throw new Error(`${this.unanswered.size} request(s) still unanswered after ${HANDLER_WAIT_MS} ms`);
+      await new Promise((resolve) => setTimeout(resolve, this.network.injecting ? 0 : 1));
+    }
   }
 
   /** Moves the virtual clock on by `ms` (timeouts fire), then runs. */
@@ -125,12 +171,26 @@ export function simulateModule(options: SimulationOptions): VirtualNetwork {
     ? { protocol: options.protocol ?? "echo", ...options.options }
     : { ...options.options, module: path.resolve(options.module) });
   const faults = typeof options.faults === "object" ? { ...parseFaults("none"), ...options.faults } : parseFaults(options.faults);
+  if (options.onRequest && !HTTP_PROTOCOLS.includes(server.protocol)) {
+    throw new TypeError(`wasm-reactor: onRequest needs protocol "http" or "ws", not "${server.protocol}"`);
+  }
+  if (options.onWebSocket && server.protocol !== "ws") {
+    throw new TypeError(`wasm-reactor: onWebSocket needs protocol "ws", not "${server.protocol}"`);
+  }
+  let virtual: VirtualNetwork | undefined;
+  const inject = (op: number, conn: number, bytes: Uint8Array) => network.inject(op, conn, bytes);
+  const websockets = new WebSocketRegistry(inject, (ws, req) => options.onWebSocket?.(ws, req), () => server.subprotocols);
+  const listeners = options.onRequest ? [options.onRequest] : [];
+  const toJs = (outbox: Buffer) => deliverOutbox(outbox, (request) => virtual!.trackResponse(handleRequest(listeners, request,
+    (conn, piece) => inject(EV.RESPONSE, conn, piece), (err) => virtual!.errors.push(err instanceof Error ? err : new Error(String(err))))),
+  websockets);
   const network = new ScriptedNetwork({
     protocol: server.protocol, moduleFile: server.module, seed, faults, connections: 0, active: 0, messagesPerClient: 0,
     maxMessageBytes: 1, maxLineLength: server.maxLineLength, idleTimeoutMs: server.idleTimeout || undefined,
-    http: HTTP_PROTOCOLS.includes(server.protocol) ? httpConfig(server, false) : undefined,
-  });
-  return new VirtualNetwork(seed, network);
+    http: HTTP_PROTOCOLS.includes(server.protocol) ? httpConfig(server, options.onRequest !== undefined) : undefined,
+  }, toJs);
+  virtual = new VirtualNetwork(seed, network);
+  return virtual;
 }
 
 /**

@@ -10,7 +10,7 @@ import { NO_FAULTS, ScriptedNetwork } from "../host/sim.js";
 import { httpConfig, resolveOptions, type ServerOptions } from "../src/options.js";
 import { connect, prng, receive, receiveAll, sleep, startServer } from "./helpers.js";
 import { HTTP_SCENARIOS } from "./http-scenarios.js";
-import { WS_SCENARIOS } from "./ws-scenarios.js";
+import { clientFrame, serverFrame, SWITCHING, upgrade, WS_SCENARIOS } from "./ws-scenarios.js";
 import { buildModule, fixtureModule } from "./fixture-modules.js";
 
 interface Scenario {
@@ -19,7 +19,7 @@ interface Scenario {
   maxLineLength?: number;
   /** http: limits and routes. */
   options?: ServerOptions;
-  /** Virtual time the simulator lets pass after the writes (sockets just wait for the close). */
+  /** Virtual time the simulator lets pass after the writes; sockets wait for the close, or this long for bytes that must not come. */
   waitMs?: number;
   /** Each a separate write; the socket runners pause between them so they arrive as separate reads. */
   writes: Buffer[];
@@ -102,7 +102,25 @@ function moduleScenarios(): Scenario[] {
     { name: "module (stream SDK): a handler with 256 KiB of static data gets the memory it declares", protocol: "module",
       options: { module: fixtureModule("big-static") }, writes: [Buffer.from(Array.from({ length: 256 }, (_, i) => i))],
       reply: Buffer.from(Array.from({ length: 256 }, (_, i) => 255 - i)), closes: false },
+    ...timerScenarios(),
+    { name: "module (WebSocket SDK): a ping is answered with its pong, then the handler's ping hook runs", protocol: "module",
+      options: { module: fixtureModule("pinged") }, closes: false,
+      writes: [b(upgrade()), clientFrame(9, "hi"), clientFrame(1, "x")],
+      reply: Buffer.concat([b(SWITCHING), serverFrame(10, "hi"), serverFrame(1, "ping:hi"), serverFrame(1, "text")]) },
     ...httpModuleScenarios(),
+  ];
+}
+
+/** Per-connection timers of the stream SDK (test/fixtures/handlers/ticker.ts): on sockets in real time, on the simulator in virtual time. */
+function timerScenarios(): Scenario[] {
+  const options = { module: fixtureModule("ticker") };
+  return [
+    { name: "module (stream SDK): a connection's timer fires on the module's clock, is set again, and closes at the third tick",
+      protocol: "module", options, writes: [], reply: b("tick 1\ntick 2\ntick 3\n"), closes: true, waitMs: 400 },
+    { name: "module (stream SDK): a cleared timer does not fire", protocol: "module", options, writes: [b("stop")],
+      reply: b("stopped\n"), closes: false, waitMs: 250 },
+    { name: "module (stream SDK): setting a connection's timer again moves it", protocol: "module", options, writes: [b("again")],
+      reply: b("set\ntick 1\ntick 2\ntick 3\n"), closes: true, waitMs: 600 },
   ];
 }
 
@@ -149,7 +167,7 @@ async function overSockets(backend: "native" | "net", s: Scenario, threads = 1, 
     if (s.end) socket.end();
     const reply = normalised(await got, s);
     if (!s.closes) {
-      await sleep(30); // nothing more may follow
+      await sleep(s.waitMs ?? 30); // nothing more may follow
       assert.is(socket.readableLength, 0, "bytes after the expected reply");
       assert.ok(!socket.closed, "the server closed a connection it should keep");
     }

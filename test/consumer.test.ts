@@ -225,10 +225,11 @@ test("with AssemblyScript in the project, the guide's handlers build, serve --mo
     assert.is((await echoRoundTrip(socket, Buffer.from("shout"))).toString(), "SHOUT");
     socket.destroy();
   }, { cwd: app, env: userEnv(noCompilerPath) });
-  // The test kit, as the guide's test uses it.
-  const [kit] = readmeBlocks(repoRoot, "js", "docs/HANDLERS.md");
-  writeFileSync(path.join(app, "kit.mjs"), kit);
-  runNode(app, ["kit.mjs"]);
+  // The test kit, as the guide's tests use it (each sample throws on a wrong answer).
+  readmeBlocks(repoRoot, "js", "docs/HANDLERS.md").forEach((code, i) => {
+    writeFileSync(path.join(app, `kit-${i}.mjs`), code);
+    runNode(app, [`kit-${i}.mjs`]);
+  });
 });
 
 const bare = withoutPrebuilds(tarball);

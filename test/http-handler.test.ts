@@ -162,6 +162,21 @@ for (const backend of BACKENDS) {
     });
   });
 
+  test("pipelined requests, then a half-close: every request is answered before the close", async () => {
+    // Before the fix, the answer to the first request closed the connection and the
+    // requests queued behind it were never answered.
+    await withServer({ backend }, async (req, res) => {
+      await sleep(5);
+      res.end(req.url);
+    }, async (port) => {
+      const s = await connect(port);
+      const got = receiveAll(s);
+      s.end(get("/a") + get("/b") + get("/c"));
+      const text = (await got).toString();
+      assert.equal(text.match(/\r\n\r\n\/[abc]/g), ["\r\n\r\n/a", "\r\n\r\n/b", "\r\n\r\n/c"]);
+    });
+  });
+
   test("a recorded session with the JS handler replays without divergence", async () => {
     const dir = mkdtempSync(join(tmpdir(), "wr-http-"));
     const trace = join(dir, "http.wrt");

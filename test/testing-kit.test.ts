@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createServer } from "../src/index.js";
-import { replayAgainst, simulateModule } from "../src/testing.js";
+import { replayAgainst, simulateModule, webSocketFrame, webSocketMessages, webSocketUpgrade } from "../src/testing.js";
 import { fixtureModule } from "./fixture-modules.js";
 import { connect, HOST, receive, receiveAll } from "./helpers.js";
 
@@ -56,6 +56,80 @@ test("replayAgainst replays a recorded session against the same build and names 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+/** The bodies of the Content-Length responses in `text`, in order. */
+function responseBodies(text: string): string[] {
+  const bodies: string[] = [];
+  for (let at = 0; at < text.length;) {
+    const headEnd = text.indexOf("\r\n\r\n", at);
+    if (headEnd < 0) break;
+    const length = Number(/content-length: (\d+)/i.exec(text.slice(at, headEnd))?.[1] ?? 0);
+    bodies.push(text.slice(headEnd + 4, headEnd + 4 + length));
+    at = headEnd + 4 + length;
+  }
+  return bodies;
+}
+
+for (const seed of [1, 2, 3]) {
+  test(`a JS request handler runs on the simulator: pipelined requests under every fault, seed ${seed}`, () => {
+    const net = simulateModule({ protocol: "http", seed, faults: "all", onRequest: (req, res) => {
+      res.setHeader("Content-Type", "text/plain");
+      res.end(`${req.method} ${req.url} ${req.body.toString()}`);
+    } });
+    const clients = Array.from({ length: 10 }, (_, i) => {
+      const client = net.connect();
+      for (let k = 0; k < 3; k++) {
+        const body = `client ${i} body ${k}`;
+        client.write(`POST /c/${i}/${k} HTTP/1.1\r\nHost: sim\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+      }
+      return client.end();
+    });
+    net.run();
+    clients.forEach((client, i) => {
+      const expected = [0, 1, 2].map((k) => `POST /c/${i}/${k} client ${i} body ${k}`);
+      assert.equal(responseBodies(client.text()), expected, `seed ${seed}, client ${i}`);
+      assert.ok(client.closed);
+    });
+  });
+}
+
+test("settle() waits for a JS handler that answers after an await; a handler's throw is a 500 and lands in errors", async () => {
+  const net = simulateModule({ protocol: "http", onRequest: async (req, res) => {
+    if (req.url === "/throw") throw new Error("handler bug");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    res.end("later");
+  } });
+  const client = net.connect().write("GET /wait HTTP/1.1\r\nHost: sim\r\n\r\nGET /throw HTTP/1.1\r\nHost: sim\r\n\r\n");
+  net.run();
+  assert.is(client.text(), "", "nothing yet: the first answer waits on a timer, and the second waits behind it");
+  await net.settle();
+  assert.equal(responseBodies(client.text()), ["later", "Internal Server Error\n"]);
+  assert.match(client.text(), /HTTP\/1.1 500/);
+  assert.equal(net.errors.map((e) => e.message), ["handler bug"]);
+});
+
+test("a JS WebSocket handler runs on the simulator: messages both ways, and the close code reaches it", () => {
+  const closes: number[] = [];
+  const net = simulateModule({ protocol: "ws", seed: 9, faults: "all", onWebSocket: (ws, req) => {
+    ws.send(`welcome to ${req.url}`);
+    ws.on("message", (data, isBinary) => ws.send(isBinary ? data : data.toString().toUpperCase()));
+    ws.on("close", (code) => closes.push(code));
+  } });
+  const client = net.connect();
+  client.write(webSocketUpgrade("/room")).write(webSocketFrame("hello")).write(webSocketFrame(Buffer.from([1, 2, 3])))
+    .write(webSocketFrame("bye", { close: 1000 }));
+  net.run();
+  const messages = webSocketMessages(client.received());
+  assert.equal(messages.map((m) => [m.opcode, m.opcode === 1 ? m.text : [...m.data]]),
+    [[1, "welcome to /room"], [1, "HELLO"], [2, [1, 2, 3]], [8, [0x03, 0xe8]]]);
+  assert.equal(closes, [1000]);
+  assert.ok(client.closed);
+});
+
+test("JS handlers on a protocol that has none are refused with a clear error", () => {
+  assert.throws(() => simulateModule({ protocol: "echo", onRequest: () => {} }), /onRequest needs protocol "http" or "ws", not "echo"/);
+  assert.throws(() => simulateModule({ protocol: "http", onWebSocket: () => {} }), /onWebSocket needs protocol "ws", not "http"/);
 });
 
 test.run();

@@ -7,9 +7,9 @@ import type { HttpScenario } from "./http-scenarios.js";
 const b = (s: string | number[]) => (typeof s === "string" ? Buffer.from(s, "latin1") : Buffer.from(s));
 // The handshake of RFC 6455 §1.3: this key must be accepted with exactly this value.
 const KEY = "dGhlIHNhbXBsZSBub25jZQ==";
-const upgrade = (extra = "") => `GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\nConnection: keep-alive, Upgrade\r\n`
+export const upgrade = (extra = "") => `GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\nConnection: keep-alive, Upgrade\r\n`
   + `Sec-WebSocket-Key: ${KEY}\r\nSec-WebSocket-Version: 13\r\n${extra}\r\n`;
-const SWITCHING = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+export const SWITCHING = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
   + "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n";
 
 const OP = { cont: 0, text: 1, binary: 2, close: 8, ping: 9, pong: 10 };

@@ -8,6 +8,7 @@
 //  16 body bytes so far · 20 chunk-ext/trailer bytes · 24 route (index + 1, or 0)
 //  28 leftover input buffer · 32 timer prev · 36 timer next · 40 deadline · 44 timer list
 //  48 request for the JS handler (a buffer) · 52 response framing u8 · 53 response persistence u8
+//  54 connection flags u8
 
 import { allocBlock, classOf, freeBlock } from "../alloc";
 import { bufFree } from "../buffer";
@@ -29,7 +30,10 @@ export const RF_HEAD: u8 = 2; // HEAD: the response has no body
 export const RF_HTTP10: u8 = 4;
 export const RF_METHOD_OK: u8 = 8; // GET or HEAD: the methods a static route answers
 export const RF_TO_JS: u8 = 16; // the JS handler answers this request
-export const RF_PEER_EOF: u8 = 32; // the client has finished sending: close after this answer
+
+// Flags of the connection, kept across its requests.
+export const CF_PEER_EOF: u8 = 1; // the client has finished sending: answer what it sent whole, then close
+export const CF_DRAIN: u8 = 2; // shutdown: close after the answer the JS handler owes
 
 const K_PHASE: usize = 0;
 const K_FLAGS: usize = 1;
@@ -49,6 +53,7 @@ export const K_TIMER_LIST: usize = 44;
 const K_REQUEST: usize = 48;
 const K_FRAMING: usize = 52;
 const K_PERSIST: usize = 53;
+const K_CONN_FLAGS: usize = 54;
 
 export function connBlockNew(): usize {
   const k = allocBlock(CONN_BLOCK_BYTES);
@@ -91,6 +96,8 @@ export function connBlockFree(k: usize): void {
 @inline export function setFraming(k: usize, f: u8): void { store<u8>(k, f, K_FRAMING); }
 @inline export function persistence(k: usize): u8 { return load<u8>(k, K_PERSIST); }
 @inline export function setPersistence(k: usize, p: u8): void { store<u8>(k, p, K_PERSIST); }
+@inline export function connFlags(k: usize): u8 { return load<u8>(k, K_CONN_FLAGS); }
+@inline export function addConnFlags(k: usize, f: u8): void { store<u8>(k, connFlags(k) | f, K_CONN_FLAGS); }
 
 /** Back to reading a head: the scanner starts afresh. */
 export function resetForHead(k: usize): void {

@@ -18,7 +18,7 @@ import {
 import { hasTimers, nextDeadline, popExpired, TIMER_HEADERS, TIMER_IDLE, timerClear, timerList, timerSet } from "./timers";
 import {
   connBlockFree, connBlockNew, firstLine, input, phase, PH_BODY, PH_CHUNKED, PH_DONE, PH_HEAD, remaining,
-  reqFlags, request, resetForHead, scanned, RF_HEAD, RF_HTTP10, RF_KEEP_ALIVE, RF_METHOD_OK, RF_PEER_EOF, RF_TO_JS,
+  reqFlags, request, resetForHead, scanned, RF_HEAD, RF_HTTP10, RF_KEEP_ALIVE, RF_METHOD_OK, RF_TO_JS, addConnFlags, connFlags, CF_DRAIN, CF_PEER_EOF,
   route, setBodyTotal, setInput, setPhase, setRemaining, setReqFlags, setRequest, setRoute, PH_WAIT_JS, PH_LINGER, PH_WS, bodyTotal,
 } from "./conn";
 import {
@@ -145,12 +145,17 @@ export function httpResponse(slot: u32, ptr: usize, len: u32): void {
   if (phase(k) != PH_WAIT_JS) return; // late: the connection timed out or failed meanwhile
   if (!respondPiece(slot, k, ptr, len)) return;
   clearFlag(slot, F_HOLD_IN);
-  if (!keepsAlive(k) || (reqFlags(k) & RF_PEER_EOF) != 0) {
+  if (!keepsAlive(k) || (connFlags(k) & CF_DRAIN) != 0) {
     setPhase(k, PH_DONE);
     closeWhenFlushed(slot);
   } else {
     resetForHead(k);
     runBuffered(slot, k); // requests pipelined behind this one
+    // A client that has finished sending is answered every whole request it sent, then closed.
+    if ((connFlags(k) & CF_PEER_EOF) != 0 && phase(k) != PH_WAIT_JS && phase(k) != PH_DONE) {
+      setPhase(k, PH_DONE);
+      closeWhenFlushed(slot);
+    }
   }
   rearm(slot, k);
 }
@@ -333,13 +338,21 @@ export function httpSendCompleted(slot: u32, unsent: u32): void {
 
 /** Shutdown: a request the JS handler has is still answered, then the connection closes. */
 export function httpDrain(slot: u32): void {
-  const k = inBuf(slot);
-  if (phase(k) == PH_WAIT_JS) setReqFlags(k, reqFlags(k) | RF_PEER_EOF);
-  else if (phase(k) == PH_WS) wsGoingAway(slot, request(k));
-  else closeWhenFlushed(slot);
+  closeAfterAnswers(slot, CF_DRAIN);
 }
 
-/** The peer has finished sending: what was answered goes out, then the connection closes. */
+/**
+ * The peer has finished sending: every whole request it sent is answered (those behind
+ * one the JS handler has, too: pipelined, then half-closed, as `nc -q` does), then the
+ * connection closes.
+ */
 export function httpEof(slot: u32): void {
-  httpDrain(slot); // a half-closed client waits for the answer to its last request too
+  closeAfterAnswers(slot, CF_PEER_EOF);
+}
+
+function closeAfterAnswers(slot: u32, why: u8): void {
+  const k = inBuf(slot);
+  if (phase(k) == PH_WAIT_JS) addConnFlags(k, why);
+  else if (phase(k) == PH_WS) wsGoingAway(slot, request(k));
+  else closeWhenFlushed(slot);
 }

@@ -19,7 +19,10 @@ import { nowMs } from "../clock";
 import { allocBlock, classOf, freeBlock } from "../alloc";
 import { bufAppend, bufConsume, bufData, bufFree, bufLength } from "../buffer";
 import { clearFlag, F_CLOSING, F_HOLD_IN, F_OPEN, flags, setFlag } from "../handles";
-import { onClose as coreOnClose, onData as coreOnData, onEof, onOpen as coreOnOpen, onTick as coreOnTick, useReplyArena } from "../handler";
+import {
+  onClose as coreOnClose, onData as coreOnData, onEof, onOpen as coreOnOpen, onTick as coreOnTick, onTimer as coreOnTimer, useReplyArena,
+} from "../handler";
+import { MAX_TIMER_MS, timerArm, timerCancel } from "../timers";
 import { pendingInput, releaseConnData, setPendingInput, stateOf } from "./conn";
 import { numberLength, utf8Length, writeNumber, writeUtf8 } from "./format";
 import { closeNow as coreCloseNow, closeWhenFlushed as coreCloseWhenFlushed, markDirty, reserveReply, send as coreSend } from "../output";
@@ -114,6 +117,30 @@ function readData(conn: Conn, data: usize, length: u32): void {
     bufConsume(buf, used);
   }
 }
+
+/**
+ * The connection's timer came due (setTimer). It fires once; set it again from the hook
+ * for a periodic one. A closing connection's timer does not fire.
+ */
+export function onTimer(fn: (conn: Conn) => void): void {
+  coreOnTimer(fn);
+}
+
+/**
+ * Sets the connection's timer to fire `ms` from now on the module's clock (so it replays
+ * exactly, and the simulator's virtual time drives it). A connection has one timer:
+ * setting it again moves it. At most MAX_TIMER_MS (about 12 days).
+ */
+export function setTimer(conn: Conn, ms: u32): void {
+  timerArm(conn, ms);
+}
+
+/** Disarms the connection's timer, if set (its close does this too). */
+export function clearTimer(conn: Conn): void {
+  timerCancel(conn);
+}
+
+export { MAX_TIMER_MS };
 
 /** After every batch of events: work that is not tied to one input (keep it short). */
 export function onTick(fn: () => void): void {

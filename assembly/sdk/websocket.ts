@@ -18,8 +18,8 @@ import { registerHttp } from "../http/register";
 import { moduleClose, moduleSend, setModuleHooks } from "../ws/inmodule";
 import { utf8Length, writeUtf8 } from "./format";
 
-// [open hook, message hook, close hook]
-const HOOKS = memory.data(12);
+// [open hook, message hook, close hook, ping hook]
+const HOOKS = memory.data(16);
 
 /** A WebSocket was opened (the upgrade is done). */
 export function onOpen(fn: (conn: u32) => void): void {
@@ -39,9 +39,18 @@ export function onClose(fn: (conn: u32, code: u32) => void): void {
   useWebSocket();
 }
 
+/**
+ * A ping from the client, after the module has queued its pong (RFC 6455 §5.5.2): the
+ * payload (up to 125 bytes) is valid during the hook only. A keep-alive check, say.
+ */
+export function onPing(fn: (conn: u32, data: usize, length: u32) => void): void {
+  store<u32>(HOOKS, changetype<u32>(fn), 12);
+  useWebSocket();
+}
+
 /** The http protocol's hooks in WebSocket mode WS_MODULE, with its default limits (http/config.ts); idempotent. */
 function useWebSocket(): void {
-  setModuleHooks(load<u32>(HOOKS, 0), load<u32>(HOOKS, 4), load<u32>(HOOKS, 8));
+  setModuleHooks(load<u32>(HOOKS, 0), load<u32>(HOOKS, 4), load<u32>(HOOKS, 8), load<u32>(HOOKS, 12));
   registerHttp(WS_MODULE);
 }
 

@@ -35,7 +35,8 @@ const CLOSE_PAYLOAD = memory.data(128); // code (2 bytes) and a reason of at mos
 
 /**
  * What the protocol does with a whole message (ws-echo: send it back; ws: hand it to
- * JS). `headroom` bytes before p are the client's spent frame header, free to overwrite.
+ * JS), or with a ping (opcode OP_PING) once its pong has gone out. `headroom` bytes
+ * before p are the client's spent frame header, free to overwrite.
  */
 export type MessageSink = (slot: u32, opcode: u8, p: usize, len: u32, headroom: u32) => void;
 
@@ -213,7 +214,7 @@ function endFrame(slot: u32, w: usize, sink: MessageSink): u32 {
   const opcode = load<u8>(w, W_OPCODE);
   const fin = load<u8>(w, W_FIN) != 0;
   resetHeader(w);
-  if (opcode >= OP_CLOSE) return control(slot, w, opcode);
+  if (opcode >= OP_CLOSE) return control(slot, w, opcode, sink);
   if (!fin) return 0;
   if (load<u8>(w, W_MESSAGE_OPCODE) == OP_TEXT && load<u32>(w, W_UTF8) != UTF8_ACCEPT) return CLOSE_INVALID_DATA;
   const msg = load<u32>(w, W_MESSAGE);
@@ -230,13 +231,14 @@ function endMessage(w: usize): void {
   store<u32>(w, 0, W_MESSAGE_LEN);
 }
 
-function control(slot: u32, w: usize, opcode: u8): u32 {
+function control(slot: u32, w: usize, opcode: u8, sink: MessageSink): u32 {
   const buf = load<u32>(w, W_CONTROL);
   const p: usize = buf == 0 ? 0 : bufData(buf);
   const len = bufLength(buf);
   let code: u32 = 0;
   if (opcode == OP_PING) {
     sendFrame(slot, OP_PONG, p, len);
+    sink(slot, OP_PING, p, len, 0);
   } else if (opcode == OP_CLOSE) {
     code = closeFrameCode(p, len);
     if (code == 0) {

@@ -5,7 +5,7 @@ import { send } from "../output";
 import { WS_JS, WS_MODULE, wsMaxPayload, wsMode } from "../http/config";
 import { moduleMessage } from "./inmodule";
 import { jsMessage } from "./js";
-import { closeWith, CLOSE_GOING_AWAY, headerSize, sendFrame, wsFeed, writeFrameHeader } from "./frames";
+import { closeWith, CLOSE_GOING_AWAY, headerSize, OP_PING, sendFrame, wsFeed, writeFrameHeader } from "./frames";
 import { wsBlockFree, wsBlockNew } from "./state";
 
 export function wsOpen(): usize {
@@ -29,6 +29,7 @@ export function wsGoingAway(slot: u32, w: usize): void {
 
 /** ws-echo: the message goes back as one frame of the same type. */
 function echoMessage(slot: u32, opcode: u8, p: usize, len: u32, headroom: u32): void {
+  if (opcode == OP_PING) return; // answered with its pong already
   const hs = headerSize(len);
   if (headroom >= hs) {
     writeFrameHeader(p - hs, opcode, len); // over the client's spent header: one direct send

@@ -1,23 +1,25 @@
 // WebSocket connections whose messages a handler inside the module takes (the SDK's
-// WebSocket level, ws mode WS_MODULE): opens, whole messages and closes go to hooks
-// the handler registered, within the dispatch.
+// WebSocket level, ws mode WS_MODULE): opens, whole messages, pings and closes go to
+// hooks the handler registered, within the dispatch.
 
 import { inBuf } from "../handles";
 import { request } from "../http/conn";
-import { closeWith, OP_BINARY, OP_TEXT, sendFrame } from "./frames";
+import { closeWith, OP_BINARY, OP_PING, OP_TEXT, sendFrame } from "./frames";
 import { CLOSE_SENT, W_CLOSE, W_CLOSE_CODE } from "./state";
 
 type ConnHook = (conn: u32) => void;
 type MessageHook = (conn: u32, data: usize, length: u32, binary: bool) => void;
 type CloseHook = (conn: u32, code: u32) => void;
+type PingHook = (conn: u32, data: usize, length: u32) => void;
 
-// The hooks (function references, 0 when not registered).
-const HOOKS = memory.data(12);
+// The hooks (function references, 0 when not registered): open, message, close, ping.
+const HOOKS = memory.data(16);
 
-export function setModuleHooks(open: u32, message: u32, close: u32): void {
+export function setModuleHooks(open: u32, message: u32, close: u32, ping: u32): void {
   store<u32>(HOOKS, open, 0);
   store<u32>(HOOKS, message, 4);
   store<u32>(HOOKS, close, 8);
+  store<u32>(HOOKS, ping, 12);
 }
 
 /** The upgrade is done: the connection speaks frames. */
@@ -26,8 +28,13 @@ export function moduleOpened(slot: u32): void {
   if (hook != 0) changetype<ConnHook>(hook)(slot);
 }
 
-/** A whole message from the client (wsFeed's sink). */
+/** A whole message from the client, or a ping once its pong is queued (wsFeed's sink). */
 export function moduleMessage(slot: u32, opcode: u8, p: usize, len: u32, headroom: u32): void {
+  if (opcode == OP_PING) {
+    const ping = load<u32>(HOOKS, 12);
+    if (ping != 0) changetype<PingHook>(ping)(slot, p, len);
+    return;
+  }
   const hook = load<u32>(HOOKS, 4);
   if (hook != 0) changetype<MessageHook>(hook)(slot, p, len, opcode != OP_TEXT);
 }

@@ -14,7 +14,7 @@ import { connId, outBuf } from "../handles";
 import { OUT_WS_BINARY, OUT_WS_BUFFERED, OUT_WS_CLOSED, OUT_WS_TEXT, outboxPut, outboxPutWord } from "../outbox";
 import { closeNow, send } from "../output";
 import { wsDropOnLimit, wsMaxBuffered } from "../http/config";
-import { closeWith, OP_TEXT, writeFrameHeader } from "./frames";
+import { closeWith, OP_PING, OP_TEXT, writeFrameHeader } from "./frames";
 import { CLOSE_SENT, W_CLOSE, W_CLOSE_CODE, W_DROPPING } from "./state";
 
 export const PIECE_FIRST: u32 = 1;
@@ -25,6 +25,7 @@ const FRAME = memory.data(16);
 
 /** A whole message from the client: to JS. */
 export function jsMessage(slot: u32, opcode: u8, p: usize, len: u32, headroom: u32): void {
+  if (opcode == OP_PING) return; // answered with its pong already; JS is not told
   outboxPut(opcode == OP_TEXT ? OUT_WS_TEXT : OUT_WS_BINARY, connId(slot), p, len);
 }
 
