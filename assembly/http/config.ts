@@ -17,7 +17,7 @@ const CONFIG = memory.data<u32>([
   16 * 1024 * 1024, // WebSocket max message
   16 * 1024 * 1024, // WebSocket max buffered (unsent) bytes before a message from JS is refused
   0, // WebSocket: refused messages close the connection (1008) rather than being dropped
-  0, // WebSocket mode (not an option: the protocol sets it): 0 none, 1 echo, 2 JS, 3 module
+  0, // WebSocket mode (not an option: the protocol sets it): 0 none, 2 JS, 3 module
 ]);
 const WS_MODE_INDEX: u32 = 9;
 // The WebSocket path, if upgrades are limited to one: pointer and length (0: any path).
@@ -41,7 +41,6 @@ export function setHttpOption(key: u32, value: u32): bool {
 @inline export function wsDropOnLimit(): bool { return load<u32>(CONFIG + (OPT_WS_DROP_ON_LIMIT - 1) * 4) != 0; }
 
 export const WS_OFF: u32 = 0;
-export const WS_ECHO: u32 = 1;
 export const WS_JS: u32 = 2;
 export const WS_MODULE: u32 = 3; // messages go to a handler in the module (ws/inmodule.ts)
 @inline export function wsMode(): u32 { return load<u32>(CONFIG + WS_MODE_INDEX * 4); }

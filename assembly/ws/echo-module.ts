@@ -1,7 +1,10 @@
-// The ws-echo module: HTTP plus WebSocket upgrades whose messages the module echoes.
+// The ws-echo module, on the SDK's WebSocket level: HTTP plus WebSocket upgrades whose
+// every message goes back as it came. A message sent back whole leaves from where the
+// kernel put it, its frame header written over the client's (ws/inmodule.ts): no copy.
 export * from "../door";
 export * from "../http/exports";
-import { WS_ECHO } from "../http/config";
-import { registerHttp } from "../http/register";
+import { onMessage, send } from "../sdk/websocket";
 
-registerHttp(WS_ECHO);
+onMessage((conn: u32, data: usize, length: u32, binary: bool): void => {
+  send(conn, data, length, binary);
+});
