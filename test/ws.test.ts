@@ -3,7 +3,8 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import WebSocket from "ws";
-import { BACKENDS, startServer } from "./helpers.js";
+import { createServer } from "../src/index.js";
+import { BACKENDS, HOST, startServer } from "./helpers.js";
 
 function open(port: number, path = "/"): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
@@ -88,6 +89,23 @@ for (const backend of BACKENDS) {
       }));
       assert.ok(replies.every((r, i) => r === `client ${i}`));
       for (const ws of clients) ws.terminate();
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("plain requests on the same port go to a 'request' listener, routes stay in the module, WebSockets still echo", async () => {
+    const server = createServer({ host: HOST, port: 0, backend, protocol: "ws-echo", routes: { "/health": "ok" } },
+      (req, res) => res.end(`js saw ${req.method} ${req.url}`));
+    await server.listen();
+    try {
+      const port = server.address()!.port;
+      assert.is(await (await fetch(`http://${HOST}:${port}/anything?x=1`)).text(), "js saw GET /anything?x=1");
+      assert.is(await (await fetch(`http://${HOST}:${port}/health`)).text(), "ok");
+      const ws = await open(port);
+      ws.send("still echoing");
+      assert.is((await nextMessage(ws)).data.toString(), "still echoing");
+      ws.close();
     } finally {
       await server.close();
     }

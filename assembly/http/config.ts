@@ -17,7 +17,7 @@ const CONFIG = memory.data<u32>([
   16 * 1024 * 1024, // WebSocket max message
   16 * 1024 * 1024, // WebSocket max buffered (unsent) bytes before a message from JS is refused
   0, // WebSocket: refused messages close the connection (1008) rather than being dropped
-  0, // WebSocket mode (not an option: the protocol sets it): 0 none, 2 JS, 3 module
+  0, // WebSocket mode (not an option: the protocol sets it): WS_OFF or WS_ON
 ]);
 const WS_MODE_INDEX: u32 = 9;
 // The WebSocket path, if upgrades are limited to one: pointer and length (0: any path).
@@ -34,15 +34,15 @@ export function setHttpOption(key: u32, value: u32): bool {
 @inline export function maxBodyBytes(): u32 { return load<u32>(CONFIG + (OPT_MAX_BODY_BYTES - 1) * 4); }
 @inline export function headerTimeoutMs(): u32 { return load<u32>(CONFIG + (OPT_HEADER_TIMEOUT_MS - 1) * 4); }
 @inline export function idleTimeoutMs(): u32 { return load<u32>(CONFIG + (OPT_IDLE_TIMEOUT_MS - 1) * 4); }
-@inline export function jsHandler(): bool { return load<u32>(CONFIG + (OPT_JS_HANDLER - 1) * 4) != 0; }
+/** Whether requests no route answers go to the request hook (OPT_JS_HANDLER: the host has a 'request' listener, or the SDK's router is used). */
+@inline export function handlerOn(): bool { return load<u32>(CONFIG + (OPT_JS_HANDLER - 1) * 4) != 0; }
 @inline export function wsMaxPayload(): u32 { return load<u32>(CONFIG + (OPT_WS_MAX_PAYLOAD - 1) * 4); }
 
 @inline export function wsMaxBuffered(): u32 { return load<u32>(CONFIG + (OPT_WS_MAX_BUFFERED - 1) * 4); }
 @inline export function wsDropOnLimit(): bool { return load<u32>(CONFIG + (OPT_WS_DROP_ON_LIMIT - 1) * 4) != 0; }
 
 export const WS_OFF: u32 = 0;
-export const WS_JS: u32 = 2;
-export const WS_MODULE: u32 = 3; // messages go to a handler in the module (ws/inmodule.ts)
+export const WS_ON: u32 = 1; // upgrades accepted; opens, messages and closes go to the WebSocket hooks (ws/inmodule.ts)
 @inline export function wsMode(): u32 { return load<u32>(CONFIG + WS_MODE_INDEX * 4); }
 export function setWsMode(mode: u32): void { store<u32>(CONFIG + WS_MODE_INDEX * 4, mode); }
 

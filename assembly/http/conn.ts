@@ -7,7 +7,7 @@
 //   4 head bytes scanned · 8 first line length (0 until seen) · 12 body bytes remaining
 //  16 body bytes so far · 20 chunk-ext/trailer bytes · 24 route (index + 1, or 0)
 //  28 leftover input buffer · 32 timer prev · 36 timer next · 40 deadline · 44 timer list
-//  48 request for the JS handler (a buffer) · 52 response framing u8 · 53 response persistence u8
+//  48 request for the handler (a buffer) · 52 response framing u8 · 53 response persistence u8
 //  54 connection flags u8
 
 import { allocBlock, classOf, freeBlock } from "../alloc";
@@ -20,7 +20,7 @@ export const PH_HEAD: u8 = 0; // reading a request line and headers
 export const PH_BODY: u8 = 1; // reading a Content-Length body
 export const PH_CHUNKED: u8 = 2; // reading a chunked body
 export const PH_DONE: u8 = 3; // answered for good (an error or Connection: close): input is ignored
-export const PH_WAIT_JS: u8 = 4; // the JS handler has the request; later input waits until it answers
+export const PH_WAIT_ANSWER: u8 = 4; // the handler deferred its answer (JS has the request); later input waits for it
 export const PH_WS: u8 = 6; // upgraded: WebSocket frames (ws/), with the ws state in the request word
 export const PH_LINGER: u8 = 5; // answered 413 while the body still streams in: read and drop it, then close
 
@@ -29,7 +29,7 @@ export const RF_KEEP_ALIVE: u8 = 1;
 export const RF_HEAD: u8 = 2; // HEAD: the response has no body
 export const RF_HTTP10: u8 = 4;
 export const RF_METHOD_OK: u8 = 8; // GET or HEAD: the methods a static route answers
-export const RF_TO_JS: u8 = 16; // the JS handler answers this request
+export const RF_TO_HANDLER: u8 = 16; // the module's handler (request hook) answers this request
 
 // Flags of the connection, kept across its requests.
 export const CF_PEER_EOF: u8 = 1; // the client has finished sending: answer what it sent whole, then close

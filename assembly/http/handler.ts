@@ -5,7 +5,7 @@
 // whatever is left of an unfinished request waits in the connection's input buffer.
 
 import { bufAppend, bufConsume, bufData, bufFree, bufLength } from "../buffer";
-import { clearFlag, connId, F_HOLD_IN, inBuf, setFlag, setInBuf } from "../handles";
+import { clearFlag, F_HOLD_IN, inBuf, setFlag, setInBuf } from "../handles";
 import { closeWhenFlushed, dirtyRoom, markDirty } from "../output";
 import { CR, LF } from "./bytes";
 import {
@@ -13,20 +13,17 @@ import {
 } from "./chunked";
 import { nowMs } from "../clock";
 import {
-  headerTimeoutMs, idleTimeoutMs, jsHandler, maxBodyBytes, maxHeaderBytes, maxUriBytes, WS_JS, WS_MODULE, WS_OFF, wsMode, wsPathMatches,
+  headerTimeoutMs, idleTimeoutMs, handlerOn, maxBodyBytes, maxHeaderBytes, maxUriBytes, WS_OFF, wsMode, wsPathMatches,
 } from "./config";
 import { hasTimers, nextDeadline, popExpired, TIMER_HEADERS, TIMER_IDLE, timerClear, timerList, timerSet } from "./timers";
 import {
   connBlockFree, connBlockNew, firstLine, input, phase, PH_BODY, PH_CHUNKED, PH_DONE, PH_HEAD, remaining,
-  reqFlags, request, resetForHead, scanned, RF_HEAD, RF_HTTP10, RF_KEEP_ALIVE, RF_METHOD_OK, RF_TO_JS, addConnFlags, connFlags, CF_DRAIN, CF_PEER_EOF,
-  route, setBodyTotal, setInput, setPhase, setRemaining, setReqFlags, setRequest, setRoute, PH_WAIT_JS, PH_LINGER, PH_WS, bodyTotal,
+  reqFlags, request, resetForHead, scanned, RF_HEAD, RF_HTTP10, RF_KEEP_ALIVE, RF_METHOD_OK, RF_TO_HANDLER, addConnFlags, connFlags, CF_DRAIN, CF_PEER_EOF,
+  route, setBodyTotal, setInput, setPhase, setRemaining, setReqFlags, setRequest, setRoute, PH_WAIT_ANSWER, PH_LINGER, PH_WS, bodyTotal,
 } from "./conn";
 import {
-  describeRequest, REQ_HEAD, REQ_HTTP10, REQ_KEEP_ALIVE, requestBegin, requestBody, requestSubmit,
+  REQ_HEAD, REQ_HTTP10, REQ_KEEP_ALIVE, requestBegin, requestBody,
 } from "./request";
-import { OUT_WS_OPEN, outboxPut } from "../outbox";
-import { jsBuffered, jsClose, jsClosed, jsSendPiece } from "../ws/js";
-import { EV_WS_SEND } from "../abi";
 import { keepsAlive, respondPiece } from "./respond";
 import { checkUpgrade, sendSwitchingProtocols } from "../ws/handshake";
 import { wsData, wsFree, wsGoingAway, wsOpen } from "../ws/handler";
@@ -36,7 +33,7 @@ import {
   wsKeyLen, wsKeyPtr, wsProtocolLen, wsProtocolPtr, wsVersionLen, wsVersionPtr,
 } from "./head";
 import { findRoute, sendRoute } from "./routes";
-import { answerInModule, hasRequestHook } from "./inmodule";
+import { ANSWERED, askHandler, DEFERRED, hasRequestHook } from "./inmodule";
 import { moduleClosed, moduleOpened } from "../ws/inmodule";
 import { PERSIST_CLOSE, PERSIST_DEFAULT, PERSIST_KEEP_ALIVE, sendContinue, sendStatus } from "./status";
 
@@ -56,8 +53,7 @@ export function httpClose(slot: u32): void {
   if (k == 0) return;
   timerClear(slot, k);
   if (phase(k) == PH_WS) {
-    if (wsMode() == WS_JS) jsClosed(slot, request(k));
-    else if (wsMode() == WS_MODULE) moduleClosed(slot, request(k));
+    moduleClosed(slot, request(k));
     wsFree(request(k));
     setRequest(k, 0);
   }
@@ -74,7 +70,7 @@ export function httpClose(slot: u32): void {
 function rearm(slot: u32, k: usize): void {
   const ph = phase(k);
   if (ph == PH_LINGER || ph == PH_WS) return; // linger: one timer from the 413 on; WebSocket: none
-  if (ph == PH_DONE || ph == PH_WAIT_JS) {
+  if (ph == PH_DONE || ph == PH_WAIT_ANSWER) {
     timerClear(slot, k);
   } else if (ph != PH_HEAD) {
     timerSet(slot, k, TIMER_HEADERS, nowMs() + headerTimeoutMs());
@@ -121,7 +117,7 @@ export function httpData(slot: u32, ptr: usize, len: u32): void {
     runBuffered(slot, k);
   }
   // Pipelined requests behind one the JS handler has: past a limit, stop reading.
-  if (phase(k) == PH_WAIT_JS && bufLength(input(k)) > HOLD_INPUT_BYTES) {
+  if (phase(k) == PH_WAIT_ANSWER && bufLength(input(k)) > HOLD_INPUT_BYTES) {
     setFlag(slot, F_HOLD_IN);
     markDirty(slot);
   }
@@ -142,7 +138,7 @@ function runBuffered(slot: u32, k: usize): void {
 /** A piece of the JS handler's answer (EV_RESPONSE). */
 export function httpResponse(slot: u32, ptr: usize, len: u32): void {
   const k = inBuf(slot);
-  if (phase(k) != PH_WAIT_JS) return; // late: the connection timed out or failed meanwhile
+  if (phase(k) != PH_WAIT_ANSWER) return; // late: the connection timed out or failed meanwhile
   if (!respondPiece(slot, k, ptr, len)) return;
   clearFlag(slot, F_HOLD_IN);
   if (!keepsAlive(k) || (connFlags(k) & CF_DRAIN) != 0) {
@@ -152,7 +148,7 @@ export function httpResponse(slot: u32, ptr: usize, len: u32): void {
     resetForHead(k);
     runBuffered(slot, k); // requests pipelined behind this one
     // A client that has finished sending is answered every whole request it sent, then closed.
-    if ((connFlags(k) & CF_PEER_EOF) != 0 && phase(k) != PH_WAIT_JS && phase(k) != PH_DONE) {
+    if ((connFlags(k) & CF_PEER_EOF) != 0 && phase(k) != PH_WAIT_ANSWER && phase(k) != PH_DONE) {
       setPhase(k, PH_DONE);
       closeWhenFlushed(slot);
     }
@@ -183,7 +179,7 @@ function run(slot: u32, k: usize, p: usize, len: u32): u32 {
       if (s != 0) return fail(slot, k, s, len);
     } else if (ph == PH_BODY) {
       const take = min(remaining(k), len - pos);
-      if ((reqFlags(k) & RF_TO_JS) != 0) requestBody(k, p + pos, take);
+      if ((reqFlags(k) & RF_TO_HANDLER) != 0) requestBody(k, p + pos, take);
       setRemaining(k, remaining(k) - take);
       pos += take;
       if (remaining(k) == 0) finishRequest(slot, k);
@@ -191,10 +187,10 @@ function run(slot: u32, k: usize, p: usize, len: u32): u32 {
       const s = chunkedFeed(k, p + pos, len - pos, maxBodyBytes(), maxHeaderBytes());
       if (s != 0) return fail(slot, k, s, len);
       pos += consumed();
-      if (chunkedStatus() == CHUNKED_DATA && (reqFlags(k) & RF_TO_JS) != 0) requestBody(k, dataPtr(), dataLen());
+      if (chunkedStatus() == CHUNKED_DATA && (reqFlags(k) & RF_TO_HANDLER) != 0) requestBody(k, dataPtr(), dataLen());
       if (chunkedStatus() == CHUNKED_DONE) finishRequest(slot, k);
       else if (chunkedStatus() != CHUNKED_DATA) break;
-    } else if (ph == PH_WAIT_JS) {
+    } else if (ph == PH_WAIT_ANSWER) {
       break; // the rest waits for the JS handler's answer
     } else if (ph == PH_WS) {
       wsData(slot, request(k), p + pos, len - pos); // frames sent right behind the upgrade
@@ -231,11 +227,11 @@ function startRequest(slot: u32, k: usize): u32 {
     return upgrade(slot, k, isGet, http10);
   }
   const r = findRoute(targetPtr(), targetLen());
-  const toJs = r == 0 && jsHandler();
+  const toHandler = r == 0 && handlerOn() && hasRequestHook();
   setReqFlags(k, (keepAlive ? RF_KEEP_ALIVE : 0) | (isHead ? RF_HEAD : 0) | (http10 ? RF_HTTP10 : 0)
-    | (isGet || isHead ? RF_METHOD_OK : 0) | (toJs ? RF_TO_JS : 0));
+    | (isGet || isHead ? RF_METHOD_OK : 0) | (toHandler ? RF_TO_HANDLER : 0));
   setRoute(k, r);
-  if (toJs) requestBegin(k, (keepAlive ? REQ_KEEP_ALIVE : 0) | (isHead ? REQ_HEAD : 0) | (http10 ? REQ_HTTP10 : 0));
+  if (toHandler) requestBegin(k, (keepAlive ? REQ_KEEP_ALIVE : 0) | (isHead ? REQ_HEAD : 0) | (http10 ? REQ_HTTP10 : 0));
   setBodyTotal(k, 0);
   let bodyExpected = false;
   if ((hf & H_CHUNKED) != 0) {
@@ -262,14 +258,9 @@ function upgrade(slot: u32, k: usize, isGet: bool, http10: bool): u32 {
   const status = checkUpgrade(isGet, http10, wsVersionPtr(), wsVersionLen(), wsKeyPtr(), wsKeyLen());
   if (status != 0) return status;
   sendSwitchingProtocols(slot, wsKeyPtr(), wsKeyLen(), wsProtocolPtr(), wsProtocolLen());
-  if (wsMode() == WS_JS) {
-    const d = describeRequest(http10 ? REQ_HTTP10 : 0);
-    outboxPut(OUT_WS_OPEN, connId(slot), bufData(d), bufLength(d));
-    bufFree(d);
-  }
   setPhase(k, PH_WS);
   setRequest(k, wsOpen());
-  if (wsMode() == WS_MODULE) moduleOpened(slot);
+  moduleOpened(slot); // the head just parsed is still there for the hook (upgradeRequest)
   timerClear(slot, k); // an open WebSocket may be quiet for as long as it likes
   return 0;
 }
@@ -277,18 +268,19 @@ function upgrade(slot: u32, k: usize, isGet: bool, http10: bool): u32 {
 /** The whole request has been read: answer it, then read the next or close. */
 function finishRequest(slot: u32, k: usize): void {
   const f = reqFlags(k);
-  if ((f & RF_TO_JS) != 0 && !hasRequestHook()) {
-    requestSubmit(slot, k, bodyTotal(k));
-    setPhase(k, PH_WAIT_JS);
-    return;
-  }
   let keepAlive = (f & RF_KEEP_ALIVE) != 0;
   const persist = !keepAlive ? PERSIST_CLOSE : (f & RF_HTTP10) != 0 ? PERSIST_KEEP_ALIVE : PERSIST_DEFAULT;
   const head = (f & RF_HEAD) != 0;
   const r = route(k);
-  if ((f & RF_TO_JS) != 0) {
-    // A handler in the module answers at once; one that did not answer is a 500.
-    if (answerInModule(slot, k, bodyTotal(k))) keepAlive = keepsAlive(k);
+  if ((f & RF_TO_HANDLER) != 0) {
+    // The handler answers at once, or defers (JS: the answer comes as EV_RESPONSE
+    // pieces, and later input waits for it); one that did neither is a 500.
+    const outcome = askHandler(slot, k, bodyTotal(k));
+    if (outcome == DEFERRED) {
+      setPhase(k, PH_WAIT_ANSWER);
+      return;
+    }
+    if (outcome == ANSWERED) keepAlive = keepsAlive(k);
     else sendStatus(slot, 500, persist, "", head);
   } else if (r != 0 && (f & RF_METHOD_OK) != 0) {
     sendRoute(slot, r, head, persist);
@@ -322,20 +314,6 @@ function fail(slot: u32, k: usize, status: u32, len: u32): u32 {
   return len;
 }
 
-/** A piece of a message (EV_WS_SEND) or a close (EV_WS_CLOSE) from JS, for an upgraded connection. */
-export function httpWsEvent(slot: u32, op: u32, ptr: usize, len: u32): void {
-  const k = inBuf(slot);
-  if (phase(k) != PH_WS || wsMode() != WS_JS) return;
-  if (op == EV_WS_SEND) jsSendPiece(slot, request(k), ptr, len);
-  else jsClose(slot, request(k), ptr, len);
-}
-
-/** A send completed with `unsent` bytes left: JS's bufferedAmount, for its WebSockets. */
-export function httpSendCompleted(slot: u32, unsent: u32): void {
-  const k = inBuf(slot);
-  if (k != 0 && phase(k) == PH_WS && wsMode() == WS_JS) jsBuffered(slot, unsent);
-}
-
 /** Shutdown: a request the JS handler has is still answered, then the connection closes. */
 export function httpDrain(slot: u32): void {
   closeAfterAnswers(slot, CF_DRAIN);
@@ -352,7 +330,7 @@ export function httpEof(slot: u32): void {
 
 function closeAfterAnswers(slot: u32, why: u8): void {
   const k = inBuf(slot);
-  if (phase(k) == PH_WAIT_JS) addConnFlags(k, why);
+  if (phase(k) == PH_WAIT_ANSWER) addConnFlags(k, why);
   else if (phase(k) == PH_WS) wsGoingAway(slot, request(k));
   else closeWhenFlushed(slot);
 }

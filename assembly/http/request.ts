@@ -1,13 +1,12 @@
-// Requests for the JS handler: when no static route answers and the host has a
-// handler, the request (head fields as received, and the whole body) is collected in
-// a buffer owned by the connection and, once whole, copied into the outbox (outbox.ts).
+// Requests for the module's handler (http/inmodule.ts): when no static route answers,
+// the request (head fields as received, and the whole body) is collected in a buffer
+// owned by the connection, and handed to the handler once whole (the JS bridge copies
+// it into the outbox: http/js.ts).
 //
 //   flags u32 (1 keep-alive, 2 HEAD, 4 HTTP/1.0) · method length u32 · target length u32
 //   · fields length u32 · body length u32 · method · target · fields (raw lines, up to the empty one) · body
 
-import { bufAppend, bufData, bufFree, bufLength } from "../buffer";
-import { connId } from "../handles";
-import { OUT_HTTP_REQUEST, outboxPut } from "../outbox";
+import { bufAppend } from "../buffer";
 import { request, setRequest } from "./conn";
 import { headersLen, headersPtr, methodLen, methodPtr, targetLen, targetPtr } from "./head";
 
@@ -39,13 +38,4 @@ export function describeRequest(flags: u32): usize {
 
 export function requestBody(k: usize, p: usize, len: u32): void {
   setRequest(k, bufAppend(request(k), p, len));
-}
-
-/** The request is whole: hand it to the host. */
-export function requestSubmit(slot: u32, k: usize, bodyLen: u32): void {
-  const buf = request(k);
-  store<u32>(bufData(buf), bodyLen, 16);
-  outboxPut(OUT_HTTP_REQUEST, connId(slot), bufData(buf), bufLength(buf));
-  bufFree(buf);
-  setRequest(k, 0);
 }

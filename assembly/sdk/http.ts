@@ -169,7 +169,7 @@ export function onRequest(fn: Handler): void {
  * limits (http/config.ts). Calling it again changes nothing.
  */
 function useHttp(): void {
-  registerHttp(wsMode()); // WS_OFF, or WS_MODULE when the WebSocket level is used too
+  registerHttp(wsMode()); // WS_OFF, or WS_ON when the WebSocket level is used too
   setHttpOption(OPT_JS_HANDLER, 1); // requests go to a handler: ours, in the module
   setRequestHook(dispatchRequest);
 }

@@ -13,7 +13,7 @@
 // go to the HTTP level's routes (sdk/http.ts), or get a 404.
 
 import { allocBlock, classOf, freeBlock } from "../alloc";
-import { WS_MODULE } from "../http/config";
+import { WS_ON } from "../http/config";
 import { registerHttp } from "../http/register";
 import { moduleClose, moduleSend, setModuleHooks } from "../ws/inmodule";
 import { utf8Length, writeUtf8 } from "./format";
@@ -48,10 +48,10 @@ export function onPing(fn: (conn: u32, data: usize, length: u32) => void): void 
   useWebSocket();
 }
 
-/** The http protocol's hooks in WebSocket mode WS_MODULE, with its default limits (http/config.ts); idempotent. */
+/** The http protocol's hooks with WebSocket upgrades on, with its default limits (http/config.ts); idempotent. */
 function useWebSocket(): void {
   setModuleHooks(load<u32>(HOOKS, 0), load<u32>(HOOKS, 4), load<u32>(HOOKS, 8), load<u32>(HOOKS, 12));
-  registerHttp(WS_MODULE);
+  registerHttp(WS_ON);
 }
 
 /** Sends a message of `length` bytes at `data` (binary, or text that must be UTF-8). */

@@ -9,9 +9,9 @@
 import { bufAppend, bufData, bufFree, bufLength } from "../buffer";
 import { F_CLOSING, F_OPEN, flags, inBuf, tableCapacity } from "../handles";
 import { dirtyRoom, send } from "../output";
-import { phase, PH_WS, request } from "../http/conn";
+import { request } from "../http/conn";
 import { writeFrameHeader } from "./frames";
-import { PIECE_FIRST, PIECE_HEADER, PIECE_LAST } from "./js";
+import { isWebSocket, PIECE_FIRST, PIECE_HEADER, PIECE_LAST } from "./js";
 import { CLOSE_SENT, W_CLOSE } from "./state";
 
 // Queue head and tail (buffers), the slot the head's sending has reached, the one being built.
@@ -68,10 +68,4 @@ export function broadcastSome(): void {
     if (next == 0) store<u32>(QUEUE, 0, 4);
     bufFree(head); // send() copied the frame for every connection
   }
-}
-
-/** Whether slot is an upgraded WebSocket (the caller knows the mode is JS). */
-export function isWebSocket(slot: u32): bool {
-  const k = inBuf(slot);
-  return k != 0 && phase(k) == PH_WS;
 }

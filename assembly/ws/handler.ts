@@ -1,10 +1,9 @@
 // WebSocket connections, after the HTTP upgrade (http/handler.ts): frames in, whole
-// messages to JS (the ws module) or to the hooks of a handler in the module (the SDK's
-// WebSocket level: ws-echo, your own).
+// messages and pings to the WebSocket hooks (ws/inmodule.ts) of the module's handler
+// (the SDK's WebSocket level: ws-echo, the JS bridge ws/js.ts, yours).
 
-import { WS_JS, wsMaxPayload, wsMode } from "../http/config";
+import { wsMaxPayload } from "../http/config";
 import { moduleMessage } from "./inmodule";
-import { jsMessage } from "./js";
 import { closeWith, CLOSE_GOING_AWAY, wsFeed } from "./frames";
 import { wsBlockFree, wsBlockNew } from "./state";
 
@@ -17,7 +16,7 @@ export function wsFree(w: usize): void {
 }
 
 export function wsData(slot: u32, w: usize, p: usize, len: u32): void {
-  const code = wsFeed(slot, w, p, len, wsMaxPayload(), wsMode() == WS_JS ? jsMessage : moduleMessage);
+  const code = wsFeed(slot, w, p, len, wsMaxPayload(), moduleMessage);
   if (code != 0) closeWith(slot, w, code);
 }
 

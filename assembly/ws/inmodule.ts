@@ -1,6 +1,6 @@
-// WebSocket connections whose messages a handler inside the module takes (the SDK's
-// WebSocket level, ws mode WS_MODULE): opens, whole messages, pings and closes go to
-// hooks the handler registered, within the dispatch.
+// The WebSocket hooks: opens, whole messages, pings and closes of upgraded connections
+// go to the functions the module's handler registered (the SDK's WebSocket level),
+// within the dispatch.
 
 import { inBuf } from "../handles";
 import { request } from "../http/conn";

@@ -1,6 +1,7 @@
-// WebSocket connections whose messages JS handles (protocol ws): opens, messages,
-// closes and buffered amounts go to the outbox; messages from JS arrive as EV_WS_SEND
-// pieces and are framed here.
+// The JS bridge of the ws module, as WebSocket hooks (the SDK's level) and core hooks:
+// opens (with the upgrade request), messages, closes and buffered amounts go to the
+// outbox for JS; messages and closes from JS arrive as EV_WS_SEND pieces and EV_WS_CLOSE
+// and are framed here.
 //
 //   EV_WS_SEND / EV_WS_BROADCAST piece: flags u32 (1 FIRST, 2 LAST) · opcode u32 · message length u32 · payload
 //   EV_WS_CLOSE: code u32 · reason
@@ -9,12 +10,16 @@
 // refused, and the connection closes with 1008 (or the message is dropped, if so
 // configured), so a client that stops reading cannot grow the server's memory.
 
-import { bufLength } from "../buffer";
-import { connId, outBuf } from "../handles";
-import { OUT_WS_BINARY, OUT_WS_BUFFERED, OUT_WS_CLOSED, OUT_WS_TEXT, outboxPut, outboxPutWord } from "../outbox";
+import { EV_WS_CLOSE, EV_WS_SEND } from "../abi";
+import { bufData, bufFree, bufLength } from "../buffer";
+import { connId, inBuf, outBuf } from "../handles";
+import { OUT_WS_BINARY, OUT_WS_BUFFERED, OUT_WS_CLOSED, OUT_WS_OPEN, OUT_WS_TEXT, outboxPut, outboxPutWord } from "../outbox";
 import { closeNow, send } from "../output";
 import { wsDropOnLimit, wsMaxBuffered } from "../http/config";
-import { closeWith, OP_PING, OP_TEXT, writeFrameHeader } from "./frames";
+import { phase, PH_WS, request } from "../http/conn";
+import { httpHostEvent } from "../http/register";
+import { describeRequest } from "../http/request";
+import { closeWith, writeFrameHeader } from "./frames";
 import { CLOSE_SENT, W_CLOSE, W_CLOSE_CODE, W_DROPPING } from "./state";
 
 export const PIECE_FIRST: u32 = 1;
@@ -23,25 +28,45 @@ export const PIECE_HEADER: u32 = 12;
 const CLOSE_POLICY: u32 = 1008;
 const FRAME = memory.data(16);
 
-/** A whole message from the client: to JS. */
-export function jsMessage(slot: u32, opcode: u8, p: usize, len: u32, headroom: u32): void {
-  if (opcode == OP_PING) return; // answered with its pong already; JS is not told
-  outboxPut(opcode == OP_TEXT ? OUT_WS_TEXT : OUT_WS_BINARY, connId(slot), p, len);
+/** A WebSocket opened: JS gets the upgrade request (parsed just now, still in place). */
+export function jsOpened(conn: u32): void {
+  const d = describeRequest(0); // an upgrade is never HTTP/1.0
+  outboxPut(OUT_WS_OPEN, connId(conn), bufData(d), bufLength(d));
+  bufFree(d);
 }
 
-/** The connection is gone: JS hears the close code (1006 if no close frame was exchanged). */
-export function jsClosed(slot: u32, w: usize): void {
-  const code = load<u16>(w, W_CLOSE_CODE);
-  outboxPutWord(OUT_WS_CLOSED, connId(slot), code != 0 ? code : 1006);
+/** A whole message from the client: to JS. */
+export function jsMessage(conn: u32, data: usize, length: u32, binary: bool): void {
+  outboxPut(binary ? OUT_WS_BINARY : OUT_WS_TEXT, connId(conn), data, length);
+}
+
+/** The connection is gone: JS hears the close code. */
+export function jsClosed(conn: u32, code: u32): void {
+  outboxPutWord(OUT_WS_CLOSED, connId(conn), code);
+}
+
+/** Whether slot is an upgraded WebSocket. */
+export function isWebSocket(slot: u32): bool {
+  const k = inBuf(slot);
+  return k != 0 && phase(k) == PH_WS;
 }
 
 /** A send completed: JS's bufferedAmount is what is still unsent. */
-export function jsBuffered(slot: u32, unsent: u32): void {
-  outboxPutWord(OUT_WS_BUFFERED, connId(slot), unsent);
+export function jsSendCompleted(slot: u32, unsent: u32): void {
+  if (isWebSocket(slot)) outboxPutWord(OUT_WS_BUFFERED, connId(slot), unsent);
+}
+
+/** From JS: a piece of a response (plain HTTP), or of a WebSocket message, or a close. */
+export function jsHostEvent(slot: u32, op: u32, p: usize, len: u32): void {
+  if (op != EV_WS_SEND && op != EV_WS_CLOSE) return httpHostEvent(slot, op, p, len);
+  if (!isWebSocket(slot)) return; // late: the connection is gone or never upgraded
+  const w = request(inBuf(slot));
+  if (op == EV_WS_SEND) jsSendPiece(slot, w, p, len);
+  else jsClose(slot, w, p, len);
 }
 
 /** A piece of a message from JS for this connection. */
-export function jsSendPiece(slot: u32, w: usize, p: usize, len: u32): void {
+function jsSendPiece(slot: u32, w: usize, p: usize, len: u32): void {
   if (len < PIECE_HEADER || (load<u8>(w, W_CLOSE) & CLOSE_SENT) != 0) return;
   const flags = load<u32>(p);
   if ((flags & PIECE_FIRST) != 0) {
@@ -59,6 +84,6 @@ export function jsSendPiece(slot: u32, w: usize, p: usize, len: u32): void {
 }
 
 /** JS closes: a close frame with its code and reason, then the connection closes. */
-export function jsClose(slot: u32, w: usize, p: usize, len: u32): void {
+function jsClose(slot: u32, w: usize, p: usize, len: u32): void {
   if (len >= 4) closeWith(slot, w, load<u32>(p), p + 4, len - 4);
 }

@@ -1,7 +1,31 @@
-// The ws module: HTTP plus WebSocket upgrades whose messages go to JavaScript.
+// The ws module: HTTP plus WebSocket upgrades whose messages go to JavaScript, as a
+// handler on the SDK's WebSocket level (the JS bridge of ws/js.ts) with the core hooks
+// it needs beside: what JS sends and broadcasts, and how much is still unsent. Plain
+// requests no route answers go to JS too, as in the http module.
 export * from "../door";
 export * from "../http/exports";
-import { WS_JS } from "../http/config";
-import { registerHttp } from "../http/register";
+import { onHostEvent, onSendCompleted, onServerEvent, onTick, onWantsMore } from "../handler";
+import { httpTick } from "../http/handler";
+import { setRequestHook } from "../http/inmodule";
+import { requestToJs } from "../http/js";
+import { onClose, onMessage, onOpen } from "../sdk/websocket";
+import { broadcasting, broadcastPiece, broadcastSome } from "./broadcast";
+import { jsClosed, jsHostEvent, jsMessage, jsOpened, jsSendCompleted } from "./js";
 
-registerHttp(WS_JS);
+onOpen(jsOpened);
+onMessage(jsMessage);
+onClose(jsClosed);
+setRequestHook(requestToJs);
+
+// After the SDK's calls, which register the HTTP hooks these extend.
+onHostEvent(jsHostEvent);
+onSendCompleted(jsSendCompleted);
+// server.broadcast(): framed once, sent to every WebSocket a batch at a time.
+onServerEvent((op: u32, ptr: usize, len: u32): void => {
+  broadcastPiece(ptr, len); // EV_WS_BROADCAST, the only one
+});
+onTick((): void => {
+  broadcastSome();
+  httpTick();
+});
+onWantsMore(broadcasting);
