@@ -4,6 +4,7 @@
 // trap a new instance starts on new memory and nothing of the old one can leak into it.
 import { instantiateSync } from "@assemblyscript/loader";
 import { readFileSync } from "node:fs";
+import path from "node:path";
 import { importedMemoryPages } from "./memory-import.js";
 import { protocolModulePath } from "./paths.js";
 
@@ -35,6 +36,15 @@ export interface ModuleConfig {
   http?: HttpConfig;
   /** echo, line: close a connection that has sent nothing for this long (ms; 0 or absent: never). */
   idleTimeoutMs?: number;
+  /** protocol "module": HTTP limits the user set, which the module must take (it has the SDK's HTTP level). */
+  limits?: ModuleLimit[];
+}
+
+/** An HTTP limit for a user's module: the option as the user named it, its HttpConfig name, the value. */
+export interface ModuleLimit {
+  option: string;
+  setting: "maxHeaderBytes" | "maxUriBytes" | "maxBodyBytes" | "headerTimeoutMs" | "idleTimeoutMs" | "wsMaxPayload";
+  value: number;
 }
 
 /** A static response, answered inside the module. */
@@ -184,6 +194,12 @@ export function startInstance(config: ModuleConfig): ModuleInstance {
   if (config.protocol === "line") exports.setOption(OPT_MAX_LINE, config.maxLineLength);
   if (config.http) configureHttp(exports, memory, config.http);
   if (config.idleTimeoutMs) exports.setOption(OPT_CONN_IDLE_TIMEOUT_MS, config.idleTimeoutMs);
+  for (const limit of config.limits ?? []) {
+    if (!exports.setOption(HTTP_OPTIONS.find(([name]) => name === limit.setting)![1], limit.value)) {
+      throw new TypeError(`wasm-reactor: ${limit.option} does nothing for ${path.basename(modulePath(config))}: `
+        + "it has no HTTP or WebSocket level (wasm-reactor/assembly/sdk/http, …/sdk/websocket)");
+    }
+  }
   return { memory, exports: exports as unknown as WebAssembly.Exports, dispatch: exports.dispatch, header,
     connectionBytes: exports.connectionBytes };
 }

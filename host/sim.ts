@@ -8,7 +8,7 @@
 // fixed order, so a seed reproduces a run byte for byte, faults included.
 import { createHash } from "node:crypto";
 import { connId, Door, EV, INTEREST, OP, SLOT_MASK, type Submission } from "./door.js";
-import { startInstance, type HttpConfig, type Protocol } from "./module.js";
+import { startInstance, type HttpConfig, type ModuleLimit, type Protocol } from "./module.js";
 
 export interface Faults {
   /** A delivery is cut at a random byte (the rest comes in a later read). */
@@ -50,6 +50,8 @@ export interface SimOptions {
   http?: HttpConfig;
   /** echo, line: the module's idle timeout (virtual ms). */
   idleTimeoutMs?: number;
+  /** protocol "module": the HTTP limits the user set. */
+  limits?: ModuleLimit[];
 }
 
 export interface SimResult {
@@ -135,6 +137,7 @@ export class Simulation {
       maxLineLength: o.maxLineLength ?? Math.max(o.maxMessageBytes, 1),
       http: o.http,
       idleTimeoutMs: o.idleTimeoutMs,
+      limits: o.limits,
     }), { nowMs: () => this.now, unixSeconds: () => SIM_EPOCH_SECONDS + Math.floor(this.now / 1000) });
   }
 

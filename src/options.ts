@@ -1,6 +1,6 @@
 // The options of createServer, their defaults and their validation.
 import path from "node:path";
-import { loadModule, PROTOCOL_NAMES, type HttpConfig, type Protocol } from "../host/module.js";
+import { loadModule, PROTOCOL_NAMES, startInstance, type HttpConfig, type ModuleLimit, type Protocol } from "../host/module.js";
 import { DEFAULT_ROUTES, staticRoutes, type RouteSpec } from "./routes.js";
 
 export type Backend = "native" | "net";
@@ -42,19 +42,19 @@ export interface ServerOptions {
    * and HEAD: a body (200, text/plain) or { status, headers, body }. Default: GET / says hello.
    */
   routes?: Record<string, RouteSpec>;
-  /** http: the longest request head (request line and headers), in bytes (default 16 KiB); longer gets 431. */
+  /** http (and a module on the SDK's HTTP level): the longest request head (request line and headers), in bytes (default 16 KiB); longer gets 431. */
   maxHeaderSize?: number;
-  /** http: the longest request target, in bytes (default 8 KiB); longer gets 414. */
+  /** http (and a module on the SDK's HTTP level): the longest request target, in bytes (default 8 KiB); longer gets 414. */
   maxUriLength?: number;
-  /** http: the largest request body, in bytes (default 1 MiB); larger gets 413. */
+  /** http (and a module on the SDK's HTTP level): the largest request body, in bytes (default 1 MiB); larger gets 413. */
   maxBodySize?: number;
-  /** http: ms from connecting (or from a request's first byte) to the end of its headers (default 60000); then 408. */
+  /** http (and a module on the SDK's HTTP level): ms from connecting (or from a request's first byte) to the end of its headers (default 60000); then 408. */
   headersTimeout?: number;
-  /** http: ms a keep-alive connection may sit idle between requests (default 5000). */
+  /** http (and a module on the SDK's HTTP level): ms a keep-alive connection may sit idle between requests (default 5000). */
   keepAliveTimeout?: number;
   /** WebSocket: accept upgrades only on this path (default: any path). */
   path?: string;
-  /** WebSocket: the largest message in bytes (default 16 MiB); a larger one closes with 1009. */
+  /** WebSocket (and a module on the SDK's WebSocket level): the largest message in bytes (default 16 MiB); a larger one closes with 1009. */
   maxPayload?: number;
   /** WebSocket (protocol ws): unsent bytes per connection past which ws.send() is refused (default 16 MiB). */
   maxBufferedAmount?: number;
@@ -151,6 +151,11 @@ const DEFAULTS: ResolvedOptions = {
 };
 
 const HTTP_OPTIONS = ["routes", "maxHeaderSize", "maxUriLength", "maxBodySize", "headersTimeout", "keepAliveTimeout"] as const;
+/** The limits a module on the SDK's HTTP or WebSocket level takes, by option, and their names in HttpConfig. */
+const MODULE_LIMITS = {
+  maxHeaderSize: "maxHeaderBytes", maxUriLength: "maxUriBytes", maxBodySize: "maxBodyBytes", headersTimeout: "headerTimeoutMs",
+  keepAliveTimeout: "idleTimeoutMs", maxPayload: "wsMaxPayload",
+} as const;
 const WS_OPTIONS = [...HTTP_OPTIONS, "path", "maxPayload", "subprotocols"] as const;
 
 /**
@@ -163,7 +168,7 @@ const PROTOCOL_OPTIONS: Record<Protocol, readonly (keyof ServerOptions)[]> = {
   http: [...HTTP_OPTIONS, "workers", "handler"],
   "ws-echo": WS_OPTIONS,
   ws: [...WS_OPTIONS, "maxBufferedAmount", "onBackpressure"],
-  module: ["idleTimeout", "module"],
+  module: ["idleTimeout", "module", ...(Object.keys(MODULE_LIMITS) as (keyof typeof MODULE_LIMITS)[])],
 };
 const PROTOCOL_SPECIFIC = new Set(Object.values(PROTOCOL_OPTIONS).flat());
 
@@ -195,6 +200,11 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
     o.protocol = "module";
     o.module = path.resolve(o.module);
     loadModule(o.module); // a missing, foreign or outdated module fails here, at createServer
+    // So does an HTTP limit for a module without the HTTP level: an instance tries them.
+    const limits = moduleLimits(o);
+    if (limits.length > 0) {
+      startInstance({ protocol: "module", moduleFile: o.module, eventCapacity: 16, arenaHalfBytes: 64 * 1024, maxLineLength: 1, limits });
+    }
   } else if (o.protocol === "module") {
     throw new TypeError("wasm-reactor: protocol \"module\" needs module: the path of a .wasm built with wasm-reactor build");
   }
@@ -262,6 +272,16 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   integer("eventCapacity", o.eventCapacity, 16, 1 << 16);
   integer("readBytesPerBatch", o.readBytesPerBatch, 64 * 1024, 1 << 30);
   return o;
+}
+
+/**
+ * For a user's module: the HTTP limits set to other than their defaults (which are the
+ * module's own defaults too), each of which the module must take (host/module.ts).
+ */
+export function moduleLimits(o: ResolvedOptions): ModuleLimit[] {
+  return (Object.entries(MODULE_LIMITS) as [keyof typeof MODULE_LIMITS, ModuleLimit["setting"]][])
+    .filter(([option]) => o[option] !== DEFAULTS[option])
+    .map(([option, setting]) => ({ option, setting, value: o[option] }));
 }
 
 /** The module's http configuration; routes default to DEFAULT_ROUTES unless a JS handler answers. */

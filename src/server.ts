@@ -16,7 +16,7 @@ import { HandlerPool } from "./handler-pool.js";
 import { handleRequest, type IncomingRequest, type RequestListener, type ServerResponse } from "./http.js";
 import { typedEmitter } from "./typed-events.js";
 import { deliverOutbox } from "./outbox.js";
-import { httpConfig, resolveOptions, type Backend, type ResolvedOptions, type ServerOptions } from "./options.js";
+import { httpConfig, moduleLimits, resolveOptions, type Backend, type ResolvedOptions, type ServerOptions } from "./options.js";
 
 export interface AddressInfo {
   address: string;
@@ -156,6 +156,7 @@ export class Server extends typedEmitter<ServerEvents>() {
     const config: ModuleConfig = { protocol: this.options.protocol, moduleFile: this.options.module, eventCapacity: this.options.eventCapacity,
       arenaHalfBytes: this.options.readBytesPerBatch, maxLineLength: this.options.maxLineLength,
       trapOnMagic: this.options.trapOnMagic, idleTimeoutMs: this.options.idleTimeout || undefined,
+      limits: this.options.protocol === "module" ? moduleLimits(this.options) : undefined,
       http: HTTP_PROTOCOLS.includes(this.options.protocol) ? httpConfig(this.options, this.listenerCount("request") > 0) : undefined };
     // The flight recorder (if any) has written its file before the host reports the trap.
     const onTrap = (err: Error) => {

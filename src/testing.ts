@@ -21,7 +21,7 @@ import { HTTP_PROTOCOLS, type Protocol } from "../host/module.js";
 import { replayTrace } from "../host/replay.js";
 import { ScriptedNetwork, type Faults } from "../host/sim.js";
 import { handleRequest, type IncomingRequest, type RequestListener, type ServerResponse } from "./http.js";
-import { httpConfig, resolveOptions, type ServerOptions } from "./options.js";
+import { httpConfig, moduleLimits, resolveOptions, type ServerOptions } from "./options.js";
 import { deliverOutbox } from "./outbox.js";
 import { parseFaults } from "./simulate.js";
 import { WebSocketRegistry, type WebSocket } from "./websocket.js";
@@ -188,6 +188,7 @@ export function simulateModule(options: SimulationOptions): VirtualNetwork {
     protocol: server.protocol, moduleFile: server.module, seed, faults, connections: 0, active: 0, messagesPerClient: 0,
     maxMessageBytes: 1, maxLineLength: server.maxLineLength, idleTimeoutMs: server.idleTimeout || undefined,
     http: HTTP_PROTOCOLS.includes(server.protocol) ? httpConfig(server, options.onRequest !== undefined) : undefined,
+    limits: server.protocol === "module" ? moduleLimits(server) : undefined,
   }, toJs);
   virtual = new VirtualNetwork(seed, network);
   return virtual;

@@ -80,6 +80,24 @@ test("module and protocol together are refused; protocol \"module\" needs a modu
   assert.throws(() => createServer({ protocol: "module" }), /protocol "module" needs module/);
 });
 
+test("HTTP limits reach a module on the SDK's HTTP level; one without it refuses them at createServer", async () => {
+  const api = buildModule("examples/http-api/handler.ts", "http-api");
+  const server = await createServer({ module: api, host: HOST, port: 0, maxBodySize: 16, maxUriLength: 64 }).listen();
+  try {
+    const url = `http://${HOST}:${server.address()!.port}`;
+    const small = await fetch(`${url}/notes`, { method: "POST", body: "fits in 16" });
+    assert.is(small.status, 201);
+    const big = await fetch(`${url}/notes`, { method: "POST", body: "x".repeat(17) });
+    assert.is(big.status, 413);
+    assert.is((await fetch(`${url}/notes/${"9".repeat(80)}`)).status, 414);
+  } finally {
+    await server.close();
+  }
+  assert.throws(() => createServer({ module: upper, maxBodySize: 16 }),
+    /maxBodySize does nothing for upper\.wasm: it has no HTTP or WebSocket level/);
+  assert.throws(() => createServer({ protocol: "echo", maxBodySize: 16 }), /maxBodySize applies to protocol .*module, not echo/);
+});
+
 test("a recorded session of a module replays against the same build, and a changed build's divergence is named", async () => {
   const trace = path.join(scratch, "upper.wrt");
   const server = await createServer({ module: upper, host: HOST, port: 0, record: trace }).listen();
