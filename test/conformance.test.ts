@@ -127,8 +127,8 @@ function timerScenarios(): Scenario[] {
 /** The SDK's HTTP level (examples/http-api): routes with path parameters, answered in the module. */
 function httpModuleScenarios(): Scenario[] {
   const options = { module: buildModule("examples/http-api/handler.ts", "http-api") };
-  const answer = (status: string, type: string, body: string, close = false, head = false) =>
-    `HTTP/1.1 ${status}\r\nContent-Type: ${type}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nDate: X\r\n`
+  const answer = (status: string, type: string, body: string, close = false, head = false, fields = "") =>
+    `HTTP/1.1 ${status}\r\nContent-Type: ${type}\r\n${fields}Content-Length: ${Buffer.byteLength(body)}\r\nDate: X\r\n`
     + `${close ? "Connection: close\r\n" : ""}\r\n${head ? "" : body}`;
   const json = "application/json";
   const text = "text/plain; charset=utf-8";
@@ -137,8 +137,12 @@ function httpModuleScenarios(): Scenario[] {
   return [
     { name: "module (HTTP SDK): a POST and GETs with a path parameter, pipelined and cut at every byte", protocol: "module",
       options, http: true, writes: [...b(pipelined)].map((c) => Buffer.from([c])), closes: false,
-      reply: b(answer("201 Created", json, '{"id":1}') + answer("200 OK", json, '{"id":1,"text":"hello"}')
+      reply: b(answer("201 Created", json, '{"id":1}', false, false, "Location: /notes/1\r\n") + answer("200 OK", json, '{"id":1,"text":"hello"}')
         + answer("404 Not Found", json, '{"error":"no such note"}')) },
+    { name: "module (HTTP SDK): setHeader adds fields and refuses bad names, injected lines and the module's own fields",
+      protocol: "module", options: { module: fixtureModule("headers") }, http: true, closes: false,
+      writes: [b("GET /unanswered HTTP/1.1\r\nHost: x\r\n\r\nGET /fields HTTP/1.1\r\nHost: x\r\n\r\n")],
+      reply: b(answer("500 Internal Server Error", text, "Internal Server Error\n") + answer("200 OK", "text/plain", "100010", false, false, "X-Taken: yes\r\nX-Bytes: v1\r\n")) },
     { name: "module (HTTP SDK): no route is 404, another method 405, HEAD the head only, Connection: close closes", protocol: "module",
       options, http: true, closes: true,
       writes: [b("GET /nothing HTTP/1.1\r\nHost: x\r\n\r\nPUT /health HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"

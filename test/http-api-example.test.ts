@@ -17,6 +17,7 @@ for (const backend of ["native", "net"] as const) {
       assert.is(created.status, 201);
       assert.is(created.headers.get("content-type"), "application/json");
       const { id } = await created.json() as { id: number };
+      assert.is(created.headers.get("location"), `/notes/${id}`);
       assert.equal(await (await fetch(`${url}/notes/${id}`)).json(), { id, text: 'a "quoted" note\n' });
       assert.is((await fetch(`${url}/notes/${id}`, { method: "DELETE" })).status, 200);
       const gone = await fetch(`${url}/notes/${id}`);

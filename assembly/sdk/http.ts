@@ -13,12 +13,13 @@
 // (valid during the handler only), and its parts are Bytes views too. A handler must
 // answer (respond*) before it returns; one that does not gets a 500 for it.
 
-import { allocBlock, classOf, freeBlock } from "../alloc";
 import { OPT_JS_HANDLER } from "../abi";
 import { setHttpOption, wsMode } from "../http/config";
-import { respondInModule, setRequestHook } from "../http/inmodule";
+import { setRequestHook } from "../http/inmodule";
 import { registerHttp } from "../http/register";
-import { utf8Length, writeText, writeUtf8 } from "./format";
+import { discardHeaders, respondText } from "./http-response";
+
+export { respond, respondText, setHeader, setHeaderBytes } from "./http-response";
 
 /** A view onto bytes of the request (valid during the handler only). */
 @unmanaged export class Bytes {
@@ -205,6 +206,7 @@ function matches(pattern: string, path: Bytes): bool {
 }
 
 function dispatchRequest(conn: u32, d: usize, length: u32): void {
+  discardHeaders(); // set for a request that was never answered
   const flags = load<u32>(d);
   const methodLen = load<u32>(d, 4);
   const targetLen = load<u32>(d, 8);
@@ -241,30 +243,4 @@ function dispatchRequest(conn: u32, d: usize, length: u32): void {
   if (fallback != 0) changetype<Handler>(fallback)(conn, req);
   else if (pathMatched) respondText(conn, 405, "text/plain; charset=utf-8", "Method Not Allowed\n");
   else respondText(conn, 404, "text/plain; charset=utf-8", "Not Found\n");
-}
-
-// A response piece (http/respond.ts): flags, status, fields length, fields, body.
-const P_HEAD_END: u32 = 3;
-
-/** Answers with `status`, a Content-Type and a body (`length` bytes at `body`); the module adds Date, Content-Length and Connection. */
-export function respond(conn: u32, status: u32, contentType: string, body: usize, length: u32): void {
-  const fieldsLen = utf8Length(contentType) + 16; // "Content-Type: " + type + "\r\n"
-  const size = 12 + fieldsLen + length;
-  const piece = allocBlock(size);
-  store<u32>(piece, P_HEAD_END, 0);
-  store<u32>(piece, status, 4);
-  store<u32>(piece, fieldsLen, 8);
-  const at = writeText(writeUtf8(writeText(piece + 12, "Content-Type: "), contentType), "\r\n");
-  memory.copy(at, body, length);
-  respondInModule(conn, piece, size);
-  freeBlock(piece, classOf(size));
-}
-
-/** respond() with a string body, UTF-8. */
-export function respondText(conn: u32, status: u32, contentType: string, text: string): void {
-  const length = utf8Length(text);
-  const body = allocBlock(length);
-  writeUtf8(body, text);
-  respond(conn, status, contentType, body, length);
-  freeBlock(body, classOf(length));
 }

@@ -7,7 +7,7 @@
 //   curl 127.0.0.1:8080/notes/1                    → {"id":1,"text":"buy milk"}
 export * from "wasm-reactor/assembly/door";
 import { writeNumber, writeText } from "wasm-reactor/assembly/sdk/format";
-import { del, get, post, Request, respond, respondText } from "wasm-reactor/assembly/sdk/http";
+import { del, get, post, Request, respond, respondText, setHeaderBytes } from "wasm-reactor/assembly/sdk/http";
 
 const JSON_TYPE = "application/json";
 const MAX_NOTES: u32 = 1000;
@@ -17,8 +17,9 @@ const MAX_TEXT: u32 = 200;
 const NOTE_BYTES: u32 = 4 + MAX_TEXT;
 const NOTES = heap.alloc(MAX_NOTES * NOTE_BYTES);
 memory.fill(NOTES, 0, MAX_NOTES * NOTE_BYTES);
-// An answer is formatted here, then copied out by respond().
+// An answer is formatted here, then copied out by respond(); a new note's Location here.
 const OUT = heap.alloc(64 + MAX_TEXT * 6);
+const LOCATION = heap.alloc(32);
 
 function note(id: u32): usize {
   return NOTES + <usize>(id - 1) * NOTE_BYTES;
@@ -29,8 +30,6 @@ function noteId(req: Request): u32 {
   const id = req.param("id").toNumber();
   return id < 1 || id > <i64>MAX_NOTES || load<u32>(note(<u32>id)) == 0 ? 0 : <u32>id;
 }
-
-
 
 /** A JSON string of the note's bytes, escaped. */
 function putJsonString(at: usize, p: usize, n: u32): usize {
@@ -73,6 +72,7 @@ post("/notes", (conn: u32, req: Request): void => {
     if (load<u32>(note(id)) != 0) continue;
     store<u32>(note(id), length);
     memory.copy(note(id) + 4, req.body.ptr, length);
+    setHeaderBytes("Location", LOCATION, <u32>(writeNumber(writeText(LOCATION, "/notes/"), id) - LOCATION));
     json(conn, 201, writeText(writeNumber(writeText(OUT, '{"id":'), id), "}"));
     return;
   }
