@@ -1,8 +1,10 @@
 // examples/http-api: a JSON API in AssemblyScript on the SDK's HTTP level, built from
-// source and called with fetch, on the native and the node:net host.
+// source and called with fetch, on the native and the node:net host, and on the test
+// kit's simulator under every fault.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { createServer } from "../src/index.js";
+import { simulateModule } from "../src/testing.js";
 import { buildModule } from "./fixture-modules.js";
 import { HOST } from "./helpers.js";
 
@@ -30,6 +32,20 @@ for (const backend of ["native", "net"] as const) {
     } finally {
       await server.close();
     }
+  });
+}
+
+for (const seed of [1, 2, 3]) {
+  test(`on the simulator (wasm-reactor/testing), seed ${seed}: pipelined requests cut and glued anyhow are answered in order`, () => {
+    const net = simulateModule({ module: api, seed, faults: "all" });
+    const client = net.connect().write("POST /notes HTTP/1.1\r\nHost: sim\r\nContent-Length: 9\r\n\r\nfirst one"
+      + "GET /notes/1 HTTP/1.1\r\nHost: sim\r\n\r\nDELETE /notes/1 HTTP/1.1\r\nHost: sim\r\n\r\n"
+      + "GET /notes/1 HTTP/1.1\r\nHost: sim\r\nConnection: close\r\n\r\n");
+    net.run();
+    const statuses = [...client.text().matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
+    assert.equal(statuses, [201, 200, 200, 404], `seed ${seed}`);
+    assert.match(client.text(), '{"id":1,"text":"first one"}');
+    assert.ok(client.closed, "Connection: close closes");
   });
 }
 

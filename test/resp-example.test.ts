@@ -1,13 +1,14 @@
 // examples/resp: the Redis-protocol key-value server, built from source by the tests and
 // driven by the real redis-cli and redis-benchmark (Debian's redis-tools; .ci/run installs
 // it). Each command's answer is compared with a real redis-server's, started here on a
-// free port.
+// free port. The test kit's simulator runs it too, in virtual time.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { promisify } from "node:util";
 import { existsSync } from "node:fs";
 import { createServer, type Server } from "../src/index.js";
+import { simulateModule } from "../src/testing.js";
 import { buildModule } from "./fixture-modules.js";
 import { connect, HOST, receiveAll, sleep } from "./helpers.js";
 
@@ -94,5 +95,27 @@ test("redis-benchmark runs SET and GET pipelined over 50 connections with every 
   assert.match(out, /GET: [\d.]+ requests per second/);
   assert.not.match(out, /error/i);
 }));
+
+/** A command in RESP, as redis-cli writes it. */
+const command = (...args: string[]) => `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join("")}`;
+
+test("on the simulator (wasm-reactor/testing): an hour of TTL passes in virtual time, and pipelined commands survive every fault", () => {
+  for (const seed of [1, 2, 3]) {
+    const net = simulateModule({ module: resp, seed, faults: "all" });
+    const client = net.connect().write(command("SET", "session", "abc", "EX", "3600") + command("INCR", "n") + command("INCR", "n"));
+    net.run();
+    assert.is(client.text(), "+OK\r\n:1\r\n:2\r\n", `seed ${seed}`);
+    const reply = (commands: string) => {
+      const before = client.text().length;
+      client.write(commands);
+      net.run();
+      return client.text().slice(before);
+    };
+    net.advance(3599_000);
+    assert.is(reply(command("GET", "session")), "$3\r\nabc\r\n", `seed ${seed}: a second before its hour`);
+    net.advance(2000);
+    assert.is(reply(command("GET", "session") + command("DBSIZE")), "$-1\r\n:1\r\n", `seed ${seed}: gone after it`);
+  }
+});
 
 test.run();

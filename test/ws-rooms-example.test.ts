@@ -1,10 +1,12 @@
 // examples/ws-rooms: chat rooms in AssemblyScript on the SDK's WebSocket level, built
-// from source, with real `ws` clients on the native and the node:net host.
+// from source, with real `ws` clients on the native and the node:net host, and on the
+// test kit's simulator under every fault.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { once } from "node:events";
 import WebSocket from "ws";
 import { createServer } from "../src/index.js";
+import { simulateModule, webSocketFrame, webSocketMessages, webSocketUpgrade } from "../src/testing.js";
 import { buildModule } from "./fixture-modules.js";
 import { HOST, sleep } from "./helpers.js";
 
@@ -62,6 +64,25 @@ for (const backend of ["native", "net"] as const) {
     } finally {
       await server.close();
     }
+  });
+}
+
+for (const seed of [1, 2, 3]) {
+  test(`on the simulator (wasm-reactor/testing), seed ${seed}: a room hears its members whatever the network does`, () => {
+    const net = simulateModule({ module: rooms, seed, faults: "all" });
+    const [a, b, c] = [0, 1, 2].map(() => net.connect().write(webSocketUpgrade("/")));
+    a.write(webSocketFrame("join lobby"));
+    b.write(webSocketFrame("join lobby"));
+    c.write(webSocketFrame("join other"));
+    net.run();
+    a.write(webSocketFrame("say hello all"));
+    net.run();
+    const texts = (client: typeof a) => webSocketMessages(client.received()).map((m) => m.text);
+    assert.is(texts(a).length, 2, `seed ${seed}: ${texts(a)}`);
+    assert.is(texts(a)[0], "joined lobby");
+    assert.match(texts(a)[1], /^\[lobby\] #\d+: hello all$/);
+    assert.equal(texts(b), texts(a), `seed ${seed}: b heard what a heard`);
+    assert.equal(texts(c), ["joined other"], `seed ${seed}: another room heard nothing`);
   });
 }
 
