@@ -47,7 +47,8 @@ const RESERVED: usize = CLASSES * 4 + 4;
   if (top > have) {
     const pages = <i32>((top - have + 0xffff) >>> 16);
     // Double when we can (fewer grows, fewer detached buffers for the host); else exactly.
-    if (memory.grow(max(pages, memory.size())) < 0 && memory.grow(pages) < 0) unreachable();
+    // Past the host's cap (maxMemory) growing fails: the instance traps, saying why.
+    if (memory.grow(max(pages, memory.size())) < 0 && memory.grow(pages) < 0) abort("memory cap reached");
   }
   return ptr;
 }

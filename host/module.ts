@@ -36,6 +36,8 @@ export interface ModuleConfig {
   http?: HttpConfig;
   /** echo, line: close a connection that has sent nothing for this long (ms; 0 or absent: never). */
   idleTimeoutMs?: number;
+  /** The most linear memory the instance may grow to, in bytes (absent: what WebAssembly allows, 4 GiB). */
+  maxMemoryBytes?: number;
   /** protocol "module": HTTP limits the user set, which the module must take (it has the SDK's HTTP level). */
   limits?: ModuleLimit[];
 }
@@ -188,9 +190,21 @@ function moduleAbiVersion(module: WebAssembly.Module, pages: number): number {
 
 export function startInstance(config: ModuleConfig): ModuleInstance {
   const { module, pages } = loadModule(modulePath(config));
-  const memory = new WebAssembly.Memory({ initial: pages });
+  const maximum = config.maxMemoryBytes === undefined ? undefined : Math.floor(config.maxMemoryBytes / 65536);
+  if (maximum !== undefined && maximum < pages) {
+    throw new RangeError(`wasm-reactor: maxMemory (${config.maxMemoryBytes} bytes) is below the ${pages * 64} KiB `
+      + `${path.basename(modulePath(config))} declares`);
+  }
+  const memory = new WebAssembly.Memory({ initial: pages, maximum });
   const { exports } = instantiateSync<ReactorExports>(module, { env: { memory } });
-  const header = exports.init(config.eventCapacity, config.arenaHalfBytes, config.trapOnMagic ? INIT_TRAP_ON_MAGIC : 0);
+  let header: number;
+  try {
+    header = exports.init(config.eventCapacity, config.arenaHalfBytes, config.trapOnMagic ? INIT_TRAP_ON_MAGIC : 0);
+  } catch (err) {
+    if (!/memory cap reached/.test(String(err))) throw err;
+    throw new RangeError(`wasm-reactor: maxMemory (${config.maxMemoryBytes} bytes) is below what `
+      + `${path.basename(modulePath(config))} needs to start (its rings and a read arena of twice readBytesPerBatch)`);
+  }
   if (config.protocol === "line") exports.setOption(OPT_MAX_LINE, config.maxLineLength);
   if (config.http) configureHttp(exports, memory, config.http);
   if (config.idleTimeoutMs) exports.setOption(OPT_CONN_IDLE_TIMEOUT_MS, config.idleTimeoutMs);

@@ -52,6 +52,8 @@ export interface SimOptions {
   idleTimeoutMs?: number;
   /** protocol "module": the HTTP limits the user set. */
   limits?: ModuleLimit[];
+  /** The cap on the instance's memory, in bytes. */
+  maxMemoryBytes?: number;
 }
 
 export interface SimResult {
@@ -138,6 +140,7 @@ export class Simulation {
       http: o.http,
       idleTimeoutMs: o.idleTimeoutMs,
       limits: o.limits,
+      maxMemoryBytes: o.maxMemoryBytes,
     }), { nowMs: () => this.now, unixSeconds: () => SIM_EPOCH_SECONDS + Math.floor(this.now / 1000) });
   }
 

@@ -38,6 +38,8 @@ Options:
                         (repeatable; default: / says hello)
   --idle-timeout <ms>   echo, line: close connections that send nothing this long (default: never)
   --max-connections <n> past n open connections, close new ones at once (default: no limit)
+  --max-memory <bytes>  the most memory a module instance may grow to; past it, it traps
+                        (default: 1073741824, 1 GiB)
   --reuse-port          set SO_REUSEPORT on the listening sockets
   --threads <n>         main–sub reactors: n sub-reactor threads sharing the ports (SO_REUSEPORT);
                         in-module protocols (echo, line, http routes, ws-echo); default: 1
@@ -58,7 +60,7 @@ Examples:
 
 /** The flag that sets each option, so that an option error names what the user typed. */
 const FLAGS: Record<string, string> = {
-  maxLineLength: "--max-line", routes: "--route", idleTimeout: "--idle-timeout", maxConnections: "--max-connections",
+  maxLineLength: "--max-line", routes: "--route", idleTimeout: "--idle-timeout", maxConnections: "--max-connections", maxMemory: "--max-memory",
   reusePort: "--reuse-port", threads: "--threads", accept: "--accept", workers: "--workers", handler: "--handler",
   backend: "--backend", record: "--record", module: "--module", flightRecorder: "--flight-recorder", port: "--port", ports: "--ports",
 };
@@ -106,6 +108,7 @@ async function serve(argv: string[]): Promise<void> {
       "reuse-port": { type: "boolean" },
       "idle-timeout": { type: "string" },
       "max-connections": { type: "string" },
+      "max-memory": { type: "string" },
       threads: { type: "string" },
       workers: { type: "string" },
       accept: { type: "string" },
@@ -138,6 +141,7 @@ async function serve(argv: string[]): Promise<void> {
       reusePort: values["reuse-port"],
       idleTimeout: wholeNumber("idle-timeout", values["idle-timeout"]),
       maxConnections: wholeNumber("max-connections", values["max-connections"]),
+      maxMemory: wholeNumber("max-memory", values["max-memory"]),
       threads: wholeNumber("threads", values.threads),
       workers: wholeNumber("workers", values.workers),
       accept: acceptMode(values.accept),

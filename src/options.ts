@@ -93,6 +93,12 @@ export interface ServerOptions {
   /** Bytes read per batch, at most (default 512 KiB: small enough to stay in cache). */
   readBytesPerBatch?: number;
   /**
+   * The most linear memory one module instance may grow to, in bytes (default 1 GiB; with
+   * threads, each sub-reactor's instance). Growing past it traps the instance, as any
+   * trap does; `stats().moduleMemoryBytes` is what it has now.
+   */
+  maxMemory?: number;
+  /**
    * Fault injection for testing supervision: a read starting with "wasm-reactor:trap!"
    * makes the module abort. Never enable it in production.
    */
@@ -147,6 +153,7 @@ const DEFAULTS: ResolvedOptions = {
   maxConnections: 0,
   eventCapacity: 1024,
   readBytesPerBatch: 512 * 1024,
+  maxMemory: 1024 * 1024 * 1024,
   trapOnMagic: false,
 };
 
@@ -271,6 +278,7 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   }
   integer("eventCapacity", o.eventCapacity, 16, 1 << 16);
   integer("readBytesPerBatch", o.readBytesPerBatch, 64 * 1024, 1 << 30);
+  integer("maxMemory", o.maxMemory, 1 << 20, 2 ** 32);
   return o;
 }
 

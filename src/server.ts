@@ -24,7 +24,10 @@ export interface AddressInfo {
   port: number;
 }
 
-export type ServerStats = HostStats;
+export interface ServerStats extends HostStats {
+  /** The cap on each module instance's memory (the maxMemory option), in bytes. */
+  moduleMemoryLimitBytes: number;
+}
 
 type State = "idle" | "starting" | "listening" | "closing" | "closed";
 
@@ -155,7 +158,7 @@ export class Server extends typedEmitter<ServerEvents>() {
     const address = isIP(host) ? host : (await lookup(host)).address;
     const config: ModuleConfig = { protocol: this.options.protocol, moduleFile: this.options.module, eventCapacity: this.options.eventCapacity,
       arenaHalfBytes: this.options.readBytesPerBatch, maxLineLength: this.options.maxLineLength,
-      trapOnMagic: this.options.trapOnMagic, idleTimeoutMs: this.options.idleTimeout || undefined,
+      trapOnMagic: this.options.trapOnMagic, idleTimeoutMs: this.options.idleTimeout || undefined, maxMemoryBytes: this.options.maxMemory,
       limits: this.options.protocol === "module" ? moduleLimits(this.options) : undefined,
       http: HTTP_PROTOCOLS.includes(this.options.protocol) ? httpConfig(this.options, this.listenerCount("request") > 0) : undefined };
     // The flight recorder (if any) has written its file before the host reports the trap.
@@ -276,15 +279,16 @@ export class Server extends typedEmitter<ServerEvents>() {
 
   /** With threads: each sub-reactor's counters (how connections spread); one entry otherwise. */
   threadStats(): ServerStats[] {
-    return this.host instanceof ThreadedHost ? this.host.perThread() : [this.stats()];
+    if (!(this.host instanceof ThreadedHost)) return [this.stats()];
+    return this.host.perThread().map((s) => ({ ...s, moduleMemoryLimitBytes: this.options.maxMemory }));
   }
 
   stats(): ServerStats {
     if (!this.host) {
       return { connections: 0, accepted: 0, bytesIn: 0, bytesOut: 0, batches: 0, events: 0, shed: 0, largestBatch: 0,
-        traps: 0, moduleMemoryBytes: 0, connectionMemoryBytes: 0 };
+        traps: 0, moduleMemoryBytes: 0, connectionMemoryBytes: 0, moduleMemoryLimitBytes: this.options.maxMemory };
     }
-    return this.host.stats();
+    return { ...this.host.stats(), moduleMemoryLimitBytes: this.options.maxMemory };
   }
 }
 

@@ -188,7 +188,7 @@ export function simulateModule(options: SimulationOptions): VirtualNetwork {
     protocol: server.protocol, moduleFile: server.module, seed, faults, connections: 0, active: 0, messagesPerClient: 0,
     maxMessageBytes: 1, maxLineLength: server.maxLineLength, idleTimeoutMs: server.idleTimeout || undefined,
     http: HTTP_PROTOCOLS.includes(server.protocol) ? httpConfig(server, options.onRequest !== undefined) : undefined,
-    limits: server.protocol === "module" ? moduleLimits(server) : undefined,
+    limits: server.protocol === "module" ? moduleLimits(server) : undefined, maxMemoryBytes: server.maxMemory,
   }, toJs);
   virtual = new VirtualNetwork(seed, network);
   return virtual;

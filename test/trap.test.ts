@@ -3,7 +3,12 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { TRAP_MAGIC } from "../host/module.js";
-import { BACKENDS, closed, connect, echoRoundTrip, startServer, waitFor } from "./helpers.js";
+import { createServer } from "../src/index.js";
+import { simulateModule } from "../src/testing.js";
+import { fixtureModule } from "./fixture-modules.js";
+import { BACKENDS, closed, connect, echoRoundTrip, HOST, startServer, waitFor } from "./helpers.js";
+
+const hog = fixtureModule("hog");
 
 for (const backend of BACKENDS) {
   test(`a trap on the ${backend} host is contained: its connections close, new ones are served, others unaffected`, async () => {
@@ -36,6 +41,42 @@ for (const backend of BACKENDS) {
     await bystander.close();
   });
 }
+
+for (const backend of BACKENDS) {
+  test(`a module growing past maxMemory traps with that reason on the ${backend} host, and the server goes on`, async () => {
+    const cap = 16 * 1024 * 1024;
+    const server = await startServer({ backend, module: hog, maxMemory: cap });
+    const traps: Error[] = [];
+    server.on("trap", (err: Error) => traps.push(err));
+    try {
+      assert.is(server.stats().moduleMemoryLimitBytes, cap);
+      const port = server.address()!.port;
+      const hungry = await connect(port);
+      const hungryClosed = closed(hungry);
+      hungry.write("hog");
+      await hungryClosed;
+      await waitFor(() => traps.length === 1, 5000, "the trap event");
+      assert.match(traps[0].message, "memory cap reached");
+      assert.ok(server.stats().moduleMemoryBytes <= cap, `${server.stats().moduleMemoryBytes} bytes`);
+      const fresh = await connect(port);
+      assert.is((await echoRoundTrip(fresh, Buffer.from("still here"))).toString(), "still here");
+      fresh.destroy();
+    } finally {
+      await server.close();
+    }
+  });
+}
+
+test("the memory cap traps on the simulator too; a cap below what a module needs to start is refused at listen", async () => {
+  const net = simulateModule({ module: hog, options: { maxMemory: 16 * 1024 * 1024 } });
+  net.connect().write("small");
+  net.run();
+  net.connect().write("hog");
+  assert.throws(() => net.run(), /memory cap reached/);
+  const tooSmall = createServer({ protocol: "echo", host: HOST, port: 0, maxMemory: 1024 * 1024 });
+  const refusal = await tooSmall.listen().then(() => undefined, (err: Error) => err);
+  assert.match(String(refusal), /maxMemory \(1048576 bytes\) is below what echo\.wasm needs to start/);
+});
 
 test("without the fault-injection option the magic is just bytes", async () => {
   const server = await startServer({ protocol: "echo" });
