@@ -6,7 +6,7 @@
 // Every record in both rings is 16 bytes: { op: u32, conn: u32, a: u32, b: u32 }.
 
 export const ABI_MAGIC: u32 = 0x31415257; // "WRA1" little-endian
-export const ABI_VERSION: u32 = 3;
+export const ABI_VERSION: u32 = 4;
 
 export const RECORD_BYTES: u32 = 16;
 export const HEADER_BYTES: u32 = 64;
@@ -26,6 +26,10 @@ export const H_OPEN_CONNS: u32 = 40;
 export const H_NOW_MS: u32 = 44; // host, before each dispatch: a monotonic clock in ms (wraps)
 export const H_UNIX_SECONDS: u32 = 48; // host, before each dispatch: the wall clock
 export const H_DEADLINE: u32 = 52; // module: the NOW_MS by which it wants a dispatch (with FLAG_TIMER)
+export const H_CURRENT: u32 = 56; // module, during dispatch: the event record being handled (its index), or NOT_A_RECORD
+
+/** H_CURRENT after the records: the batch's work is no longer one record's (sweeps, timers, flush). */
+export const NOT_A_RECORD: u32 = 0xffffffff;
 
 // H_FLAGS bits, written by the module at the end of dispatch.
 export const FLAG_MORE: u32 = 1; // call dispatch again even if no event is ready

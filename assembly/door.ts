@@ -101,7 +101,7 @@ function earlier(hasA: bool, a: u32, hasB: bool, b: u32): u32 {
 /** Handles n event records; returns the number of submission records written. */
 export function dispatch(n: u32): u32 {
   setClock(load<u32>(header, H_NOW_MS), load<u32>(header, H_UNIX_SECONDS));
-  const m = dispatchBatch(n);
+  const m = dispatchBatch(n, header);
   const now = load<u32>(header, H_NOW_MS);
   // The earliest of the core's idle sweep, its connection timers and the protocol's own timeouts.
   const idle = idleHasDeadline();

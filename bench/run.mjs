@@ -46,6 +46,8 @@ function compile(name) {
 }
 
 const epollServer = compile("epoll_echo");
+// The same server with rollback isolation off: what isolating traps costs (isolateTraps).
+const NO_ISOLATION = { WASM_REACTOR_BENCH_ISOLATE_TRAPS: "0" };
 const node = (file, ...args) => [process.execPath, [path.join(here, "servers", file), "0", ...args]];
 // Each suite: its servers, its workloads, and the ratios its table reports.
 const SUITES = {
@@ -53,6 +55,7 @@ const SUITES = {
     title: "Echo",
     servers: {
       wasm: { label: "wasm-reactor", cmd: node("wasm-echo.mjs") },
+      wasmx: { label: "wasm-reactor, traps not isolated", cmd: node("wasm-echo.mjs"), env: NO_ISOLATION },
       net: { label: "node:net", cmd: node("net-echo.mjs") },
       c: { label: "C epoll (ceiling)", cmd: [epollServer, ["0"]] },
     },
@@ -62,12 +65,13 @@ const SUITES = {
       { name: "4 KiB, 1000 conns", conns: 1000, size: 4096, metric: "rps" },
       { name: "64 KiB, 50 conns", conns: 50, size: 65536, metric: "mbps" },
     ],
-    ratios: [["wasm", "c"], ["wasm", "net"]],
+    ratios: [["wasm", "c"], ["wasm", "net"], ["wasm", "wasmx"]],
   },
   http: {
     title: "HTTP keep-alive GET /",
     servers: {
       route: { label: "wasm route", cmd: node("wasm-http.mjs", "route") },
+      routex: { label: "wasm route, traps not isolated", cmd: node("wasm-http.mjs", "route"), env: NO_ISOLATION },
       js: { label: "wasm JS handler", cmd: node("wasm-http.mjs", "js") },
       node: { label: "node:http", cmd: node("node-http.mjs") },
       c: { label: "C epoll (ceiling)", cmd: [epollServer, ["0", "--http"]] },
@@ -76,12 +80,13 @@ const SUITES = {
       { name: "50 conns", conns: 50, size: 1, metric: "rps", mode: "http" },
       { name: "1000 conns", conns: 1000, size: 1, metric: "rps", mode: "http" },
     ],
-    ratios: [["route", "c"], ["node", "c"], ["js", "node"]],
+    ratios: [["route", "c"], ["node", "c"], ["js", "node"], ["route", "routex"]],
   },
   ws: {
     title: "WebSocket echo, 64-byte binary messages",
     servers: {
       wasm: { label: "wasm ws-echo", cmd: node("wasm-ws.mjs") },
+      wasmx: { label: "wasm ws-echo, traps not isolated", cmd: node("wasm-ws.mjs"), env: NO_ISOLATION },
       js: { label: "wasm JS echo", cmd: node("wasm-ws-js.mjs") },
       ws: { label: "ws package", cmd: node("ws-package.mjs") },
       // The ceiling is the echo bench's: plain TCP, 64-byte messages, no framing at all.
@@ -91,7 +96,7 @@ const SUITES = {
       { name: "50 clients", conns: 50, size: 64, metric: "rps", mode: "ws" },
       { name: "1000 clients", conns: 1000, size: 64, metric: "rps", mode: "ws" },
     ],
-    ratios: [["wasm", "c"], ["wasm", "ws"], ["js", "ws"]],
+    ratios: [["wasm", "c"], ["wasm", "ws"], ["js", "ws"], ["wasm", "wasmx"]],
   },
   scaling: {
     title: "Scaling: HTTP in-module route, threads 1 vs 2 (two sub-reactors may use both cores, so they share one with the load client)",
@@ -117,7 +122,7 @@ if (values.baseline) {
   const servers = path.join(path.resolve(values.baseline), "bench", "servers");
   for (const suite of Object.values(SUITES)) {
     for (const [key, server] of Object.entries(suite.servers)) {
-      if (!server.label.startsWith("wasm") || server.cmd[0] !== process.execPath) continue;
+      if (!server.label.startsWith("wasm") || server.cmd[0] !== process.execPath || server.env) continue;
       const [exe, [script, ...rest]] = server.cmd;
       suite.servers[`${key}0`] = { ...server, label: `${server.label} (baseline)`, cmd: [exe, [path.join(servers, path.basename(script)), ...rest]] };
       suite.ratios.push([key, `${key}0`]);
@@ -128,7 +133,7 @@ const loadgen = compile("loadgen");
 function startServer(server) {
   return new Promise((resolve, reject) => {
     const [cmd, args] = pin(server.cpus ?? 0, ...server.cmd);
-    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, ...server.env } });
     let out = "";
     child.stdout.on("data", (chunk) => {
       out += chunk;

@@ -14,10 +14,16 @@ function stateGlobals(exports: WebAssembly.Exports): [string, WebAssembly.Global
     .filter(([name, value]) => name.startsWith(PREFIX) && value instanceof WebAssembly.Global) as [string, WebAssembly.Global][];
 }
 
-export function takeCheckpoint(memory: WebAssembly.Memory, exports: WebAssembly.Exports): Checkpoint {
+/** A checkpoint; into `reuse`'s memory copy when it is the same size (no new allocation). */
+export function takeCheckpoint(memory: WebAssembly.Memory, exports: WebAssembly.Exports, reuse?: Checkpoint): Checkpoint {
   const globals: Record<string, number> = {};
   for (const [name, g] of stateGlobals(exports)) globals[name] = g.value as number;
-  return { memory: Buffer.from(new Uint8Array(memory.buffer).slice()), globals };
+  const bytes = new Uint8Array(memory.buffer);
+  if (reuse && reuse.memory.length === bytes.length) {
+    reuse.memory.set(bytes);
+    return { memory: reuse.memory, globals };
+  }
+  return { memory: Buffer.from(bytes.slice()), globals };
 }
 
 export function restoreCheckpoint(memory: WebAssembly.Memory, exports: WebAssembly.Exports, cp: Checkpoint): void {

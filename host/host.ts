@@ -4,6 +4,12 @@ import type { NativeStats } from "./addon.js";
 /** Where a host hands the outbox of a dispatch (HTTP requests, WebSocket events for JS). */
 export type OutboxSink = (outbox: Buffer) => void;
 
+/**
+ * How a host reports a trap: with `connection`, the trap cost only that connection
+ * (rollback isolation); without, the instance was restarted and its connections lost.
+ */
+export type TrapReport = (err: Error, connection?: number) => void;
+
 export interface ListenSpec {
   host: string;
   port: number;

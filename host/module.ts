@@ -36,6 +36,8 @@ export interface ModuleConfig {
   http?: HttpConfig;
   /** echo, line: close a connection that has sent nothing for this long (ms; 0 or absent: never). */
   idleTimeoutMs?: number;
+  /** A trap costs the connection whose input caused it, not the instance (host/rollback.ts). */
+  isolateTraps?: boolean;
   /** The most linear memory the instance may grow to, in bytes (absent: what WebAssembly allows, 4 GiB). */
   maxMemoryBytes?: number;
   /** protocol "module": HTTP limits the user set, which the module must take (it has the SDK's HTTP level). */
@@ -83,7 +85,7 @@ export interface HttpConfig {
 const OPT_CONN_IDLE_TIMEOUT_MS = 10;
 const OPT_MAX_LINE = 11;
 /** The ABI version this host speaks (docs/ABI.md); a module of another is refused. */
-export const ABI_VERSION = 3;
+export const ABI_VERSION = 4;
 const HTTP_OPTIONS: [keyof HttpConfig, number][] = [
   ["maxHeaderBytes", 1], ["maxUriBytes", 2], ["maxBodyBytes", 3], ["headerTimeoutMs", 4], ["idleTimeoutMs", 5],
   ["jsHandler", 6], ["wsMaxPayload", 7], ["wsMaxBuffered", 8], ["wsDropOnLimit", 9],

@@ -2,7 +2,7 @@
 // the rest. One NativeHost is one reactor: one epoll fd, one module instance.
 import { loadAddon, type NativeReactor } from "./addon.js";
 import { readLayout, takeOutbox } from "./door.js";
-import { closeWithin, type HostStats, type ListenSpec, type OutboxSink, type ReactorHost } from "./host.js";
+import { closeWithin, type HostStats, type ListenSpec, type OutboxSink, type ReactorHost, type TrapReport } from "./host.js";
 import type { ModuleConfig, ModuleInstance } from "./module.js";
 import { startRecordedInstance, type Recorder } from "./trace.js";
 
@@ -15,7 +15,7 @@ export class NativeHost implements ReactorHost {
 
   constructor(
     private readonly config: ModuleConfig,
-    private readonly onTrap: (err: Error) => void,
+    private readonly onTrap: TrapReport,
     private readonly recorder?: Recorder,
     private readonly onOutbox?: OutboxSink,
   ) {
@@ -63,7 +63,10 @@ export class NativeHost implements ReactorHost {
   }
 
   private attachFreshInstance(): ModuleInstance {
-    const instance = startRecordedInstance(this.config, this.recorder);
+    const instance = startRecordedInstance(this.config, this.recorder, ({ error, connection }) => {
+      this.traps++;
+      setImmediate(() => this.onTrap(error, connection)); // not from inside the reactor's loop
+    });
     this.reactor.attach(instance.memory, this.withOutbox(instance), instance.header, (err) => this.recover(err));
     return instance;
   }

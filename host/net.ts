@@ -11,8 +11,8 @@
 // - input interest off is socket.pause().
 import net from "node:net";
 import { connId, Door, EV, INTEREST, OP, realClock, SLOT_MASK, type Clock, type Submission } from "./door.js";
-import { closeWithin, type HostStats, type ListenSpec, type OutboxSink, type ReactorHost } from "./host.js";
-import type { ModuleConfig } from "./module.js";
+import { closeWithin, type HostStats, type ListenSpec, type OutboxSink, type ReactorHost, type TrapReport } from "./host.js";
+import type { ModuleConfig, ModuleInstance } from "./module.js";
 import { startRecordedInstance, type Recorder } from "./trace.js";
 
 const WRITE_BUFFER_LIMIT = 1 << 20;
@@ -50,12 +50,12 @@ export class NetHost implements ReactorHost {
 
   constructor(
     private readonly config: ModuleConfig,
-    private readonly onTrap: (err: Error) => void,
+    private readonly onTrap: TrapReport,
     private readonly recorder?: Recorder,
     private readonly onOutbox?: OutboxSink,
     private readonly clock: Clock = realClock,
   ) {
-    this.door = new Door(startRecordedInstance(config, recorder), clock);
+    this.door = new Door(this.startInstance(), clock);
   }
 
   setMaxConnections(max: number): void {
@@ -265,11 +265,18 @@ export class NetHost implements ReactorHost {
     this.queue = [];
   }
 
+  private startInstance(): ModuleInstance {
+    return startRecordedInstance(this.config, this.recorder, ({ error, connection }) => {
+      this.traps++;
+      setImmediate(() => this.onTrap(error, connection));
+    });
+  }
+
   // As on the native host: a trap ends the instance, not the server.
   private recover(err: Error): void {
     this.traps++;
     this.dropConnections();
-    this.door = new Door(startRecordedInstance(this.config, this.recorder), this.clock);
+    this.door = new Door(this.startInstance(), this.clock);
     this.onTrap(err);
     this.checkDrained();
   }

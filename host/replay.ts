@@ -4,8 +4,8 @@
 import { readFileSync } from "node:fs";
 import { EV, EVENTS_WITH_BYTES, OP, readLayout, SLOT_MASK, SUBMISSIONS_WITH_BYTES, writeClock } from "./door.js";
 import { restoreCheckpoint, type Checkpoint } from "./checkpoint.js";
-import { startInstance, type ModuleInstance } from "./module.js";
-import { moduleDigest, type TraceHeader } from "./trace.js";
+import type { ModuleInstance } from "./module.js";
+import { moduleDigest, startIsolatedInstance, type TraceHeader } from "./trace.js";
 
 export class TraceError extends Error {}
 
@@ -173,7 +173,8 @@ export function replayTrace(path: string, moduleFile?: string): ReplayResult {
   const config = moduleFile === undefined ? recorded : { ...recorded, protocol: "module" as const, moduleFile };
   const result: ReplayResult = { header, batches: 0, traps: [], moduleMatches: header.module === moduleDigest(config), divergence: undefined };
   const sentSoFar = new Map<number, number>(); // bytes each connection had sent before this batch
-  let instance = startInstance(config);
+  const start = () => startIsolatedInstance(config, ({ error, connection }) => result.traps.push(`${error.message} (isolated: connection ${connection} closed)`));
+  let instance = start();
   if (checkpoint) restoreCheckpoint(instance.memory, instance.exports, checkpoint);
   for (const frame of frames) {
     result.batches++;
@@ -196,7 +197,7 @@ export function replayTrace(path: string, moduleFile?: string): ReplayResult {
       if (!frame.trapped) return diverge(0, undefined, `the module trapped (${message}); the recording did not`);
       if (message !== frame.trap) return diverge(0, undefined, `trapped with "${message}", recorded "${frame.trap}"`);
       result.traps.push(message);
-      instance = startInstance(config); // as the host did
+      instance = start(); // as the host did
       continue;
     }
     if (frame.trapped) return diverge(0, undefined, `the recording trapped (${frame.trap}); the replay did not`);

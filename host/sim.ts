@@ -8,7 +8,9 @@
 // fixed order, so a seed reproduces a run byte for byte, faults included.
 import { createHash } from "node:crypto";
 import { connId, Door, EV, INTEREST, OP, SLOT_MASK, type Submission } from "./door.js";
-import { startInstance, type HttpConfig, type ModuleLimit, type Protocol } from "./module.js";
+import type { HttpConfig, ModuleLimit, Protocol } from "./module.js";
+import type { IsolatedTrap } from "./rollback.js";
+import { startIsolatedInstance } from "./trace.js";
 
 export interface Faults {
   /** A delivery is cut at a random byte (the rest comes in a later read). */
@@ -54,6 +56,10 @@ export interface SimOptions {
   limits?: ModuleLimit[];
   /** The cap on the instance's memory, in bytes. */
   maxMemoryBytes?: number;
+  /** A trap costs only the connection whose input caused it (host/rollback.ts). */
+  isolateTraps?: boolean;
+  /** Fault injection: a read starting with TRAP_MAGIC makes the module abort. */
+  trapOnMagic?: boolean;
 }
 
 export interface SimResult {
@@ -122,6 +128,8 @@ export class Simulation {
   private readonly digest = createHash("sha256");
   private readonly violations: string[] = [];
   protected now = 0;
+  /** The traps that cost one connection each (with isolateTraps), in order. */
+  readonly isolatedTraps: IsolatedTrap[] = [];
   /** Where the outbox of each dispatch goes (requests and WebSocket events for JS), if anywhere. */
   protected onOutbox: ((outbox: Buffer) => void) | undefined;
   private events = 0;
@@ -131,7 +139,7 @@ export class Simulation {
 
   constructor(private readonly o: SimOptions) {
     this.random = new Random(o.seed);
-    this.door = new Door(startInstance({
+    this.door = new Door(startIsolatedInstance({
       protocol: o.protocol,
       moduleFile: o.moduleFile,
       eventCapacity: o.eventCapacity ?? 1024,
@@ -141,7 +149,9 @@ export class Simulation {
       idleTimeoutMs: o.idleTimeoutMs,
       limits: o.limits,
       maxMemoryBytes: o.maxMemoryBytes,
-    }), { nowMs: () => this.now, unixSeconds: () => SIM_EPOCH_SECONDS + Math.floor(this.now / 1000) });
+      isolateTraps: o.isolateTraps,
+      trapOnMagic: o.trapOnMagic,
+    }, (trap) => this.isolatedTraps.push(trap)), { nowMs: () => this.now, unixSeconds: () => SIM_EPOCH_SECONDS + Math.floor(this.now / 1000) });
   }
 
   run(): SimResult {

@@ -7,7 +7,7 @@
 //   through its eventfd.
 // Either way a connection lives on one sub-reactor for its whole life.
 import type { Worker } from "node:worker_threads";
-import { closeWithin, type HostStats, type ListenSpec, type ReactorHost } from "./host.js";
+import { closeWithin, type HostStats, type ListenSpec, type ReactorHost, type TrapReport } from "./host.js";
 import { loadAddon, type NativeAcceptor } from "./addon.js";
 import type { ModuleConfig } from "./module.js";
 import { startWorker } from "./worker-script.js";
@@ -23,7 +23,7 @@ export interface ThreadInit {
 }
 
 type Reply = { id: number; ok: true; value?: unknown } | { id: number; ok: false; error: { message: string; code?: string; errno?: number } };
-export type ThreadMessage = { kind: "trap"; message: string } | Reply;
+export type ThreadMessage = { kind: "trap"; message: string; connection?: number } | Reply;
 
 
 class Thread {
@@ -31,10 +31,10 @@ class Thread {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
 
-  constructor(init: ThreadInit, onTrap: (err: Error) => void) {
+  constructor(init: ThreadInit, onTrap: TrapReport) {
     this.worker = startWorker(new URL("./reactor-thread.js", import.meta.url), init);
     this.worker.on("message", (m: ThreadMessage) => {
-      if ("kind" in m) return onTrap(new Error(m.message));
+      if ("kind" in m) return onTrap(new Error(m.message), m.connection);
       const p = this.pending.get(m.id);
       this.pending.delete(m.id);
       if (m.ok) p?.resolve(m.value);
@@ -63,7 +63,7 @@ export class ThreadedHost implements ReactorHost {
   private closing: Promise<void> | undefined;
   private acceptor: NativeAcceptor | undefined;
 
-  constructor(config: ModuleConfig, count: number, onTrap: (err: Error) => void, private readonly accept: AcceptMode = "reuseport") {
+  constructor(config: ModuleConfig, count: number, onTrap: TrapReport, private readonly accept: AcceptMode = "reuseport") {
     const stats = new SharedArrayBuffer(count * STAT_FIELDS.length * 8);
     this.counters = new Float64Array(stats);
     this.threads = Array.from({ length: count }, (_, index) => new Thread({ config, index, stats }, onTrap));

@@ -6,6 +6,7 @@ import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from "nod
 import { takeCheckpoint, type Checkpoint } from "./checkpoint.js";
 import { EVENTS_WITH_BYTES, readClock, readLayout, SLOT_MASK, SUBMISSIONS_WITH_BYTES, type Layout } from "./door.js";
 import { modulePath, startInstance, type ModuleConfig, type ModuleInstance } from "./module.js";
+import { isolated, type IsolatedTrap } from "./rollback.js";
 
 const MAGIC = Buffer.from("WRTRACE\0", "latin1");
 const VERSION = 2;
@@ -206,10 +207,20 @@ function u32(v: number): Buffer {
 
 export type Recorder = TraceWriter | FlightRecorder;
 
-/** A fresh instance, recorded if a recorder is given. */
-export function startRecordedInstance(config: ModuleConfig, writer: Recorder | undefined): ModuleInstance {
-  const instance = startInstance(config);
+/**
+ * A fresh instance: its traps isolated to one connection each when the config says so
+ * (`onIsolated` hears of each), recorded if a recorder is given.
+ */
+export function startRecordedInstance(config: ModuleConfig, writer: Recorder | undefined,
+  onIsolated: (trap: IsolatedTrap) => void = () => {}): ModuleInstance {
+  const instance = startIsolatedInstance(config, onIsolated);
   return writer ? recorded(instance, writer) : instance;
+}
+
+/** A fresh instance, with rollback isolation when the config asks for it. */
+export function startIsolatedInstance(config: ModuleConfig, onIsolated: (trap: IsolatedTrap) => void): ModuleInstance {
+  const instance = startInstance(config);
+  return config.isolateTraps ? isolated(instance, onIsolated) : instance;
 }
 
 /** The same instance, with every dispatch recorded into the writer. */

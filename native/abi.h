@@ -6,7 +6,7 @@
 namespace wr {
 
 constexpr uint32_t kAbiMagic = 0x31415257;  // "WRA1" little-endian
-constexpr uint32_t kAbiVersion = 3;
+constexpr uint32_t kAbiVersion = 4;
 
 struct Record {  // both rings: 16 bytes, little-endian like WebAssembly memory
   uint32_t op;
@@ -19,7 +19,8 @@ static_assert(sizeof(Record) == 16, "records are 16 bytes");
 // Header words, byte offsets from the header pointer.
 constexpr uint32_t kHMagic = 0, kHVersion = 4, kHEvRing = 8, kHEvCap = 12, kHSubRing = 16,
                    kHSubCap = 20, kHArena = 24, kHArenaHalf = 28, kHMaxConns = 32, kHFlags = 36,
-                   kHOpenConns = 40, kHNowMs = 44, kHUnixSeconds = 48, kHDeadline = 52;
+                   kHOpenConns = 40, kHNowMs = 44, kHUnixSeconds = 48, kHDeadline = 52,
+                   kHCurrent = 56;
 constexpr uint32_t kFlagMore = 1, kFlagTimer = 2;
 
 // Events: host -> module.

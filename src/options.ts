@@ -99,6 +99,13 @@ export interface ServerOptions {
    */
   maxMemory?: number;
   /**
+   * A trap costs only the connection whose input caused it (default true): the instance
+   * is rolled back to a checkpoint, the batches since are run again, and the poisoned
+   * input is replaced by closing its connection. False: a trap restarts the instance and
+   * closes all its connections.
+   */
+  isolateTraps?: boolean;
+  /**
    * Fault injection for testing supervision: a read starting with "wasm-reactor:trap!"
    * makes the module abort. Never enable it in production.
    */
@@ -154,6 +161,7 @@ const DEFAULTS: ResolvedOptions = {
   eventCapacity: 1024,
   readBytesPerBatch: 512 * 1024,
   maxMemory: 1024 * 1024 * 1024,
+  isolateTraps: true,
   trapOnMagic: false,
 };
 

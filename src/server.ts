@@ -63,6 +63,11 @@ function listenError(err: Error & { errno?: number; code?: string }, host: strin
 export interface TrapInfo {
   /** The flight recorder's trace of the batches before the trap, when `flightRecorder` is on. */
   flightRecording?: string;
+  /**
+   * With isolateTraps (the default), the connection whose input caused the trap: only it
+   * was closed, every other one went on. Undefined when the instance was restarted.
+   */
+  connection?: number;
 }
 
 /** The events of a Server. */
@@ -79,7 +84,11 @@ export interface ServerEvents {
   requestError: (err: Error) => void;
   /** ws: a WebSocket was opened; `req` is the upgrade request. */
   connection: (ws: WebSocket, req: IncomingRequest) => void;
-  /** The module trapped (a bug or fault in the sandbox); its connections were closed and a fresh instance took over. */
+  /**
+   * The module trapped (a bug or fault in the sandbox). With `info.connection`, only that
+   * connection was closed (rollback isolation); otherwise the instance's connections were
+   * closed and a fresh instance took over.
+   */
   trap: (err: Error, info: TrapInfo) => void;
 }
 
@@ -159,13 +168,16 @@ export class Server extends typedEmitter<ServerEvents>() {
     const config: ModuleConfig = { protocol: this.options.protocol, moduleFile: this.options.module, eventCapacity: this.options.eventCapacity,
       arenaHalfBytes: this.options.readBytesPerBatch, maxLineLength: this.options.maxLineLength,
       trapOnMagic: this.options.trapOnMagic, idleTimeoutMs: this.options.idleTimeout || undefined, maxMemoryBytes: this.options.maxMemory,
+      isolateTraps: this.options.isolateTraps,
       limits: this.options.protocol === "module" ? moduleLimits(this.options) : undefined,
       http: HTTP_PROTOCOLS.includes(this.options.protocol) ? httpConfig(this.options, this.listenerCount("request") > 0) : undefined };
-    // The flight recorder (if any) has written its file before the host reports the trap.
-    const onTrap = (err: Error) => {
-      this.websockets.dropAll(); // they died with the instance
-      this.emit("trap", err,
-        { flightRecording: this.recorder instanceof FlightRecorder ? this.recorder.written.at(-1) : undefined });
+    // The flight recorder (if any) has written its file before the host reports a restart;
+    // for a trap isolated to one connection, it writes it now (the batch is recorded by then).
+    const onTrap = (err: Error, connection?: number) => {
+      const flight = this.recorder instanceof FlightRecorder ? this.recorder : undefined;
+      if (connection === undefined) this.websockets.dropAll(); // they died with the instance
+      const flightRecording = connection === undefined ? flight?.written.at(-1) : flight?.dump();
+      this.emit("trap", err, { flightRecording, connection });
     };
     this.backend = this.options.threads > 1 ? "native" : chooseBackend(this.options.backend);
     if (this.options.threads > 1 && config.http?.jsHandler) {

@@ -135,6 +135,15 @@ export class VirtualNetwork {
   }
 
   /**
+   * The traps that cost one connection each (isolateTraps, the default), in order: what
+   * the module threw, and the connection closed in its place. A trap that cannot be
+   * isolated is thrown by run() instead.
+   */
+  get traps(): { error: Error; connection: number }[] {
+    return this.network.isolatedTraps;
+  }
+
+  /**
    * Runs until every byte is delivered and the module has nothing more to say. JS
    * handlers that answer at once are answered within it; for ones that await something
    * first, use settle().
@@ -189,6 +198,7 @@ export function simulateModule(options: SimulationOptions): VirtualNetwork {
     maxMessageBytes: 1, maxLineLength: server.maxLineLength, idleTimeoutMs: server.idleTimeout || undefined,
     http: HTTP_PROTOCOLS.includes(server.protocol) ? httpConfig(server, options.onRequest !== undefined) : undefined,
     limits: server.protocol === "module" ? moduleLimits(server) : undefined, maxMemoryBytes: server.maxMemory,
+    isolateTraps: server.isolateTraps, trapOnMagic: server.trapOnMagic,
   }, toJs);
   virtual = new VirtualNetwork(seed, network);
   return virtual;

@@ -1,9 +1,11 @@
-// A trap inside the module must not take the process down: the host closes the
-// connections that instance owned, starts a fresh instance and keeps accepting.
+// A trap inside the module must not take the process down. With isolateTraps (the
+// default) it costs only the connection whose input caused it (test/isolation.test.ts
+// has the many-clients scenario); without, the host closes the connections that
+// instance owned, starts a fresh instance and keeps accepting.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { TRAP_MAGIC } from "../host/module.js";
-import { createServer } from "../src/index.js";
+import { createServer, type TrapInfo } from "../src/index.js";
 import { simulateModule } from "../src/testing.js";
 import { fixtureModule } from "./fixture-modules.js";
 import { BACKENDS, closed, connect, echoRoundTrip, HOST, startServer, waitFor } from "./helpers.js";
@@ -11,11 +13,15 @@ import { BACKENDS, closed, connect, echoRoundTrip, HOST, startServer, waitFor } 
 const hog = fixtureModule("hog");
 
 for (const backend of BACKENDS) {
-  test(`a trap on the ${backend} host is contained: its connections close, new ones are served, others unaffected`, async () => {
-    const victim = await startServer({ backend, protocol: "echo", trapOnMagic: true });
+  test(`with isolateTraps: false, a trap on the ${backend} host restarts the instance: its connections close, new ones are served`, async () => {
+    const victim = await startServer({ backend, protocol: "echo", trapOnMagic: true, isolateTraps: false });
     const bystander = await startServer({ backend, protocol: "line" });
     const traps: Error[] = [];
-    victim.on("trap", (err: Error) => traps.push(err));
+    const infos: TrapInfo[] = [];
+    victim.on("trap", (err, info) => {
+      traps.push(err);
+      infos.push(info);
+    });
     const port = victim.address()!.port;
 
     const other = await connect(bystander.address()!.port);
@@ -31,6 +37,7 @@ for (const backend of BACKENDS) {
     await waitFor(() => traps.length === 1, 5000, "the trap event");
     assert.match(traps[0].message, "trap requested by input");
     assert.is(victim.stats().traps, 1);
+    assert.is(infos[0].connection, undefined, "not isolated");
 
     const fresh = await connect(port);
     assert.is((await echoRoundTrip(fresh, Buffer.from("after"))).toString(), "after");
@@ -69,10 +76,18 @@ for (const backend of BACKENDS) {
 
 test("the memory cap traps on the simulator too; a cap below what a module needs to start is refused at listen", async () => {
   const net = simulateModule({ module: hog, options: { maxMemory: 16 * 1024 * 1024 } });
-  net.connect().write("small");
+  const small = net.connect().write("small");
   net.run();
-  net.connect().write("hog");
-  assert.throws(() => net.run(), /memory cap reached/);
+  const hungry = net.connect().write("hog");
+  net.run();
+  assert.equal(net.traps.map((t) => t.error.message.includes("memory cap reached")), [true]);
+  assert.ok(hungry.closed, "the hungry connection is closed");
+  small.write(" and more");
+  net.run();
+  assert.is(small.text(), "small and more", "the other connection goes on");
+  const strict = simulateModule({ module: hog, options: { maxMemory: 16 * 1024 * 1024, isolateTraps: false } });
+  strict.connect().write("hog");
+  assert.throws(() => strict.run(), /memory cap reached/);
   const tooSmall = createServer({ protocol: "echo", host: HOST, port: 0, maxMemory: 1024 * 1024 });
   const refusal = await tooSmall.listen().then(() => undefined, (err: Error) => err);
   assert.match(String(refusal), /maxMemory \(1048576 bytes\) is below what echo\.wasm needs to start/);

@@ -1,7 +1,8 @@
 // wasm-reactor's WebSocket echo as a user would start it: every message back, inside the module.
 import { createServer } from "../../dist/src/index.js";
 
-const server = await createServer({ protocol: "ws-echo", host: "127.0.0.1", port: Number(process.argv[2] ?? 0) }).listen();
+const server = await createServer({ protocol: "ws-echo", host: "127.0.0.1", port: Number(process.argv[2] ?? 0),
+  isolateTraps: process.env.WASM_REACTOR_BENCH_ISOLATE_TRAPS !== "0" }).listen();
 console.log(`listening ${server.address().port}`);
 process.on("SIGTERM", async () => {
   await server.close();

@@ -1,0 +1,205 @@
+// Rollback isolation: a trap costs the connection whose input caused it, not the
+// instance. The module is deterministic and its whole state is linear memory plus its
+// exported state globals, so the wrapper below keeps a checkpoint of the instance and a
+// log of every batch since (its clock, records, the bytes they carry, and the
+// submissions it produced). When a dispatch traps:
+//
+//   1. the header's CURRENT word names the record being handled: the poisoned one;
+//   2. the checkpoint is restored and the logged batches are run again, their effects
+//      suppressed (what they sent, closed and handed to JS already happened), checking
+//      that each produces the submissions it did the first time (and the same bytes, at
+//      the edges of each send): a difference means state escaped the checkpoint, and the
+//      trap goes up (a full restart);
+//   3. the trapping batch runs again with the poisoned record replaced by an EV_ERROR
+//      for its connection: the module closes only that connection, and every other
+//      one goes on with no byte lost or repeated.
+//
+// A trap outside any one record (a sweep, a timer, the flush), on a record of no
+// connection, or again and again in a short window, goes up as before: the host
+// restarts the instance. The wrapper sits under the recorder, so a trace holds the
+// poisoned input and the recovered output, and a replay recovers the same way.
+//
+// Cost: each batch's records and bytes are copied once into a log buffer allocated once;
+// when it is full, a checkpoint copies the memory (into the previous checkpoint's copy).
+import { restoreCheckpoint, takeCheckpoint, type Checkpoint } from "./checkpoint.js";
+import { EV, EVENTS_WITH_BYTES, OP, readClock, readLayout, writeClock, type Layout } from "./door.js";
+import type { ModuleInstance } from "./module.js";
+
+/** What the host hears of a trap that cost one connection. */
+export interface IsolatedTrap {
+  error: Error;
+  /** The connection closed in its place (its id). */
+  connection: number;
+}
+
+/** One logged batch: where its parts sit in the log buffer. */
+interface Entry {
+  nowMs: number;
+  unixSeconds: number;
+  n: number;
+  /** Records at `records` (n × 16 bytes); the bytes they carry, copied from module address `span` on, at `bytes`. */
+  records: number;
+  span: number;
+  bytes: number;
+  spanLength: number;
+  /** The submissions it produced: m records at `submissions`, and a spot check of what they sent. */
+  submissions: number;
+  m: number;
+  fingerprint: number;
+}
+
+/** The log's least size; it also holds at least a few of the largest batches. */
+const LOG_BYTES = 16 * 1024 * 1024;
+/** More isolated traps than this within the window, and the next one restarts the instance. */
+const MAX_RECOVERIES = 5;
+const RECOVERY_WINDOW_MS = 10_000;
+const H_CURRENT = 56;
+const ECONNABORTED = 103;
+
+/** The instance, its dispatch isolating traps to one connection each; `onIsolated` hears of each. */
+export function isolated(instance: ModuleInstance, onIsolated: (trap: IsolatedTrap) => void): ModuleInstance {
+  const rollback = new Rollback(instance, onIsolated);
+  return { ...instance, dispatch: (n) => rollback.dispatch(n) };
+}
+
+class Rollback {
+  private readonly layout: Layout;
+  private readonly log: Buffer;
+  private used = 0;
+  private entries: Entry[] = [];
+  /** Taken at the first dispatch (after set-up, or after a replay restored its own), then when the log is full. */
+  private checkpoint: Checkpoint | undefined;
+  private recoveries: number[] = [];
+
+  constructor(private readonly instance: ModuleInstance, private readonly onIsolated: (trap: IsolatedTrap) => void) {
+    this.layout = readLayout(instance.memory, instance.header);
+    const largestBatch = this.layout.eventCapacity * 16 + this.layout.arenaHalf + this.layout.subCap * 16;
+    this.log = Buffer.allocUnsafe(Math.max(LOG_BYTES, 4 * largestBatch));
+  }
+
+  dispatch(n: number): number {
+    const entry = this.capture(n);
+    let m: number;
+    try {
+      m = this.instance.dispatch(n);
+    } catch (err) {
+      m = this.recover(err as Error, entry);
+    }
+    this.logOutput(entry, m);
+    return m;
+  }
+
+  /** Logs the batch's input, as the host wrote it into the module's memory; checkpoints first if the log is full. */
+  private capture(n: number): Entry {
+    const memory = new Uint8Array(this.instance.memory.buffer);
+    let span = 0;
+    let spanEnd = 0;
+    const view = new DataView(memory.buffer);
+    for (let i = 0; i < n; i++) {
+      const at = this.layout.evRing + i * 16;
+      if (!EVENTS_WITH_BYTES.includes(view.getUint32(at, true))) continue;
+      const ptr = view.getUint32(at + 8, true);
+      const end = ptr + view.getUint32(at + 12, true);
+      if (spanEnd === 0 || ptr < span) span = ptr;
+      spanEnd = Math.max(spanEnd, end);
+    }
+    const spanLength = spanEnd - span;
+    if (!this.checkpoint || this.used + n * 16 + spanLength + this.layout.subCap * 16 > this.log.length) this.restartLog();
+    const [nowMs, unixSeconds] = readClock(this.instance.memory.buffer, this.instance.header);
+    const records = this.used;
+    this.log.set(memory.subarray(this.layout.evRing, this.layout.evRing + n * 16), records);
+    const bytes = records + n * 16;
+    this.log.set(memory.subarray(span, spanEnd), bytes);
+    this.used = bytes + spanLength;
+    return { nowMs, unixSeconds, n, records, span, bytes, spanLength, submissions: 0, m: 0, fingerprint: 0 };
+  }
+
+  private logOutput(entry: Entry, m: number): void {
+    const memory = new Uint8Array(this.instance.memory.buffer);
+    entry.submissions = this.used;
+    entry.m = m;
+    this.log.set(memory.subarray(this.layout.subRing, this.layout.subRing + m * 16), this.used);
+    this.used += m * 16;
+    entry.fingerprint = outputFingerprint(memory, this.log.subarray(entry.submissions, this.used));
+    this.entries.push(entry);
+  }
+
+  /** A checkpoint of the instance as it is now; the log starts empty from it. */
+  private restartLog(): void {
+    this.checkpoint = takeCheckpoint(this.instance.memory, this.instance.exports, this.checkpoint);
+    this.entries = [];
+    this.used = 0;
+  }
+
+  /** Undoes the trapping batch and runs it again without its poisoned record; throws when that cannot be done. */
+  private recover(err: Error, entry: Entry): number {
+    const index = new DataView(this.instance.memory.buffer).getUint32(this.instance.header + H_CURRENT, true);
+    if (index >= entry.n) throw err; // not while handling a record (0xffffffff: sweeps, timers, the flush)
+    const record = entry.records + index * 16;
+    const conn = this.log.readUInt32LE(record + 4);
+    if (conn === 0) throw err; // not one connection's input
+    const now = Date.now();
+    this.recoveries = this.recoveries.filter((t) => now - t < RECOVERY_WINDOW_MS);
+    if (this.recoveries.length >= MAX_RECOVERIES) {
+      throw new Error(`${err.message} (the ${MAX_RECOVERIES + 1}th trap within ${RECOVERY_WINDOW_MS / 1000} s: the instance restarts)`);
+    }
+    this.recoveries.push(now);
+    this.rewind();
+    // The poisoned record becomes an error on its connection: the module closes it.
+    this.log.writeUInt32LE(EV.ERROR, record);
+    this.log.writeUInt32LE(ECONNABORTED, record + 8);
+    this.log.writeUInt32LE(0, record + 12);
+    this.write(entry);
+    const m = this.instance.dispatch(entry.n); // a second trap goes up: the instance restarts
+    this.onIsolated({ error: err, connection: conn });
+    return m;
+  }
+
+  /** Restores the checkpoint and runs the logged batches again, checking they do what they did. */
+  private rewind(): void {
+    const { memory, exports } = this.instance;
+    const checkpoint = this.checkpoint!;
+    restoreCheckpoint(memory, exports, checkpoint);
+    new Uint8Array(memory.buffer).fill(0, checkpoint.memory.length); // as memory grown afresh would be
+    for (const [i, logged] of this.entries.entries()) {
+      this.write(logged);
+      const m = this.instance.dispatch(logged.n);
+      const again = new Uint8Array(memory.buffer, this.layout.subRing, m * 16);
+      const before = this.log.subarray(logged.submissions, logged.submissions + logged.m * 16);
+      if (!before.equals(again) || outputFingerprint(new Uint8Array(memory.buffer), again) !== logged.fingerprint) {
+        throw new Error(`the module is not deterministic: batch ${i + 1} of ${this.entries.length} since the checkpoint `
+          + "did not do again what it did; the instance restarts");
+      }
+    }
+  }
+
+  /** Writes a logged batch's input back where the host had put it. */
+  private write(entry: Entry): void {
+    const memory = new Uint8Array(this.instance.memory.buffer);
+    writeClock(this.instance.memory, this.instance.header, entry.nowMs, entry.unixSeconds);
+    memory.set(this.log.subarray(entry.records, entry.records + entry.n * 16), this.layout.evRing);
+    memory.set(this.log.subarray(entry.bytes, entry.bytes + entry.spanLength), entry.span);
+  }
+}
+
+const SPOT_BYTES = 16;
+
+/**
+ * A spot check of what a batch sent: the first and last bytes of every send, folded.
+ * Reading all of them would cost as much as sending them; a module whose state escaped
+ * the checkpoint shows in what its answers start or end with, far more often than not.
+ */
+function outputFingerprint(memory: Uint8Array, submissions: Uint8Array): number {
+  const view = new DataView(submissions.buffer, submissions.byteOffset, submissions.byteLength);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < submissions.length; i += 16) {
+    const op = view.getUint32(i, true);
+    if (op !== OP.SEND && op !== OP.SEND_NOTIFY) continue;
+    const at = view.getUint32(i + 8, true);
+    const len = view.getUint32(i + 12, true);
+    const head = Math.min(len, SPOT_BYTES);
+    for (let k = 0; k < head; k++) h = Math.imul(h ^ memory[at + k], 0x01000193);
+    for (let k = Math.max(head, len - SPOT_BYTES); k < len; k++) h = Math.imul(h ^ memory[at + k], 0x01000193);
+  }
+  return h >>> 0;
+}

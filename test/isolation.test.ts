@@ -1,0 +1,206 @@
+// Rollback isolation (host/rollback.ts): 200 clients stream lines while one more sends
+// input that makes the module trap. Only the poisoning connection is closed; all 200
+// get back every byte they sent, on every host, for a built-in protocol, a user's module
+// and a JS-bridged protocol. A module whose state escapes the checkpoint is caught
+// re-running differently and restarted instead; traps again and again restart it too.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import WebSocket from "ws";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { TRAP_MAGIC } from "../host/module.js";
+import { replayTrace } from "../host/replay.js";
+import { createServer, type Server, type ServerOptions, type TrapInfo } from "../src/index.js";
+import { simulateModule } from "../src/testing.js";
+import { fixtureModule } from "./fixture-modules.js";
+import { connect, HOST, receiveAll, sleep, waitFor } from "./helpers.js";
+
+const CLIENTS = 200;
+const LINES = 20;
+
+const linesOf = (client: number) => Array.from({ length: LINES }, (_, k) => `client ${client} line ${k} ${"x".repeat(k * 7)}\n`);
+
+/** Starts the server and collects its trap events. */
+async function serve(options: ServerOptions): Promise<{ server: Server; traps: { err: Error; info: TrapInfo }[] }> {
+  const server = await createServer({ host: HOST, port: 0, ...options }).listen();
+  const traps: { err: Error; info: TrapInfo }[] = [];
+  server.on("trap", (err, info) => traps.push({ err, info }));
+  return { server, traps };
+}
+
+/** One client writing its lines a few at a time, then half-closing; everything it got back. */
+async function streamLines(port: number, client: number): Promise<string> {
+  const socket = await connect(port);
+  const got = receiveAll(socket);
+  const lines = linesOf(client);
+  for (let k = 0; k < LINES; k += 4) {
+    socket.write(lines.slice(k, k + 4).join(""));
+    await sleep(1 + (client % 3));
+  }
+  socket.end();
+  return (await got).toString();
+}
+
+/** 200 streaming clients, and the poison sent while they stream; every client's answer is checked. */
+async function poisonedStream(port: number, poison: string | Buffer): Promise<void> {
+  const clients = Array.from({ length: CLIENTS }, (_, i) => streamLines(port, i));
+  await sleep(5);
+  const attacker = await connect(port);
+  const attackerClosed = receiveAll(attacker); // bounded: fails the test if the close never comes
+  attacker.write(poison);
+  await attackerClosed;
+  const answers = await Promise.all(clients);
+  answers.forEach((answer, i) => assert.is(answer, linesOf(i).join(""), `client ${i}`));
+}
+
+const hosts: [string, ServerOptions][] = [
+  ["native", { backend: "native" }], ["net", { backend: "net" }], ["threads", { threads: 2 }],
+];
+
+for (const [host, hostOptions] of hosts) {
+  test(`line on the ${host} host: a trap costs the poisoning connection only; 200 streaming clients get every byte`, async () => {
+    const { server, traps } = await serve({ ...hostOptions, protocol: "line", trapOnMagic: true });
+    try {
+      await poisonedStream(server.address()!.port, TRAP_MAGIC);
+      assert.is(traps.length, 1);
+      assert.match(traps[0].err.message, "trap requested by input");
+      assert.type(traps[0].info.connection, "number");
+    } finally {
+      await server.close();
+    }
+  });
+
+  test(`a user's module on the ${host} host: its bug on one input costs that connection only`, async () => {
+    const { server, traps } = await serve({ ...hostOptions, module: fixtureModule("poison") });
+    try {
+      await poisonedStream(server.address()!.port, "poison\n");
+      assert.is(traps.length, 1);
+      assert.match(traps[0].err.message, "unreachable");
+    } finally {
+      await server.close();
+    }
+  });
+}
+
+test("on the simulator, under every fault: the poisoning client is closed, the 200 others get every byte", () => {
+  for (const seed of [1, 2]) {
+    const net = simulateModule({ module: fixtureModule("poison"), seed, faults: { split: 0.3, glue: 0.3, shortSend: 0.3, delay: 0.1 } });
+    const clients = Array.from({ length: CLIENTS }, () => net.connect());
+    for (let k = 0; k < LINES; k += 4) {
+      clients.forEach((c, i) => c.write(linesOf(i).slice(k, k + 4).join("")));
+      if (k === 8) net.connect().write("poison\n");
+      net.run();
+    }
+    clients.forEach((c) => c.end());
+    net.run();
+    clients.forEach((c, i) => assert.is(c.text(), linesOf(i).join(""), `seed ${seed}, client ${i}`));
+    assert.is(net.traps.length, 1, `seed ${seed}`);
+  }
+});
+
+test("ws with a JS handler: a poisoning connection is closed; the WebSockets, their JS side included, go on", async () => {
+  const { server, traps } = await serve({ protocol: "ws", trapOnMagic: true });
+  server.on("connection", (ws) => ws.on("message", (data, isBinary) => ws.send(data, { binary: isBinary })));
+  try {
+    const port = server.address()!.port;
+    const sockets = await Promise.all(Array.from({ length: 50 }, () => new Promise<WebSocket>((resolve, reject) => {
+      const ws = new WebSocket(`ws://${HOST}:${port}/`);
+      ws.once("open", () => resolve(ws));
+      ws.once("error", reject);
+    })));
+    const echoes = sockets.map((ws, i) => new Promise<string[]>((resolve) => {
+      const got: string[] = [];
+      ws.on("message", (data) => {
+        got.push(String(data));
+        if (got.length === LINES) resolve(got);
+      });
+    }));
+    const sending = sockets.map(async (ws, i) => {
+      for (let k = 0; k < LINES; k++) {
+        ws.send(`ws ${i} message ${k}`);
+        if (k % 5 === 0) await sleep(1);
+      }
+    });
+    const attacker = await connect(port);
+    const attackerClosed = receiveAll(attacker);
+    attacker.write(TRAP_MAGIC);
+    await attackerClosed;
+    await Promise.all(sending);
+    const got = await Promise.all(echoes);
+    got.forEach((messages, i) => assert.equal(messages, Array.from({ length: LINES }, (_, k) => `ws ${i} message ${k}`), `ws ${i}`));
+    assert.is(traps.length, 1);
+    assert.is(server.clients, 50, "every WebSocket still open on the JS side");
+    for (const ws of sockets) ws.close();
+  } finally {
+    await server.close();
+  }
+});
+
+test("the flight recorder keeps the poisoned batch: its replay reaches the same trap and recovers the same way", async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "wr-isolation-"));
+  try {
+    const { server, traps } = await serve({ backend: "net", module: fixtureModule("poison"), flightRecorder: { path: path.join(dir, "incident.wrt") } });
+    try {
+      const port = server.address()!.port;
+      const bystander = await connect(port);
+      bystander.write("still\n");
+      const attacker = await connect(port);
+      const attackerClosed = receiveAll(attacker);
+      attacker.write("poison\n");
+      await attackerClosed;
+      await waitFor(() => traps.length === 1, 5000, "the trap event");
+      const recording = traps[0].info.flightRecording!;
+      assert.ok(existsSync(recording), "the incident was written");
+      const replay = replayTrace(recording);
+      assert.is(replay.divergence, undefined);
+      assert.equal(replay.traps, [`unreachable (isolated: connection ${traps[0].info.connection} closed)`]);
+      bystander.destroy();
+    } finally {
+      await server.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("state outside the checkpoint (a plain global) makes the re-run differ: the instance restarts, loudly", async () => {
+  const { server, traps } = await serve({ backend: "net", module: fixtureModule("counter") });
+  try {
+    const port = server.address()!.port;
+    const bystander = await connect(port);
+    const bystanderClosed = receiveAll(bystander);
+    bystander.write("one\n");
+    await sleep(20);
+    const attacker = await connect(port);
+    attacker.write("poison\n");
+    await bystanderClosed; // restarted: its state died with the instance
+    assert.is(traps.length, 1);
+    assert.match(traps[0].err.message, "not deterministic");
+    assert.is(traps[0].info.connection, undefined);
+    attacker.destroy();
+  } finally {
+    await server.close();
+  }
+});
+
+test("traps again and again: after 5 isolated in a short window, the next restarts the instance and says so", async () => {
+  const { server, traps } = await serve({ backend: "net", protocol: "echo", trapOnMagic: true });
+  try {
+    const port = server.address()!.port;
+    for (let i = 0; i < 6; i++) {
+      const attacker = await connect(port);
+      const gone = receiveAll(attacker);
+      attacker.write(TRAP_MAGIC);
+      await gone;
+      await sleep(10);
+    }
+    assert.is(traps.length, 6);
+    assert.equal(traps.map((t) => t.info.connection === undefined), [false, false, false, false, false, true]);
+    assert.match(traps[5].err.message, "the 6th trap within 10 s: the instance restarts");
+  } finally {
+    await server.close();
+  }
+});
+
+test.run();
