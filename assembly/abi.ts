@@ -79,3 +79,4 @@ export const OPT_WS_MAX_BUFFERED: u32 = 8; // WebSocket: unsent bytes past which
 export const OPT_CONN_IDLE_TIMEOUT_MS: u32 = 10; // echo, line: close a connection that sent nothing this long (0: never)
 export const OPT_WS_DROP_ON_LIMIT: u32 = 9; // 1: refused messages are dropped; 0: the connection closes with 1008
 export const OPT_MAX_LINE: u32 = 11; // line: the longest line accepted (newline excluded)
+export const OPT_CPU_BUDGET: u32 = 12; // (the core's) units of work a handler's metered code may spend per event (0: no limit)

@@ -13,6 +13,7 @@ import {
 } from "./handler";
 import { idleSweep, idleTouch } from "./idle";
 import { timersFire } from "./timers";
+import { fuelRefill } from "./fuel";
 import { outboxReset, outboxSubmit } from "./outbox";
 import { beginBatch, closeNow, closeWhenFlushed, dirtyRoom, flushBatch, onSent, onWritable, submissionCount } from "./output";
 
@@ -37,10 +38,12 @@ export function dispatchBatch(n: u32, header: usize): u32 {
   // which input was poisoned (rollback isolation, docs/ABI.md).
   for (let i: u32 = 0; i < n; i++) {
     store<u32>(header, i, H_CURRENT);
+    fuelRefill();
     const r = evRing + <usize>i * RECORD_BYTES;
     handle(load<u32>(r, 0), load<u32>(r, 4), load<u32>(r, 8), load<u32>(r, 12));
   }
   store<u32>(header, NOT_A_RECORD, H_CURRENT);
+  fuelRefill(); // one budget for the rest of the batch (drain, sweeps, timers, tick)
   if (draining) drainSome();
   idleSweep();
   timersFire();

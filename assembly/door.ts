@@ -5,13 +5,14 @@
 import {
   INIT_TRAP_ON_MAGIC, ABI_MAGIC, ABI_VERSION, FLAG_MORE, FLAG_TIMER, H_ARENA, H_DEADLINE, H_ARENA_HALF, H_EV_CAP, H_EV_RING, H_FLAGS,
   H_MAGIC, H_MAX_CONNS, H_NOW_MS, H_OPEN_CONNS, H_SUB_CAP, H_SUB_RING, H_UNIX_SECONDS, H_VERSION, HEADER_BYTES,
-  MAX_SLOTS, OPT_CONN_IDLE_TIMEOUT_MS, RECORD_BYTES,
+  MAX_SLOTS, OPT_CONN_IDLE_TIMEOUT_MS, OPT_CPU_BUDGET, RECORD_BYTES,
 } from "./abi";
 import { setClock } from "./clock";
 import { idleDeadline, idleHasDeadline, idleSetTimeout } from "./idle";
 import { bump, reservedBytes } from "./alloc";
 import { dispatchBatch, dispatcherInit, wantsMore } from "./dispatcher";
 import { enableTrapOnMagic } from "./faults";
+import { fuelSetBudget } from "./fuel";
 import { CONN_BYTES, openConnections, tableInit } from "./handles";
 import { hookDeadline, hookHasDeadline, hookOption, replyArenaHalfBytes } from "./handler";
 import { outputInit, replyArenaInit } from "./output";
@@ -81,6 +82,10 @@ export function init(evCap: u32, arenaHalf: u32, flags: u32): usize {
 export function setOption(key: u32, value: u32): bool {
   if (key == OPT_CONN_IDLE_TIMEOUT_MS) {
     idleSetTimeout(value);
+    return true;
+  }
+  if (key == OPT_CPU_BUDGET) {
+    fuelSetBudget(value);
     return true;
   }
   return hookOption(key, value);

@@ -14,6 +14,7 @@
 import { regrow } from "./alloc";
 import { nowMs, reached } from "./clock";
 import { F_CLOSING, F_OPEN, flags, tableCapacity } from "./handles";
+import { fuelRefill } from "./fuel";
 import { hookTimer } from "./handler";
 import { dirtyRoom } from "./output";
 
@@ -94,7 +95,10 @@ export function timersFire(): void {
     const slot = slotAt(0);
     timerCancel(slot);
     // A connection closing already hears no more from its handler.
-    if ((flags(slot) & (F_OPEN | F_CLOSING)) == F_OPEN) hookTimer(slot);
+    if ((flags(slot) & (F_OPEN | F_CLOSING)) == F_OPEN) {
+      fuelRefill(); // a timer's hook is an event of its own: a whole budget
+      hookTimer(slot);
+    }
   }
 }
 

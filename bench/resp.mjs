@@ -56,15 +56,19 @@ export async function respBench(runs) {
     console.log("\nRESP example vs redis-server: skipped (apt-get install redis-tools redis-server)");
     return;
   }
-  const module = path.join(here, ".bin", "resp.wasm");
-  execFileSync(process.execPath, [path.join(root, "dist", "src", "cli.js"), "build", path.join(root, "examples", "resp", "handler.ts"),
-    "-o", module], { cwd: root, stdio: "ignore" });
+  // The example as users build it (metered for the CPU budget), and built --unmetered: what metering costs.
+  const modules = { wasm: path.join(here, ".bin", "resp.wasm"), unmetered: path.join(here, ".bin", "resp-unmetered.wasm") };
+  for (const [kind, module] of Object.entries(modules)) {
+    execFileSync(process.execPath, [path.join(root, "dist", "src", "cli.js"), "build", path.join(root, "examples", "resp", "handler.ts"),
+      "-o", module, ...(kind === "unmetered" ? ["--unmetered"] : [])], { cwd: root, stdio: "ignore" });
+  }
   const rows = {}; // [server][workload] = { rps: [], cpu: [] }
-  const perKey = { redis: [], wasm: [] };
+  const perKey = { redis: [], wasm: [], unmetered: [] };
+  const KINDS = ["redis", "wasm", "unmetered"];
   for (let run = 0; run < runs; run++) {
-    for (const kind of ["redis", "wasm"]) {
-      const port = (kind === "redis" ? 16400 : 16500) + run; // fixed, fresh each run: both servers start clean
-      const child = start(kind, port, module);
+    for (const kind of KINDS) {
+      const port = 16400 + KINDS.indexOf(kind) * 100 + run; // fixed, fresh each run: every server starts clean
+      const child = start(kind, port, modules[kind]);
       try {
         for (const pipeline of [1, 16]) {
           const cpuBefore = cpuSeconds(child.pid);
@@ -94,4 +98,10 @@ export async function respBench(runs) {
   }
   console.log(`memory per key (64-byte values, ${KEYS} keys, resident memory grown): redis-server ${median(perKey.redis).toFixed(0)} B, `
     + `wasm-reactor ${median(perKey.wasm).toFixed(0)} B`);
+  console.log("\nmetering for the CPU budget: the example as built (metered) vs built --unmetered");
+  for (const workload of Object.keys(rows.wasm)) {
+    const [m, u] = [rows.wasm[workload], rows.unmetered[workload]];
+    console.log(`${workload.padEnd(12)}  rate ${median(m.rps.map((v, i) => v / u.rps[i])).toFixed(2)}×, `
+      + `CPU µs/req ${median(m.cpu.map((v, i) => v / u.cpu[i])).toFixed(2)}×`);
+  }
 }

@@ -36,6 +36,8 @@ export interface ModuleConfig {
   http?: HttpConfig;
   /** echo, line: close a connection that has sent nothing for this long (ms; 0 or absent: never). */
   idleTimeoutMs?: number;
+  /** Units of work a handler's metered code may spend per event (absent or 0: no limit). */
+  cpuBudget?: number;
   /** A trap costs the connection whose input caused it, not the instance (host/rollback.ts). */
   isolateTraps?: boolean;
   /** The most linear memory the instance may grow to, in bytes (absent: what WebAssembly allows, 4 GiB). */
@@ -84,6 +86,7 @@ export interface HttpConfig {
 // setOption keys (docs/ABI.md).
 const OPT_CONN_IDLE_TIMEOUT_MS = 10;
 const OPT_MAX_LINE = 11;
+const OPT_CPU_BUDGET = 12;
 /** The ABI version this host speaks (docs/ABI.md); a module of another is refused. */
 export const ABI_VERSION = 4;
 const HTTP_OPTIONS: [keyof HttpConfig, number][] = [
@@ -210,6 +213,7 @@ export function startInstance(config: ModuleConfig): ModuleInstance {
   if (config.protocol === "line") exports.setOption(OPT_MAX_LINE, config.maxLineLength);
   if (config.http) configureHttp(exports, memory, config.http);
   if (config.idleTimeoutMs) exports.setOption(OPT_CONN_IDLE_TIMEOUT_MS, config.idleTimeoutMs);
+  if (config.cpuBudget) exports.setOption(OPT_CPU_BUDGET, config.cpuBudget);
   for (const limit of config.limits ?? []) {
     if (!exports.setOption(HTTP_OPTIONS.find(([name]) => name === limit.setting)![1], limit.value)) {
       throw new TypeError(`wasm-reactor: ${limit.option} does nothing for ${path.basename(modulePath(config))}: `

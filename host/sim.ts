@@ -60,6 +60,8 @@ export interface SimOptions {
   isolateTraps?: boolean;
   /** Fault injection: a read starting with TRAP_MAGIC makes the module abort. */
   trapOnMagic?: boolean;
+  /** Units of work a handler's metered code may spend per event. */
+  cpuBudget?: number;
 }
 
 export interface SimResult {
@@ -151,6 +153,7 @@ export class Simulation {
       maxMemoryBytes: o.maxMemoryBytes,
       isolateTraps: o.isolateTraps,
       trapOnMagic: o.trapOnMagic,
+      cpuBudget: o.cpuBudget,
     }, (trap) => this.isolatedTraps.push(trap)), { nowMs: () => this.now, unixSeconds: () => SIM_EPOCH_SECONDS + Math.floor(this.now / 1000) });
   }
 

@@ -19,7 +19,9 @@ Uses the AssemblyScript compiler of your project: npm install --save-dev assembl
 
 Options:
   -o, --out <file>   the module to write (default: the handler's name with .wasm)
-  --debug            keep names and skip optimization (readable stack traces)`;
+  --debug            keep names and skip optimization (readable stack traces)
+  --unmetered        leave your code out of the CPU budget (a little faster; a loop that
+                     never ends then hangs the server's loop instead of trapping)`;
 
 /** The user's asc: resolved from their project (the working directory), not from ours. */
 function userCompiler(): string {
@@ -35,7 +37,8 @@ function userCompiler(): string {
 
 export function runBuild(argv: string[]): number {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, strict: true,
-    options: { out: { type: "string", short: "o" }, debug: { type: "boolean" }, help: { type: "boolean", short: "h" } } });
+    options: { out: { type: "string", short: "o" }, debug: { type: "boolean" }, unmetered: { type: "boolean" },
+      help: { type: "boolean", short: "h" } } });
   if (values.help) {
     console.log(BUILD_USAGE);
     return 0;
@@ -53,8 +56,10 @@ export function runBuild(argv: string[]): number {
     const optimize = values.debug ? ["--debug", "--optimizeLevel", "0"] : [];
     // asc takes the runtime as a path from the working directory, without ".ts".
     const runtime = path.relative(process.cwd(), path.join(root, "assembly", "runtime"));
+    // The transform meters the handler's code for the CPU budget (src/fuel-transform.ts).
+    const meter = values.unmetered ? [] : ["--transform", path.join(root, "dist", "src", "fuel-transform.js")];
     const r = spawnSync(process.execPath, [asc, path.resolve(entry), "--config", path.join(root, "asconfig.json"),
-      "--runtime", runtime, "--path", packages, "--outFile", out,
+      "--runtime", runtime, "--path", packages, ...meter, "--outFile", out,
       // As much first memory as the handler's static data needs (the host reads it from the module).
       "--initialMemory", "0", ...optimize], { stdio: "inherit" });
     if (r.status !== 0) return 1; // the compiler has said why, with file and line

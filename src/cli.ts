@@ -40,6 +40,8 @@ Options:
   --max-connections <n> past n open connections, close new ones at once (default: no limit)
   --max-memory <bytes>  the most memory a module instance may grow to; past it, it traps
                         (default: 1073741824, 1 GiB)
+  --cpu-budget <units>  --module: work a handler may do per event before it traps
+                        (default: 10000000; 0: no limit)
   --reuse-port          set SO_REUSEPORT on the listening sockets
   --threads <n>         main–sub reactors: n sub-reactor threads sharing the ports (SO_REUSEPORT);
                         in-module protocols (echo, line, http routes, ws-echo); default: 1
@@ -60,7 +62,7 @@ Examples:
 
 /** The flag that sets each option, so that an option error names what the user typed. */
 const FLAGS: Record<string, string> = {
-  maxLineLength: "--max-line", routes: "--route", idleTimeout: "--idle-timeout", maxConnections: "--max-connections", maxMemory: "--max-memory",
+  maxLineLength: "--max-line", routes: "--route", idleTimeout: "--idle-timeout", maxConnections: "--max-connections", maxMemory: "--max-memory", cpuBudget: "--cpu-budget",
   reusePort: "--reuse-port", threads: "--threads", accept: "--accept", workers: "--workers", handler: "--handler",
   backend: "--backend", record: "--record", module: "--module", flightRecorder: "--flight-recorder", port: "--port", ports: "--ports",
 };
@@ -109,6 +111,7 @@ async function serve(argv: string[]): Promise<void> {
       "idle-timeout": { type: "string" },
       "max-connections": { type: "string" },
       "max-memory": { type: "string" },
+      "cpu-budget": { type: "string" },
       threads: { type: "string" },
       workers: { type: "string" },
       accept: { type: "string" },
@@ -142,6 +145,7 @@ async function serve(argv: string[]): Promise<void> {
       idleTimeout: wholeNumber("idle-timeout", values["idle-timeout"]),
       maxConnections: wholeNumber("max-connections", values["max-connections"]),
       maxMemory: wholeNumber("max-memory", values["max-memory"]),
+      cpuBudget: wholeNumber("cpu-budget", values["cpu-budget"]),
       threads: wholeNumber("threads", values.threads),
       workers: wholeNumber("workers", values.workers),
       accept: acceptMode(values.accept),

@@ -106,6 +106,13 @@ export interface ServerOptions {
    */
   isolateTraps?: boolean;
   /**
+   * The CPU budget of a handler module's own code, per event: units of work (each loop
+   * iteration and each function call in the files `wasm-reactor build` compiled counts
+   * one), default 10,000,000; 0 for no limit. A handler that runs out (an endless loop)
+   * traps with "CPU budget exhausted", at the same point on every host and in replay.
+   */
+  cpuBudget?: number;
+  /**
    * Fault injection for testing supervision: a read starting with "wasm-reactor:trap!"
    * makes the module abort. Never enable it in production.
    */
@@ -162,6 +169,7 @@ const DEFAULTS: ResolvedOptions = {
   readBytesPerBatch: 512 * 1024,
   maxMemory: 1024 * 1024 * 1024,
   isolateTraps: true,
+  cpuBudget: 10_000_000,
   trapOnMagic: false,
 };
 
@@ -287,6 +295,7 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   integer("eventCapacity", o.eventCapacity, 16, 1 << 16);
   integer("readBytesPerBatch", o.readBytesPerBatch, 64 * 1024, 1 << 30);
   integer("maxMemory", o.maxMemory, 1 << 20, 2 ** 32);
+  integer("cpuBudget", o.cpuBudget, 0, 2 ** 32 - 1);
   return o;
 }
 

@@ -168,7 +168,7 @@ export class Server extends typedEmitter<ServerEvents>() {
     const config: ModuleConfig = { protocol: this.options.protocol, moduleFile: this.options.module, eventCapacity: this.options.eventCapacity,
       arenaHalfBytes: this.options.readBytesPerBatch, maxLineLength: this.options.maxLineLength,
       trapOnMagic: this.options.trapOnMagic, idleTimeoutMs: this.options.idleTimeout || undefined, maxMemoryBytes: this.options.maxMemory,
-      isolateTraps: this.options.isolateTraps,
+      isolateTraps: this.options.isolateTraps, cpuBudget: this.options.cpuBudget,
       limits: this.options.protocol === "module" ? moduleLimits(this.options) : undefined,
       http: HTTP_PROTOCOLS.includes(this.options.protocol) ? httpConfig(this.options, this.listenerCount("request") > 0) : undefined };
     // The flight recorder (if any) has written its file before the host reports a restart;

@@ -198,7 +198,7 @@ export function simulateModule(options: SimulationOptions): VirtualNetwork {
     maxMessageBytes: 1, maxLineLength: server.maxLineLength, idleTimeoutMs: server.idleTimeout || undefined,
     http: HTTP_PROTOCOLS.includes(server.protocol) ? httpConfig(server, options.onRequest !== undefined) : undefined,
     limits: server.protocol === "module" ? moduleLimits(server) : undefined, maxMemoryBytes: server.maxMemory,
-    isolateTraps: server.isolateTraps, trapOnMagic: server.trapOnMagic,
+    isolateTraps: server.isolateTraps, trapOnMagic: server.trapOnMagic, cpuBudget: server.cpuBudget,
   }, toJs);
   virtual = new VirtualNetwork(seed, network);
   return virtual;

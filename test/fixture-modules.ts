@@ -12,12 +12,12 @@ export function fixtureSource(name: string): string {
   return path.join("test", "fixtures", "handlers", `${name}.ts`);
 }
 
-/** Builds `source` (a handler file) once; the module's path (also of a module the build refuses after compiling it). */
-export function buildModule(source: string, name = path.basename(source, ".ts")): string {
+/** Builds `source` (a handler file) once, with build `flags`; the module's path (also of a module the build refuses after compiling it). */
+export function buildModule(source: string, name = path.basename(source, ".ts"), flags: string[] = []): string {
   const out = path.join(dir, `${name}.wasm`);
   if (existsSync(out)) return out;
   try {
-    if (runBuild([source, "-o", out]) !== 0) throw new Error(`wasm-reactor build ${source} failed`);
+    if (runBuild([source, "-o", out, ...flags]) !== 0) throw new Error(`wasm-reactor build ${source} failed`);
   } catch (err) {
     if (!existsSync(out)) throw err; // compiled, but refused by the build's own check: the refusal tests want it
   }
