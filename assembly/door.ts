@@ -25,6 +25,7 @@ export { ABI_VERSION, CONN_BYTES };
 // module exports its own the same way.
 export { table as state_table, capacity as state_capacity, openCount as state_openCount } from "./handles";
 export { trapOnMagic as state_trapOnMagic } from "./faults";
+export { fuelLeft as state_fuelLeft } from "./fuel";
 export {
   subRing as state_subRing, subCap as state_subCap, subCount as state_subCount, arenaStart as state_arenaStart,
   arenaEnd as state_arenaEnd, dirty as state_dirty, dirtyCap as state_dirtyCap, dirtyCount as state_dirtyCount,

@@ -295,7 +295,7 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   integer("eventCapacity", o.eventCapacity, 16, 1 << 16);
   integer("readBytesPerBatch", o.readBytesPerBatch, 64 * 1024, 1 << 30);
   integer("maxMemory", o.maxMemory, 1 << 20, 2 ** 32);
-  integer("cpuBudget", o.cpuBudget, 0, 2 ** 32 - 1);
+  integer("cpuBudget", o.cpuBudget, 0, 2 ** 31 - 1);
   return o;
 }
 
