@@ -47,6 +47,7 @@ export const EV_RESPONSE: u32 = 8; // http: a = pointer into the arena, b = leng
 export const EV_WS_SEND: u32 = 9; // ws: a piece of a message from JS to frame and send (ws/js.ts)
 export const EV_WS_CLOSE: u32 = 10; // ws: JS closes the connection: code u32, reason
 export const EV_WS_BROADCAST: u32 = 11; // ws, conn = 0: a piece of a message for every open WebSocket
+export const EV_CALL_RESULT: u32 = 12; // the application's answer to a host call: a = pointer, b = length of { call id u32, status u32, data } (calls.ts)
 
 // Submissions: module → host.
 export const OP_SEND: u32 = 1; // a = pointer, b = length; reported (EV_SENT) only if short
@@ -80,3 +81,4 @@ export const OPT_CONN_IDLE_TIMEOUT_MS: u32 = 10; // echo, line: close a connecti
 export const OPT_WS_DROP_ON_LIMIT: u32 = 9; // 1: refused messages are dropped; 0: the connection closes with 1008
 export const OPT_MAX_LINE: u32 = 11; // line: the longest line accepted (newline excluded)
 export const OPT_CPU_BUDGET: u32 = 12; // (the core's) units of work a handler's metered code may spend per event (0: no limit)
+export const OPT_CALL_TIMEOUT_MS: u32 = 13; // (the core's) a host call unanswered this long is answered CALL_TIMED_OUT

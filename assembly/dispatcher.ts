@@ -4,7 +4,7 @@
 // connection's output into the submission ring and returns how many submissions it wrote.
 
 import {
-  EV_ACCEPT, EV_DATA, EV_EOF, EV_ERROR, EV_SENT, EV_SHUTDOWN, EV_WRITABLE, EV_WS_BROADCAST, H_CURRENT, NOT_A_RECORD, RECORD_BYTES,
+  EV_ACCEPT, EV_CALL_RESULT, EV_DATA, EV_EOF, EV_ERROR, EV_SENT, EV_SHUTDOWN, EV_WRITABLE, EV_WS_BROADCAST, H_CURRENT, NOT_A_RECORD, RECORD_BYTES,
 } from "./abi";
 import { checkTrapMagic } from "./faults";
 import { F_CLOSING, F_OPEN, F_PEER_EOF, flags, findConn, openConn, setFlag, tableCapacity } from "./handles";
@@ -13,6 +13,7 @@ import {
 } from "./handler";
 import { idleSweep, idleTouch } from "./idle";
 import { timersFire } from "./timers";
+import { callAnswered, callsExpire } from "./calls";
 import { fuelRefill } from "./fuel";
 import { outboxReset, outboxSubmit } from "./outbox";
 import { beginBatch, closeNow, closeWhenFlushed, dirtyRoom, flushBatch, onSent, onWritable, submissionCount } from "./output";
@@ -47,6 +48,7 @@ export function dispatchBatch(n: u32, header: usize): u32 {
   if (draining) drainSome();
   idleSweep();
   timersFire();
+  callsExpire();
   hookTick();
   flushBatch();
   outboxSubmit(); // last: closes during the flush report to it too
@@ -90,6 +92,8 @@ function handle(op: u32, id: u32, a: u32, b: u32): void {
     onWritable(slot);
   } else if (op == EV_SENT) {
     onSent(slot, a, b);
+  } else if (op == EV_CALL_RESULT) {
+    if ((flags(slot) & F_CLOSING) == 0) callAnswered(slot, a, b);
   } else {
     // EV_RESPONSE, EV_WS_SEND, …: the application answering the protocol (docs/ABI.md).
     if ((flags(slot) & F_CLOSING) == 0) hookHostEvent(slot, op, a, b);

@@ -5,12 +5,13 @@
 import {
   INIT_TRAP_ON_MAGIC, ABI_MAGIC, ABI_VERSION, FLAG_MORE, FLAG_TIMER, H_ARENA, H_DEADLINE, H_ARENA_HALF, H_EV_CAP, H_EV_RING, H_FLAGS,
   H_MAGIC, H_MAX_CONNS, H_NOW_MS, H_OPEN_CONNS, H_SUB_CAP, H_SUB_RING, H_UNIX_SECONDS, H_VERSION, HEADER_BYTES,
-  MAX_SLOTS, OPT_CONN_IDLE_TIMEOUT_MS, OPT_CPU_BUDGET, RECORD_BYTES,
+  MAX_SLOTS, OPT_CALL_TIMEOUT_MS, OPT_CONN_IDLE_TIMEOUT_MS, OPT_CPU_BUDGET, RECORD_BYTES,
 } from "./abi";
 import { setClock } from "./clock";
 import { idleDeadline, idleHasDeadline, idleSetTimeout } from "./idle";
 import { bump, reservedBytes } from "./alloc";
 import { dispatchBatch, dispatcherInit, wantsMore } from "./dispatcher";
+import { callsDeadline, callsPending, callsSetTimeout } from "./calls";
 import { enableTrapOnMagic } from "./faults";
 import { fuelSetBudget } from "./fuel";
 import { CONN_BYTES, openConnections, tableInit } from "./handles";
@@ -37,7 +38,8 @@ export { evRing as state_evRing, draining as state_draining, drainCursor as stat
 export {
   hookOpen as state_hookOpen, hookData as state_hookData, hookEof as state_hookEof, hookClose as state_hookClose,
   hookDrain as state_hookDrain, hookHostEvent as state_hookHostEvent, hookServerEvent as state_hookServerEvent,
-  hookSendCompleted as state_hookSendCompleted, hookTimer as state_hookTimer, hookTick as state_hookTick, hookHasDeadline as state_hookHasDeadline,
+  hookSendCompleted as state_hookSendCompleted, hookTimer as state_hookTimer, hookCallResult as state_hookCallResult,
+  hookTick as state_hookTick, hookHasDeadline as state_hookHasDeadline,
   hookDeadline as state_hookDeadline, hookWantsMore as state_hookWantsMore, hookOption as state_hookOption,
   replyArenaHalfBytes as state_replyArenaHalfBytes,
 } from "./handler";
@@ -89,6 +91,10 @@ export function setOption(key: u32, value: u32): bool {
     fuelSetBudget(value);
     return true;
   }
+  if (key == OPT_CALL_TIMEOUT_MS) {
+    callsSetTimeout(value);
+    return true;
+  }
   return hookOption(key, value);
 }
 
@@ -109,14 +115,17 @@ export function dispatch(n: u32): u32 {
   setClock(load<u32>(header, H_NOW_MS), load<u32>(header, H_UNIX_SECONDS));
   const m = dispatchBatch(n, header);
   const now = load<u32>(header, H_NOW_MS);
-  // The earliest of the core's idle sweep, its connection timers and the protocol's own timeouts.
+  // The earliest of the core's idle sweep, its connection timers, its host calls' timeouts
+  // and the protocol's own timeouts.
   const idle = idleHasDeadline();
   const timers = timersArmed();
+  const calls = callsPending();
   const own = hookHasDeadline();
-  const timer = idle || timers || own;
+  const timer = idle || timers || calls || own;
   if (timer) {
-    const core = earlier(idle, idle ? idleDeadline(now) : 0, timers, timers ? timersEarliest() : 0);
-    store<u32>(header, earlier(idle || timers, core, own, own ? hookDeadline(now) : 0), H_DEADLINE);
+    let at = earlier(idle, idle ? idleDeadline(now) : 0, timers, timers ? timersEarliest() : 0);
+    at = earlier(idle || timers, at, calls, calls ? callsDeadline() : 0);
+    store<u32>(header, earlier(idle || timers || calls, at, own, own ? hookDeadline(now) : 0), H_DEADLINE);
   }
   store<u32>(header, (wantsMore() ? FLAG_MORE : 0) | (timer ? FLAG_TIMER : 0), H_FLAGS);
   store<u32>(header, openConnections(), H_OPEN_CONNS);

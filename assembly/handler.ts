@@ -21,6 +21,7 @@ function ignoreHostEvent(slot: u32, op: u32, ptr: usize, len: u32): void {}
 function ignoreSendCompleted(slot: u32, unsent: u32): void {}
 function ignoreBroadcast(op: u32, ptr: usize, len: u32): void {}
 function noTick(): void {}
+function ignoreCallResult(slot: u32, call: u32, status: u32, ptr: usize, len: u32): void {}
 function no(): bool { return false; }
 function noDeadline(now: u32): u32 { return now; }
 function noOption(key: u32, value: u32): bool { return false; }
@@ -41,6 +42,8 @@ export let hookHostEvent: HostEventHook = ignoreHostEvent;
 export let hookServerEvent: (op: u32, ptr: usize, len: u32) => void = ignoreBroadcast;
 /** A send completed (EV_SENT) with `unsent` bytes left. */
 export let hookSendCompleted: (slot: u32, unsent: u32) => void = ignoreSendCompleted;
+/** The answer to a host call of the connection (calls.ts): call id, status, the answer's bytes (valid during the hook). */
+export let hookCallResult: (slot: u32, call: u32, status: u32, ptr: usize, len: u32) => void = ignoreCallResult;
 /** The connection's timer (timers.ts, the SDK's setTimer) came due. */
 export let hookTimer: SlotHook = nothing;
 /** After the batch's events: timeouts and work spread over batches. */
@@ -64,6 +67,7 @@ export function onHostEvent(fn: HostEventHook): void { hookHostEvent = fn; }
 export function onServerEvent(fn: (op: u32, ptr: usize, len: u32) => void): void { hookServerEvent = fn; }
 export function onSendCompleted(fn: (slot: u32, unsent: u32) => void): void { hookSendCompleted = fn; }
 export function onTimer(fn: SlotHook): void { hookTimer = fn; }
+export function onCallResult(fn: (slot: u32, call: u32, status: u32, ptr: usize, len: u32) => void): void { hookCallResult = fn; }
 export function onTick(fn: () => void): void { hookTick = fn; }
 export function onDeadline(has: () => bool, earliest: (now: u32) => u32): void {
   hookHasDeadline = has;

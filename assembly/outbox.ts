@@ -17,6 +17,7 @@ export const OUT_WS_BINARY: u32 = 3;
 export const OUT_WS_CLOSED: u32 = 4; // payload: code u32
 export const OUT_WS_BUFFERED: u32 = 5; // payload: unsent bytes u32, after a send completed
 export const OUT_HTTP_REQUEST: u32 = 6; // payload: a whole request (http/request.ts format)
+export const OUT_HOST_CALL: u32 = 7; // payload: call id u32 · name length u32 · name · data (calls.ts)
 
 const STATE = memory.data(4); // the outbox buffer
 const ENTRY = memory.data(12);

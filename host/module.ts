@@ -36,6 +36,8 @@ export interface ModuleConfig {
   http?: HttpConfig;
   /** echo, line: close a connection that has sent nothing for this long (ms; 0 or absent: never). */
   idleTimeoutMs?: number;
+  /** Host calls unanswered this long are answered "timed out" by the module (ms; absent: its default, 30 s). */
+  callTimeoutMs?: number;
   /** Units of work a handler's metered code may spend per event (absent or 0: no limit). */
   cpuBudget?: number;
   /** A trap costs the connection whose input caused it, not the instance (host/rollback.ts). */
@@ -87,6 +89,7 @@ export interface HttpConfig {
 const OPT_CONN_IDLE_TIMEOUT_MS = 10;
 const OPT_MAX_LINE = 11;
 const OPT_CPU_BUDGET = 12;
+const OPT_CALL_TIMEOUT_MS = 13;
 /** The ABI version this host speaks (docs/ABI.md); a module of another is refused. */
 export const ABI_VERSION = 4;
 const HTTP_OPTIONS: [keyof HttpConfig, number][] = [
@@ -214,6 +217,7 @@ export function startInstance(config: ModuleConfig): ModuleInstance {
   if (config.http) configureHttp(exports, memory, config.http);
   if (config.idleTimeoutMs) exports.setOption(OPT_CONN_IDLE_TIMEOUT_MS, config.idleTimeoutMs);
   if (config.cpuBudget) exports.setOption(OPT_CPU_BUDGET, config.cpuBudget);
+  if (config.callTimeoutMs) exports.setOption(OPT_CALL_TIMEOUT_MS, config.callTimeoutMs);
   for (const limit of config.limits ?? []) {
     if (!exports.setOption(HTTP_OPTIONS.find(([name]) => name === limit.setting)![1], limit.value)) {
       throw new TypeError(`wasm-reactor: ${limit.option} does nothing for ${path.basename(modulePath(config))}: `

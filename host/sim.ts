@@ -62,6 +62,8 @@ export interface SimOptions {
   trapOnMagic?: boolean;
   /** Units of work a handler's metered code may spend per event. */
   cpuBudget?: number;
+  /** Host calls unanswered this long (virtual ms) time out. */
+  callTimeoutMs?: number;
 }
 
 export interface SimResult {
@@ -154,6 +156,7 @@ export class Simulation {
       isolateTraps: o.isolateTraps,
       trapOnMagic: o.trapOnMagic,
       cpuBudget: o.cpuBudget,
+      callTimeoutMs: o.callTimeoutMs,
     }, (trap) => this.isolatedTraps.push(trap)), { nowMs: () => this.now, unixSeconds: () => SIM_EPOCH_SECONDS + Math.floor(this.now / 1000) });
   }
 

@@ -9,3 +9,4 @@ export {
 export type { RouteBody, RouteSpec } from "./routes.js";
 export { WebSocket, type WebSocketData, type WebSocketEvents } from "./websocket.js";
 export type { EventMap, TypedEventEmitter } from "./typed-events.js";
+export type { HostCallFunction, HostCallInfo, HostCallResult } from "./calls.js";

@@ -1,6 +1,7 @@
 // The options of createServer, their defaults and their validation.
 import path from "node:path";
 import { loadModule, PROTOCOL_NAMES, startInstance, type HttpConfig, type ModuleLimit, type Protocol } from "../host/module.js";
+import type { HostCallFunction } from "./calls.js";
 import { DEFAULT_ROUTES, staticRoutes, type RouteSpec } from "./routes.js";
 
 export type Backend = "native" | "net";
@@ -113,6 +114,14 @@ export interface ServerOptions {
    */
   cpuBudget?: number;
   /**
+   * protocol "module": the functions a handler may call by name (`callHost` in
+   * assembly/sdk/host.ts), sync or async; what one returns (bytes, a string, or nothing)
+   * is the answer, what one throws is answered ANSWER_FAILED and reported (callError).
+   */
+  calls?: Record<string, HostCallFunction>;
+  /** protocol "module": ms a host call may go unanswered before the module answers it ANSWER_TIMED_OUT itself (default 30000). */
+  callTimeout?: number;
+  /**
    * Fault injection for testing supervision: a read starting with "wasm-reactor:trap!"
    * makes the module abort. Never enable it in production.
    */
@@ -130,7 +139,7 @@ export interface ServerOptions {
 }
 
 /** The options without a default: absent means "not used". @inline */
-type Optional = "backend" | "record" | "flightRecorder" | "routes" | "path" | "subprotocols" | "handler" | "module";
+type Optional = "backend" | "record" | "flightRecorder" | "routes" | "path" | "subprotocols" | "handler" | "module" | "calls";
 /** The options with every default filled in, as `server.options` shows them. */
 export type ResolvedOptions = Required<Omit<ServerOptions, Optional>> & Pick<ServerOptions, Optional>;
 
@@ -141,6 +150,7 @@ const DEFAULTS: ResolvedOptions = {
   routes: undefined,
   path: undefined,
   subprotocols: undefined,
+  calls: undefined,
   handler: undefined,
   module: undefined,
   workers: 0,
@@ -170,6 +180,7 @@ const DEFAULTS: ResolvedOptions = {
   maxMemory: 1024 * 1024 * 1024,
   isolateTraps: true,
   cpuBudget: 10_000_000,
+  callTimeout: 30_000,
   trapOnMagic: false,
 };
 
@@ -191,7 +202,7 @@ const PROTOCOL_OPTIONS: Record<Protocol, readonly (keyof ServerOptions)[]> = {
   http: [...HTTP_OPTIONS, "workers", "handler"],
   "ws-echo": WS_OPTIONS,
   ws: [...WS_OPTIONS, "maxBufferedAmount", "onBackpressure"],
-  module: ["idleTimeout", "module", ...(Object.keys(MODULE_LIMITS) as (keyof typeof MODULE_LIMITS)[])],
+  module: ["idleTimeout", "module", "calls", "callTimeout", ...(Object.keys(MODULE_LIMITS) as (keyof typeof MODULE_LIMITS)[])],
 };
 const PROTOCOL_SPECIFIC = new Set(Object.values(PROTOCOL_OPTIONS).flat());
 
@@ -296,6 +307,11 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   integer("readBytesPerBatch", o.readBytesPerBatch, 64 * 1024, 1 << 30);
   integer("maxMemory", o.maxMemory, 1 << 20, 2 ** 32);
   integer("cpuBudget", o.cpuBudget, 0, 2 ** 31 - 1);
+  integer("callTimeout", o.callTimeout, 1, 2 ** 30);
+  for (const [name, fn] of Object.entries(o.calls ?? {})) {
+    if (typeof fn !== "function") throw new TypeError(`wasm-reactor: calls.${name} must be a function`);
+  }
+  if (o.calls && o.threads > 1) throw new TypeError("wasm-reactor: calls need threads: 1 (host calls are answered on the main thread)");
   return o;
 }
 

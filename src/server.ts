@@ -16,6 +16,7 @@ import { HandlerPool } from "./handler-pool.js";
 import { handleRequest, type IncomingRequest, type RequestListener, type ServerResponse } from "./http.js";
 import { typedEmitter } from "./typed-events.js";
 import { deliverOutbox } from "./outbox.js";
+import { HostCalls, type HostCallInfo } from "./calls.js";
 import { httpConfig, moduleLimits, resolveOptions, type Backend, type ResolvedOptions, type ServerOptions } from "./options.js";
 
 export interface AddressInfo {
@@ -80,6 +81,8 @@ export interface ServerEvents {
   error: (err: Error) => void;
   /** http: a request no in-module route answered; answer it with `res`, as with node:http. */
   request: (req: IncomingRequest, res: ServerResponse) => void;
+  /** A host function (the calls option) threw or rejected; the module's call was answered ANSWER_FAILED. Without a listener, it is logged. */
+  callError: (err: Error, call: HostCallInfo) => void;
   /** http: a request listener threw or rejected (a non-Error is wrapped in one); the client got a 500. Without a listener, it is logged. */
   requestError: (err: Error) => void;
   /** ws: a WebSocket was opened; `req` is the upgrade request. */
@@ -108,6 +111,7 @@ export class Server extends typedEmitter<ServerEvents>() {
   private closed: Promise<void> | undefined;
   private recorder: Recorder | undefined;
   private pool: HandlerPool | undefined;
+  private calls: HostCalls | undefined;
   private readonly websockets = new WebSocketRegistry((op, conn, bytes) => this.host?.inject(op, conn, bytes),
     (ws, req) => this.emit("connection", ws, req), () => this.options.subprotocols);
 
@@ -169,6 +173,7 @@ export class Server extends typedEmitter<ServerEvents>() {
       arenaHalfBytes: this.options.readBytesPerBatch, maxLineLength: this.options.maxLineLength,
       trapOnMagic: this.options.trapOnMagic, idleTimeoutMs: this.options.idleTimeout || undefined, maxMemoryBytes: this.options.maxMemory,
       isolateTraps: this.options.isolateTraps, cpuBudget: this.options.cpuBudget,
+      callTimeoutMs: this.options.protocol === "module" ? this.options.callTimeout : undefined,
       limits: this.options.protocol === "module" ? moduleLimits(this.options) : undefined,
       http: HTTP_PROTOCOLS.includes(this.options.protocol) ? httpConfig(this.options, this.listenerCount("request") > 0) : undefined };
     // The flight recorder (if any) has written its file before the host reports a restart;
@@ -193,7 +198,9 @@ export class Server extends typedEmitter<ServerEvents>() {
         throw new Error(`wasm-reactor: the request handler module could not be loaded: ${err.message}`);
       });
     }
-    const toJs = config.http?.jsHandler || this.options.protocol === "ws" ? (outbox: Buffer) => this.handle(outbox) : undefined;
+    this.calls = this.options.calls && new HostCalls(this.options.calls, (op, conn, bytes) => this.host?.inject(op, conn, bytes),
+      (err, call) => this.reportCallError(err, call));
+    const toJs = config.http?.jsHandler || this.options.protocol === "ws" || this.calls ? (outbox: Buffer) => this.handle(outbox) : undefined;
     const reactor = this.options.threads > 1 ? new ThreadedHost(config, this.options.threads, onTrap, this.options.accept)
       : this.backend === "native" ? new NativeHost(config, onTrap, recorder, toJs) : new NetHost(config, onTrap, recorder, toJs);
     reactor.setMaxConnections(this.options.maxConnections);
@@ -223,13 +230,19 @@ export class Server extends typedEmitter<ServerEvents>() {
     reactor.start();
   }
 
-  /** What the module passed to JS: requests for the 'request' listeners (or the pool), WebSocket events. */
+  /** What the module passed to JS: requests for the 'request' listeners (or the pool), WebSocket events, host calls. */
   private handle(outbox: Buffer): void {
     const listeners = this.listeners("request") as RequestListener[];
     deliverOutbox(outbox, (request) => {
       if (this.pool) this.pool.dispatch(request);
       else handleRequest(listeners, request, (c, piece) => this.host?.inject(EV.RESPONSE, c, piece), (err) => this.reportHandlerError(err));
-    }, this.websockets);
+    }, this.websockets, this.calls);
+  }
+
+  /** A host function threw: the module was answered ANSWER_FAILED; the error is the application's to log. */
+  private reportCallError(err: Error, call: HostCallInfo): void {
+    if (this.listenerCount("callError") > 0) this.emit("callError", err, call);
+    else console.error(`wasm-reactor: host function ${call.name} failed: ${err.stack ?? err}`);
   }
 
   /** A handler's error was answered with a 500; it is the application's to log. */

@@ -22,6 +22,7 @@ import { replayTrace } from "../host/replay.js";
 import { ScriptedNetwork, type Faults } from "../host/sim.js";
 import { handleRequest, type IncomingRequest, type RequestListener, type ServerResponse } from "./http.js";
 import { httpConfig, moduleLimits, resolveOptions, type ServerOptions } from "./options.js";
+import { HostCalls } from "./calls.js";
 import { deliverOutbox } from "./outbox.js";
 import { parseFaults } from "./simulate.js";
 import { WebSocketRegistry, type WebSocket } from "./websocket.js";
@@ -114,11 +115,11 @@ export class VirtualNetwork {
   private readonly network: ScriptedNetwork;
   /** Responses of the JS request handler not ended yet. */
   private readonly unanswered = new Set<ServerResponse>();
-  /** What JS request handlers threw (each was answered with a 500, as on a server). */
+  /** What JS request handlers and host functions threw (a request was answered with a 500, a call ANSWER_FAILED). */
   readonly errors: Error[] = [];
 
   /** @internal */
-  constructor(readonly seed: number, network: ScriptedNetwork) {
+  constructor(readonly seed: number, network: ScriptedNetwork, private readonly calls?: HostCalls) {
     this.network = network;
   }
 
@@ -161,8 +162,9 @@ export class VirtualNetwork {
     const giveUp = Date.now() + HANDLER_WAIT_MS;
     for (;;) {
       this.network.settle();
-      if (this.unanswered.size === 0 && !this.network.injecting) return;
-      if (Date.now() > giveUp) throw new Error(`${this.unanswered.size} request(s) still unanswered after ${HANDLER_WAIT_MS} ms`);
+      const waiting = this.unanswered.size + (this.calls?.pending ?? 0);
+      if (waiting === 0 && !this.network.injecting) return;
+      if (Date.now() > giveUp) throw new Error(`${waiting} request(s) or host call(s) still unanswered after ${HANDLER_WAIT_MS} ms`);
       await new Promise((resolve) => setTimeout(resolve, this.network.injecting ? 0 : 1));
     }
   }
@@ -190,17 +192,19 @@ export function simulateModule(options: SimulationOptions): VirtualNetwork {
   const inject = (op: number, conn: number, bytes: Uint8Array) => network.inject(op, conn, bytes);
   const websockets = new WebSocketRegistry(inject, (ws, req) => options.onWebSocket?.(ws, req), () => server.subprotocols);
   const listeners = options.onRequest ? [options.onRequest] : [];
+  const calls = server.calls && new HostCalls(server.calls, inject, (err) => virtual!.errors.push(err));
   const toJs = (outbox: Buffer) => deliverOutbox(outbox, (request) => virtual!.trackResponse(handleRequest(listeners, request,
     (conn, piece) => inject(EV.RESPONSE, conn, piece), (err) => virtual!.errors.push(err instanceof Error ? err : new Error(String(err))))),
-  websockets);
+  websockets, calls);
   const network = new ScriptedNetwork({
     protocol: server.protocol, moduleFile: server.module, seed, faults, connections: 0, active: 0, messagesPerClient: 0,
     maxMessageBytes: 1, maxLineLength: server.maxLineLength, idleTimeoutMs: server.idleTimeout || undefined,
     http: HTTP_PROTOCOLS.includes(server.protocol) ? httpConfig(server, options.onRequest !== undefined) : undefined,
     limits: server.protocol === "module" ? moduleLimits(server) : undefined, maxMemoryBytes: server.maxMemory,
     isolateTraps: server.isolateTraps, trapOnMagic: server.trapOnMagic, cpuBudget: server.cpuBudget,
+    callTimeoutMs: server.protocol === "module" ? server.callTimeout : undefined,
   }, toJs);
-  virtual = new VirtualNetwork(seed, network);
+  virtual = new VirtualNetwork(seed, network, calls);
   return virtual;
 }
 

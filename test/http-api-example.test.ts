@@ -12,7 +12,10 @@ const api = buildModule("examples/http-api/handler.ts", "http-api");
 
 for (const backend of ["native", "net"] as const) {
   test(`fetch creates, reads and deletes notes by id, with JSON errors, on the ${backend} host`, async () => {
-    const server = await createServer({ module: api, backend, host: HOST, port: 0 }).listen();
+    const users: Record<string, object> = { ada: { name: "Ada Lovelace", born: 1815 } };
+    const server = await createServer({ module: api, backend, host: HOST, port: 0, calls: {
+      user: async (name) => (users[name.toString()] ? JSON.stringify(users[name.toString()]) : ""),
+    } }).listen();
     const url = `http://${HOST}:${server.address()!.port}`;
     try {
       const created = await fetch(`${url}/notes`, { method: "POST", body: 'a "quoted" note\n' });
@@ -29,6 +32,11 @@ for (const backend of ["native", "net"] as const) {
       assert.is((await fetch(`${url}/notes`, { method: "POST", body: "" })).status, 400);
       assert.is((await fetch(`${url}/health`, { method: "PUT" })).status, 405);
       assert.is(await (await fetch(`${url}/health`)).text(), "ok\n");
+      // A host call: the module asks JS, and answers when JS has.
+      assert.equal(await (await fetch(`${url}/users/ada`)).json(), { name: "Ada Lovelace", born: 1815 });
+      const nobody = await fetch(`${url}/users/nobody`);
+      assert.is(nobody.status, 404);
+      assert.equal(await nobody.json(), { error: "no such user" });
     } finally {
       await server.close();
     }
@@ -48,5 +56,21 @@ for (const seed of [1, 2, 3]) {
     assert.ok(client.closed, "Connection: close closes");
   });
 }
+
+test("on the simulator: a request waiting for a host call holds back the ones pipelined behind it, in order", async () => {
+  const net = simulateModule({ module: api, seed: 4, faults: "all", options: { calls: {
+    user: async (name) => {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      return name.toString() === "ada" ? '{"name":"Ada"}' : "";
+    },
+  } } });
+  const client = net.connect().write("GET /users/ada HTTP/1.1\r\nHost: sim\r\n\r\nGET /health HTTP/1.1\r\nHost: sim\r\n\r\n"
+    + "GET /users/bob HTTP/1.1\r\nHost: sim\r\nConnection: close\r\n\r\n");
+  await net.settle();
+  const statuses = [...client.text().matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
+  assert.equal(statuses, [200, 200, 404]);
+  assert.ok(client.text().indexOf('{"name":"Ada"}') < client.text().indexOf("ok\n"), "in request order");
+  assert.ok(client.closed);
+});
 
 test.run();

@@ -16,8 +16,8 @@ export const UNANSWERED: u32 = 0;
 export const ANSWERED: u32 = 1;
 export const DEFERRED: u32 = 2;
 
-// [the hook (a function reference) or 0, what it did with the current request]
-const STATE = memory.data(8);
+// [the hook (a function reference) or 0, what it did with the current request, whether it is running]
+const STATE = memory.data(12);
 
 export function setRequestHook(fn: RequestHook): void {
   store<u32>(STATE, changetype<u32>(fn), 0);
@@ -33,10 +33,17 @@ export function askHandler(slot: u32, k: usize, bodyLen: u32): u32 {
   const buf = request(k);
   store<u32>(bufData(buf), bodyLen, 16);
   store<u32>(STATE, UNANSWERED, 4);
+  store<u32>(STATE, 1, 8);
   changetype<RequestHook>(load<u32>(STATE, 0))(slot, bufData(buf), bufLength(buf));
+  store<u32>(STATE, 0, 8);
   bufFree(buf);
   setRequest(k, 0);
   return load<u32>(STATE, 4);
+}
+
+/** Whether the request hook is running (an answer now is its answer; later, a deferred one). */
+export function answeringNow(): bool {
+  return load<u32>(STATE, 8) != 0;
 }
 
 /** The hook's answer: one whole response piece (respond.ts's format, HEAD and END set). */

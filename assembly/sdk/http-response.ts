@@ -5,7 +5,8 @@
 import { allocBlock, classOf, freeBlock } from "../alloc";
 import { bufAppend, bufData, bufFree, bufLength } from "../buffer";
 import { isTokenChar } from "../http/bytes";
-import { respondInModule } from "../http/inmodule";
+import { httpResponse } from "../http/handler";
+import { answeringNow, deferAnswer, respondInModule } from "../http/inmodule";
 import { utf8Length, writeText, writeUtf8 } from "./format";
 
 // The fields set for the response being prepared, "Name: value\r\n" each: a buffer (buffer.ts), or 0.
@@ -67,9 +68,20 @@ export function respond(conn: u32, status: u32, contentType: string, body: usize
   let at = writeText(writeUtf8(writeText(piece + PIECE_HEADER, "Content-Type: "), contentType), "\r\n");
   if (extra != 0) memory.copy(at, bufData(extra), extraLength);
   memory.copy(at + extraLength, body, length);
-  respondInModule(conn, piece, size);
+  // In the request hook: its answer. Later (answerLater): the answer the connection waits for.
+  if (answeringNow()) respondInModule(conn, piece, size);
+  else httpResponse(conn, piece, size);
   freeBlock(piece, classOf(size));
   discardHeaders();
+}
+
+/**
+ * The handler answers this request later, with respond*(conn, …) from another hook (the
+ * answer of a host call, a timer); meanwhile the connection waits, and requests pipelined
+ * behind it wait their turn. Call it in the request handler, instead of answering.
+ */
+export function answerLater(): void {
+  deferAnswer();
 }
 
 /** respond() with a string body, UTF-8. */

@@ -10,8 +10,9 @@
 //   });
 //
 // Nothing is allocated per request: `req` is one view, reused, onto the request's bytes
-// (valid during the handler only), and its parts are Bytes views too. A handler must
-// answer (respond*) before it returns; one that does not gets a 500 for it.
+// (valid during the handler only), and its parts are Bytes views too. A handler answers
+// (respond*) before it returns, or says it will answer later (answerLater: after a host
+// call, say); one that does neither gets a 500.
 
 import { OPT_JS_HANDLER } from "../abi";
 import { setHttpOption, wsMode } from "../http/config";
@@ -19,7 +20,7 @@ import { setRequestHook } from "../http/inmodule";
 import { registerHttp } from "../http/register";
 import { discardHeaders, respondText } from "./http-response";
 
-export { respond, respondText, setHeader, setHeaderBytes } from "./http-response";
+export { answerLater, respond, respondText, setHeader, setHeaderBytes } from "./http-response";
 
 /** A view onto bytes of the request (valid during the handler only). */
 @unmanaged export class Bytes {

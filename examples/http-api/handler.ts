@@ -7,7 +7,8 @@
 //   curl 127.0.0.1:8080/notes/1                    → {"id":1,"text":"buy milk"}
 export * from "wasm-reactor/assembly/door";
 import { writeNumber, writeText } from "wasm-reactor/assembly/sdk/format";
-import { del, get, post, Request, respond, respondText, setHeaderBytes } from "wasm-reactor/assembly/sdk/http";
+import { ANSWER_OK, callHost, onAnswer } from "wasm-reactor/assembly/sdk/host";
+import { answerLater, del, get, post, Request, respond, respondText, setHeaderBytes } from "wasm-reactor/assembly/sdk/http";
 
 const JSON_TYPE = "application/json";
 const MAX_NOTES: u32 = 1000;
@@ -84,6 +85,20 @@ del("/notes/:id", (conn: u32, req: Request): void => {
   if (id == 0) return respondText(conn, 404, JSON_TYPE, '{"error":"no such note"}');
   store<u32>(note(id), 0);
   respondText(conn, 200, JSON_TYPE, '{"deleted":true}');
+});
+
+// Users are the application's: a host call asks JavaScript (createServer's calls.user),
+// and the answer, a JSON object or nothing, comes back to onAnswer for this connection.
+get("/users/:name", (conn: u32, req: Request): void => {
+  const name = req.param("name");
+  callHost(conn, "user", name.ptr, name.length);
+  answerLater();
+});
+
+onAnswer((conn: u32, call: u32, status: u32, data: usize, length: u32): void => {
+  if (status != ANSWER_OK) return respondText(conn, 502, JSON_TYPE, '{"error":"the user directory did not answer"}');
+  if (length == 0) return respondText(conn, 404, JSON_TYPE, '{"error":"no such user"}');
+  respond(conn, 200, JSON_TYPE, data, length);
 });
 
 get("/health", (conn: u32, req: Request): void => {
