@@ -16,13 +16,14 @@
 //
 // Last, the RESP example (examples/resp) against a real redis-server, with redis-benchmark.
 //
-//   node bench/run.mjs [--runs 5] [--seconds 4] [--suite echo,http,ws,resp] [--only wasm,net,c,route,js,node,ws] [--baseline DIR]
+//   node bench/run.mjs [--runs 5] [--seconds 4] [--suite echo,http,ws,resp,recovery] [--only wasm,net,c,route,js,node,ws] [--baseline DIR]
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { cpuSeconds, median, pin } from "./common.mjs";
+import { recoveryBench } from "./recovery.mjs";
 import { respBench } from "./resp.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -206,9 +207,10 @@ async function runSuite(suite) {
   }
 }
 
-const suites = (values.suite ?? [...Object.keys(SUITES), "resp"].join(",")).split(",");
-for (const name of suites.filter((n) => n !== "resp")) await runSuite(SUITES[name]);
+const suites = (values.suite ?? [...Object.keys(SUITES), "resp", "recovery"].join(",")).split(",");
+for (const name of suites.filter((n) => n !== "resp" && n !== "recovery")) await runSuite(SUITES[name]);
 if (suites.includes("resp")) await respBench(RUNS);
+if (suites.includes("recovery")) await recoveryBench();
 
 // The simulator row: one million virtual connections through the same module.
 const sim = execFileSync(process.execPath, [path.join(here, "..", "dist", "src", "cli.js"), "simulate", "--protocol", "line",

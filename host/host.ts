@@ -5,10 +5,10 @@ import type { NativeStats } from "./addon.js";
 export type OutboxSink = (outbox: Buffer) => void;
 
 /**
- * How a host reports a trap: with `connection`, the trap cost only that connection
+ * How a host reports a trap: with `isolated`, the trap cost only that connection
  * (rollback isolation); without, the instance was restarted and its connections lost.
  */
-export type TrapReport = (err: Error, connection?: number) => void;
+export type TrapReport = (err: Error, isolated?: { connection: number; recoveryMs: number }) => void;
 
 export interface ListenSpec {
   host: string;

@@ -63,9 +63,9 @@ export class NativeHost implements ReactorHost {
   }
 
   private attachFreshInstance(): ModuleInstance {
-    const instance = startRecordedInstance(this.config, this.recorder, ({ error, connection }) => {
+    const instance = startRecordedInstance(this.config, this.recorder, ({ error, connection, recoveryMs }) => {
       this.traps++;
-      setImmediate(() => this.onTrap(error, connection)); // not from inside the reactor's loop
+      setImmediate(() => this.onTrap(error, { connection, recoveryMs })); // not from inside the reactor's loop
     });
     this.reactor.attach(instance.memory, this.withOutbox(instance), instance.header, (err) => this.recover(err));
     return instance;

@@ -266,9 +266,9 @@ export class NetHost implements ReactorHost {
   }
 
   private startInstance(): ModuleInstance {
-    return startRecordedInstance(this.config, this.recorder, ({ error, connection }) => {
+    return startRecordedInstance(this.config, this.recorder, ({ error, connection, recoveryMs }) => {
       this.traps++;
-      setImmediate(() => this.onTrap(error, connection));
+      setImmediate(() => this.onTrap(error, { connection, recoveryMs }));
     });
   }
 

@@ -8,7 +8,7 @@ import { STAT_FIELDS, type ThreadInit, type ThreadMessage } from "./threads.js";
 const init = workerData as ThreadInit;
 const port = parentPort!;
 const host = new NativeHost(init.config,
-  (err, connection) => port.postMessage({ kind: "trap", message: err.message, connection } satisfies ThreadMessage));
+  (err, isolated) => port.postMessage({ kind: "trap", message: err.message, isolated } satisfies ThreadMessage));
 const counters = new Float64Array(init.stats, init.index * STAT_FIELDS.length * 8, STAT_FIELDS.length);
 
 function publishStats(): void {

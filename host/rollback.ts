@@ -30,6 +30,10 @@ export interface IsolatedTrap {
   error: Error;
   /** The connection closed in its place (its id). */
   connection: number;
+  /** How long the recovery took (restore, re-run, the batch again), in ms. */
+  recoveryMs: number;
+  /** Batches run again since the checkpoint. */
+  batchesRerun: number;
 }
 
 /** One logged batch: where its parts sit in the log buffer. */
@@ -144,6 +148,8 @@ class Rollback {
       throw new Error(`${err.message} (the ${MAX_RECOVERIES + 1}th trap within ${RECOVERY_WINDOW_MS / 1000} s: the instance restarts)`);
     }
     this.recoveries.push(now);
+    const started = performance.now();
+    const batchesRerun = this.entries.length;
     this.rewind();
     // The poisoned record becomes an error on its connection: the module closes it.
     this.log.writeUInt32LE(EV.ERROR, record);
@@ -151,7 +157,7 @@ class Rollback {
     this.log.writeUInt32LE(0, record + 12);
     this.write(entry);
     const m = this.instance.dispatch(entry.n); // a second trap goes up: the instance restarts
-    this.onIsolated({ error: err, connection: conn });
+    this.onIsolated({ error: err, connection: conn, recoveryMs: performance.now() - started, batchesRerun });
     return m;
   }
 

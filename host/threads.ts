@@ -23,7 +23,7 @@ export interface ThreadInit {
 }
 
 type Reply = { id: number; ok: true; value?: unknown } | { id: number; ok: false; error: { message: string; code?: string; errno?: number } };
-export type ThreadMessage = { kind: "trap"; message: string; connection?: number } | Reply;
+export type ThreadMessage = { kind: "trap"; message: string; isolated?: { connection: number; recoveryMs: number } } | Reply;
 
 
 class Thread {
@@ -34,7 +34,7 @@ class Thread {
   constructor(init: ThreadInit, onTrap: TrapReport) {
     this.worker = startWorker(new URL("./reactor-thread.js", import.meta.url), init);
     this.worker.on("message", (m: ThreadMessage) => {
-      if ("kind" in m) return onTrap(new Error(m.message), m.connection);
+      if ("kind" in m) return onTrap(new Error(m.message), m.isolated);
       const p = this.pending.get(m.id);
       this.pending.delete(m.id);
       if (m.ok) p?.resolve(m.value);

@@ -69,6 +69,8 @@ export interface TrapInfo {
    * was closed, every other one went on. Undefined when the instance was restarted.
    */
   connection?: number;
+  /** With `connection`: how long the rollback took, in ms (restore, re-run, the batch again). */
+  recoveryMs?: number;
 }
 
 /** The events of a Server. */
@@ -178,11 +180,11 @@ export class Server extends typedEmitter<ServerEvents>() {
       http: HTTP_PROTOCOLS.includes(this.options.protocol) ? httpConfig(this.options, this.listenerCount("request") > 0) : undefined };
     // The flight recorder (if any) has written its file before the host reports a restart;
     // for a trap isolated to one connection, it writes it now (the batch is recorded by then).
-    const onTrap = (err: Error, connection?: number) => {
+    const onTrap = (err: Error, isolated?: { connection: number; recoveryMs: number }) => {
       const flight = this.recorder instanceof FlightRecorder ? this.recorder : undefined;
-      if (connection === undefined) this.websockets.dropAll(); // they died with the instance
-      const flightRecording = connection === undefined ? flight?.written.at(-1) : flight?.dump();
-      this.emit("trap", err, { flightRecording, connection });
+      if (!isolated) this.websockets.dropAll(); // they died with the instance
+      const flightRecording = isolated ? flight?.dump() : flight?.written.at(-1);
+      this.emit("trap", err, { flightRecording, ...isolated });
     };
     this.backend = this.options.threads > 1 ? "native" : chooseBackend(this.options.backend);
     if (this.options.threads > 1 && config.http?.jsHandler) {
