@@ -4,7 +4,8 @@
 
 export interface Checkpoint {
   memory: Buffer;
-  globals: Record<string, number>;
+  /** Each state global's value; an i64's as a decimal string ending in "n" (so that a checkpoint is plain JSON). */
+  globals: Record<string, number | string>;
 }
 
 const PREFIX = "state_";
@@ -16,8 +17,11 @@ function stateGlobals(exports: WebAssembly.Exports): [string, WebAssembly.Global
 
 /** A checkpoint; into `reuse`'s memory copy when it is the same size (no new allocation). */
 export function takeCheckpoint(memory: WebAssembly.Memory, exports: WebAssembly.Exports, reuse?: Checkpoint): Checkpoint {
-  const globals: Record<string, number> = {};
-  for (const [name, g] of stateGlobals(exports)) globals[name] = g.value as number;
+  const globals: Record<string, number | string> = {};
+  for (const [name, g] of stateGlobals(exports)) {
+    const value = g.value as number | bigint;
+    globals[name] = typeof value === "bigint" ? `${value}n` : value;
+  }
   const bytes = new Uint8Array(memory.buffer);
   if (reuse && reuse.memory.length === bytes.length) {
     reuse.memory.set(bytes);
@@ -32,6 +36,7 @@ export function restoreCheckpoint(memory: WebAssembly.Memory, exports: WebAssemb
   new Uint8Array(memory.buffer).set(cp.memory);
   for (const [name, g] of stateGlobals(exports)) {
     if (!(name in cp.globals)) throw new Error(`checkpoint lacks ${name}: it was taken from another build`);
-    g.value = cp.globals[name];
+    const value = cp.globals[name];
+    g.value = typeof value === "string" ? BigInt(value.slice(0, -1)) : value;
   }
 }

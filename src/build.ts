@@ -56,8 +56,10 @@ export function runBuild(argv: string[]): number {
     const optimize = values.debug ? ["--debug", "--optimizeLevel", "0"] : [];
     // asc takes the runtime as a path from the working directory, without ".ts".
     const runtime = path.relative(process.cwd(), path.join(root, "assembly", "runtime"));
-    // The transform meters the handler's code for the CPU budget (src/fuel-transform.ts).
-    const meter = values.unmetered ? [] : ["--transform", path.join(root, "dist", "src", "fuel-transform.js")];
+    // Transforms: one meters the handler's code for the CPU budget (src/fuel-transform.ts),
+    // one exports its globals so that checkpoints hold them (src/state-transform.ts).
+    const transform = (name: string) => ["--transform", path.join(root, "dist", "src", `${name}.js`)];
+    const meter = [...(values.unmetered ? [] : transform("fuel-transform")), ...transform("state-transform")];
     const r = spawnSync(process.execPath, [asc, path.resolve(entry), "--config", path.join(root, "asconfig.json"),
       "--runtime", runtime, "--path", packages, ...meter, "--outFile", out,
       // As much first memory as the handler's static data needs (the host reads it from the module).
