@@ -27,6 +27,7 @@ export const H_NOW_MS: u32 = 44; // host, before each dispatch: a monotonic cloc
 export const H_UNIX_SECONDS: u32 = 48; // host, before each dispatch: the wall clock
 export const H_DEADLINE: u32 = 52; // module: the NOW_MS by which it wants a dispatch (with FLAG_TIMER)
 export const H_CURRENT: u32 = 56; // module, during dispatch: the event record being handled (its index), or NOT_A_RECORD
+export const H_CURRENT_CONN: u32 = 60; // module, during dispatch: the connection whose timer or call-timeout hook runs, or 0
 
 /** H_CURRENT after the records: the batch's work is no longer one record's (sweeps, timers, flush). */
 export const NOT_A_RECORD: u32 = 0xffffffff;

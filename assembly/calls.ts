@@ -21,6 +21,7 @@ import { connId, findConn } from "./handles";
 import { hookCallResult } from "./handler";
 import { OUT_HOST_CALL, outboxPut } from "./outbox";
 import { dirtyRoom } from "./output";
+import { currentConnection } from "./current";
 
 /** Answer statuses. The application's: */
 export const CALL_OK: u32 = 0;
@@ -97,7 +98,10 @@ export function callsExpire(): void {
     store<u32>(e, 0);
     dropAnswered();
     const found = findConn(conn);
-    if (found >= 0) hookCallResult(<u32>found, id, CALL_TIMED_OUT, 0, 0);
+    if (found < 0) continue;
+    currentConnection(conn);
+    hookCallResult(<u32>found, id, CALL_TIMED_OUT, 0, 0);
+    currentConnection(0);
   }
 }
 

@@ -4,7 +4,7 @@
 // connection's output into the submission ring and returns how many submissions it wrote.
 
 import {
-  EV_ACCEPT, EV_CALL_RESULT, EV_DATA, EV_EOF, EV_ERROR, EV_SENT, EV_SHUTDOWN, EV_WRITABLE, EV_WS_BROADCAST, H_CURRENT, NOT_A_RECORD, RECORD_BYTES,
+  EV_ACCEPT, EV_CALL_RESULT, EV_DATA, EV_EOF, EV_ERROR, EV_SENT, EV_SHUTDOWN, EV_WRITABLE, EV_WS_BROADCAST, NOT_A_RECORD, RECORD_BYTES,
 } from "./abi";
 import { checkTrapMagic } from "./faults";
 import { F_CLOSING, F_OPEN, F_PEER_EOF, flags, findConn, openConn, setFlag, tableCapacity } from "./handles";
@@ -13,6 +13,7 @@ import {
 } from "./handler";
 import { idleSweep, idleTouch } from "./idle";
 import { timersFire } from "./timers";
+import { currentRecord } from "./current";
 import { callAnswered, callsExpire } from "./calls";
 import { fuelRefill } from "./fuel";
 import { outboxReset, outboxSubmit } from "./outbox";
@@ -31,19 +32,19 @@ export function wantsMore(): bool {
   return draining || hookWantsMore();
 }
 
-/** Handles the n records of the ring; `header` gets the index of each as it is handled. */
-export function dispatchBatch(n: u32, header: usize): u32 {
+/** Handles the n records of the ring, publishing the index of each as it is handled (current.ts). */
+export function dispatchBatch(n: u32): u32 {
   beginBatch();
   outboxReset();
   // The record being handled goes into the header first: after a trap, the host knows
   // which input was poisoned (rollback isolation, docs/ABI.md).
   for (let i: u32 = 0; i < n; i++) {
-    store<u32>(header, i, H_CURRENT);
+    currentRecord(i);
     fuelRefill();
     const r = evRing + <usize>i * RECORD_BYTES;
     handle(load<u32>(r, 0), load<u32>(r, 4), load<u32>(r, 8), load<u32>(r, 12));
   }
-  store<u32>(header, NOT_A_RECORD, H_CURRENT);
+  currentRecord(NOT_A_RECORD);
   fuelRefill(); // one budget for the rest of the batch (drain, sweeps, timers, tick)
   if (draining) drainSome();
   idleSweep();

@@ -12,6 +12,7 @@ import { idleDeadline, idleHasDeadline, idleSetTimeout } from "./idle";
 import { bump, reservedBytes } from "./alloc";
 import { dispatchBatch, dispatcherInit, wantsMore } from "./dispatcher";
 import { callsDeadline, callsPending, callsSetTimeout } from "./calls";
+import { currentInit } from "./current";
 import { enableTrapOnMagic } from "./faults";
 import { fuelSetBudget } from "./fuel";
 import { CONN_BYTES, openConnections, tableInit } from "./handles";
@@ -65,6 +66,7 @@ export function init(evCap: u32, arenaHalf: u32, flags: u32): usize {
   const arena = bump(<usize>arenaHalf * 2);
   const dirtyList = bump(<usize>evCap * 12);
   dispatcherInit(evRing);
+  currentInit(header);
   outputInit(subRing, subCap, arena, <usize>arenaHalf * 2, dirtyList, evCap);
   if (replyArenaHalfBytes != 0) replyArenaInit(bump(<usize>replyArenaHalfBytes * 2), replyArenaHalfBytes);
   tableInit(1024);
@@ -113,7 +115,7 @@ function earlier(hasA: bool, a: u32, hasB: bool, b: u32): u32 {
 /** Handles n event records; returns the number of submission records written. */
 export function dispatch(n: u32): u32 {
   setClock(load<u32>(header, H_NOW_MS), load<u32>(header, H_UNIX_SECONDS));
-  const m = dispatchBatch(n, header);
+  const m = dispatchBatch(n);
   const now = load<u32>(header, H_NOW_MS);
   // The earliest of the core's idle sweep, its connection timers, its host calls' timeouts
   // and the protocol's own timeouts.

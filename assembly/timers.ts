@@ -13,7 +13,8 @@
 
 import { regrow } from "./alloc";
 import { nowMs, reached } from "./clock";
-import { F_CLOSING, F_OPEN, flags, tableCapacity } from "./handles";
+import { connId, F_CLOSING, F_OPEN, flags, tableCapacity } from "./handles";
+import { currentConnection } from "./current";
 import { fuelRefill } from "./fuel";
 import { hookTimer } from "./handler";
 import { dirtyRoom } from "./output";
@@ -97,7 +98,9 @@ export function timersFire(): void {
     // A connection closing already hears no more from its handler.
     if ((flags(slot) & (F_OPEN | F_CLOSING)) == F_OPEN) {
       fuelRefill(); // a timer's hook is an event of its own: a whole budget
+      currentConnection(connId(slot));
       hookTimer(slot);
+      currentConnection(0);
     }
   }
 }

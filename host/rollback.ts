@@ -4,17 +4,19 @@
 // log of every batch since (its clock, records, the bytes they carry, and the
 // submissions it produced). When a dispatch traps:
 //
-//   1. the header's CURRENT word names the record being handled: the poisoned one;
+//   1. the header's CURRENT word names the record being handled: the poisoned one (or,
+//      for a timer's hook or a host call's timeout, CURRENT_CONN names its connection);
 //   2. the checkpoint is restored and the logged batches are run again, their effects
 //      suppressed (what they sent, closed and handed to JS already happened), checking
 //      that each produces the submissions it did the first time (and the same bytes, at
 //      the edges of each send): a difference means state escaped the checkpoint, and the
 //      trap goes up (a full restart);
 //   3. the trapping batch runs again with the poisoned record replaced by an EV_ERROR
-//      for its connection: the module closes only that connection, and every other
-//      one goes on with no byte lost or repeated.
+//      for its connection (or with an EV_ERROR for the timer's connection put first):
+//      the module closes only that connection, and every other one goes on with no byte
+//      lost or repeated. A fresh checkpoint follows the recovered batch.
 //
-// A trap outside any one record (a sweep, a timer, the flush), on a record of no
+// A trap outside any one connection's work (a sweep, the flush), on a record of no
 // connection, or again and again in a short window, goes up as before: the host
 // restarts the instance. The wrapper sits under the recorder, so a trace holds the
 // poisoned input and the recovered output, and a replay recovers the same way.
@@ -58,6 +60,7 @@ const LOG_BYTES = 16 * 1024 * 1024;
 const MAX_RECOVERIES = 5;
 const RECOVERY_WINDOW_MS = 10_000;
 const H_CURRENT = 56;
+const H_CURRENT_CONN = 60;
 const ECONNABORTED = 103;
 
 /** The instance, its dispatch isolating traps to one connection each; `onIsolated` hears of each. */
@@ -84,12 +87,15 @@ class Rollback {
   dispatch(n: number): number {
     const entry = this.capture(n);
     let m: number;
+    let recovered = false;
     try {
       m = this.instance.dispatch(n);
     } catch (err) {
       m = this.recover(err as Error, entry);
+      recovered = true;
     }
     this.logOutput(entry, m);
+    if (recovered) this.restartLog(); // the batch ran as it was not logged: start afresh after it
     return m;
   }
 
@@ -135,13 +141,15 @@ class Rollback {
     this.used = 0;
   }
 
-  /** Undoes the trapping batch and runs it again without its poisoned record; throws when that cannot be done. */
+  /** Undoes the trapping batch and runs it again without its poisoned input; throws when that cannot be done. */
   private recover(err: Error, entry: Entry): number {
-    const index = new DataView(this.instance.memory.buffer).getUint32(this.instance.header + H_CURRENT, true);
-    if (index >= entry.n) throw err; // not while handling a record (0xffffffff: sweeps, timers, the flush)
-    const record = entry.records + index * 16;
-    const conn = this.log.readUInt32LE(record + 4);
-    if (conn === 0) throw err; // not one connection's input
+    const view = new DataView(this.instance.memory.buffer);
+    const index = view.getUint32(this.instance.header + H_CURRENT, true);
+    const hookOf = view.getUint32(this.instance.header + H_CURRENT_CONN, true);
+    // A record's input, or the hook of a connection outside records (a timer, a call's timeout).
+    const conn = index < entry.n ? this.log.readUInt32LE(entry.records + index * 16 + 4) : hookOf;
+    if (conn === 0) throw err; // no one connection's: a sweep, the flush, a server-wide event
+    if (index >= entry.n && entry.n >= this.layout.eventCapacity) throw err; // no room to put its error first
     const now = Date.now();
     this.recoveries = this.recoveries.filter((t) => now - t < RECOVERY_WINDOW_MS);
     if (this.recoveries.length >= MAX_RECOVERIES) {
@@ -151,12 +159,17 @@ class Rollback {
     const started = performance.now();
     const batchesRerun = this.entries.length;
     this.rewind();
-    // The poisoned record becomes an error on its connection: the module closes it.
-    this.log.writeUInt32LE(EV.ERROR, record);
-    this.log.writeUInt32LE(ECONNABORTED, record + 8);
-    this.log.writeUInt32LE(0, record + 12);
+    const error = Buffer.alloc(16);
+    error.writeUInt32LE(EV.ERROR, 0);
+    error.writeUInt32LE(conn, 4);
+    error.writeUInt32LE(ECONNABORTED, 8);
+    const records = Buffer.from(this.log.subarray(entry.records, entry.records + entry.n * 16));
+    // The poisoned record becomes an error on its connection; for a hook outside records,
+    // the error goes first, so the connection is closed before its timer could fire.
+    const cured = index < entry.n ? (error.copy(records, index * 16), records) : Buffer.concat([error, records]);
     this.write(entry);
-    const m = this.instance.dispatch(entry.n); // a second trap goes up: the instance restarts
+    new Uint8Array(this.instance.memory.buffer).set(cured, this.layout.evRing);
+    const m = this.instance.dispatch(cured.length / 16); // a second trap goes up: the instance restarts
     this.onIsolated({ error: err, connection: conn, recoveryMs: performance.now() - started, batchesRerun });
     return m;
   }

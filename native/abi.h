@@ -20,7 +20,7 @@ static_assert(sizeof(Record) == 16, "records are 16 bytes");
 constexpr uint32_t kHMagic = 0, kHVersion = 4, kHEvRing = 8, kHEvCap = 12, kHSubRing = 16,
                    kHSubCap = 20, kHArena = 24, kHArenaHalf = 28, kHMaxConns = 32, kHFlags = 36,
                    kHOpenConns = 40, kHNowMs = 44, kHUnixSeconds = 48, kHDeadline = 52,
-                   kHCurrent = 56;
+                   kHCurrent = 56, kHCurrentConn = 60;
 constexpr uint32_t kFlagMore = 1, kFlagTimer = 2;
 
 // Events: host -> module.

@@ -26,7 +26,7 @@ const pairs: [string, string][] = [
   ["H_SUB_RING", "kHSubRing"], ["H_SUB_CAP", "kHSubCap"], ["H_ARENA", "kHArena"],
   ["H_ARENA_HALF", "kHArenaHalf"], ["H_MAX_CONNS", "kHMaxConns"], ["H_FLAGS", "kHFlags"],
   ["H_OPEN_CONNS", "kHOpenConns"], ["H_NOW_MS", "kHNowMs"], ["H_UNIX_SECONDS", "kHUnixSeconds"],
-  ["H_DEADLINE", "kHDeadline"], ["H_CURRENT", "kHCurrent"], ["FLAG_MORE", "kFlagMore"], ["FLAG_TIMER", "kFlagTimer"],
+  ["H_DEADLINE", "kHDeadline"], ["H_CURRENT", "kHCurrent"], ["H_CURRENT_CONN", "kHCurrentConn"], ["FLAG_MORE", "kFlagMore"], ["FLAG_TIMER", "kFlagTimer"],
   ["EV_ACCEPT", "kEvAccept"], ["EV_DATA", "kEvData"], ["EV_EOF", "kEvEof"], ["EV_ERROR", "kEvError"],
   ["EV_WRITABLE", "kEvWritable"], ["EV_SENT", "kEvSent"], ["EV_SHUTDOWN", "kEvShutdown"], ["EV_RESPONSE", "kEvResponse"],
   ["OP_OUTBOX", "kOpOutbox"], ["EV_WS_SEND", "kEvWsSend"],

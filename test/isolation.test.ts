@@ -100,6 +100,37 @@ test("on the simulator, under every fault: the poisoning client is closed, the 2
   }
 });
 
+test("a trap in a connection's timer hook costs that connection only, on the simulator and on sockets", async () => {
+  const net = simulateModule({ module: fixtureModule("timebomb"), seed: 3, faults: "all" });
+  const others = Array.from({ length: 20 }, (_, i) => net.connect().write(`before ${i};`));
+  const armed = net.connect().write("arm");
+  net.run();
+  net.advance(100);
+  others.forEach((c, i) => c.write(`after ${i};`));
+  net.run();
+  assert.ok(armed.closed, "the armed connection is closed");
+  others.forEach((c, i) => assert.is(c.text(), `before ${i};after ${i};`, `client ${i}`));
+  assert.match(net.traps[0].error.message, "unreachable");
+  const { server, traps } = await serve({ backend: "net", module: fixtureModule("timebomb") });
+  try {
+    const port = server.address()!.port;
+    const bystander = await connect(port);
+    bystander.write("hello");
+    assert.is((await receive(bystander, 5)).toString(), "hello");
+    const bomb = await connect(port);
+    const bombClosed = receiveAll(bomb);
+    bomb.write("arm");
+    await bombClosed;
+    await waitFor(() => traps.length === 1, 5000, "the trap event");
+    assert.type(traps[0].info.connection, "number");
+    bystander.write("still");
+    assert.is((await receive(bystander, 5)).toString(), "still");
+    bystander.destroy();
+  } finally {
+    await server.close();
+  }
+});
+
 test("ws with a JS handler: a poisoning connection is closed; the WebSockets, their JS side included, go on", async () => {
   const { server, traps } = await serve({ protocol: "ws", trapOnMagic: true });
   server.on("connection", (ws) => ws.on("message", (data, isBinary) => ws.send(data, { binary: isBinary })));
