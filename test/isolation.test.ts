@@ -56,6 +56,28 @@ async function poisonedStream(port: number, poison: string | Buffer): Promise<vo
   answers.forEach((answer, i) => assert.is(answer, linesOf(i).join(""), `client ${i}`));
 }
 
+/** On the net host: a bystander's exchange, a poisoning connection closed alone, then the bystander's next exchange goes as expected. */
+async function bystanderSurvives(module: string, before: [string, string], poison: string, after: [string, string]): Promise<void> {
+  const { server, traps } = await serve({ backend: "net", module });
+  try {
+    const port = server.address()!.port;
+    const bystander = await connect(port);
+    bystander.write(before[0]);
+    assert.is((await receive(bystander, before[1].length)).toString(), before[1]);
+    const attacker = await connect(port);
+    const attackerClosed = receiveAll(attacker);
+    attacker.write(poison);
+    await attackerClosed;
+    await waitFor(() => traps.length === 1, 5000, "the trap event");
+    assert.type(traps[0].info.connection, "number");
+    bystander.write(after[0]);
+    assert.is((await receive(bystander, after[1].length)).toString(), after[1], "the bystander goes on, its state rolled back with the rest");
+    bystander.destroy();
+  } finally {
+    await server.close();
+  }
+}
+
 const hosts: [string, ServerOptions][] = [
   ["native", { backend: "native" }], ["net", { backend: "net" }], ["threads", { threads: 2 }],
 ];
@@ -111,24 +133,7 @@ test("a trap in a connection's timer hook costs that connection only, on the sim
   assert.ok(armed.closed, "the armed connection is closed");
   others.forEach((c, i) => assert.is(c.text(), `before ${i};after ${i};`, `client ${i}`));
   assert.match(net.traps[0].error.message, "unreachable");
-  const { server, traps } = await serve({ backend: "net", module: fixtureModule("timebomb") });
-  try {
-    const port = server.address()!.port;
-    const bystander = await connect(port);
-    bystander.write("hello");
-    assert.is((await receive(bystander, 5)).toString(), "hello");
-    const bomb = await connect(port);
-    const bombClosed = receiveAll(bomb);
-    bomb.write("arm");
-    await bombClosed;
-    await waitFor(() => traps.length === 1, 5000, "the trap event");
-    assert.type(traps[0].info.connection, "number");
-    bystander.write("still");
-    assert.is((await receive(bystander, 5)).toString(), "still");
-    bystander.destroy();
-  } finally {
-    await server.close();
-  }
+  await bystanderSurvives(fixtureModule("timebomb"), ["hello", "hello"], "arm", ["still", "still"]);
 });
 
 test("ws with a JS handler: a poisoning connection is closed; the WebSockets, their JS side included, go on", async () => {
@@ -196,26 +201,8 @@ test("the flight recorder keeps the poisoned batch: its replay reaches the same 
   }
 });
 
-test("a handler's state in a plain global is checkpointed too (build exports it): after an isolated trap its count goes on", async () => {
-  const { server, traps } = await serve({ backend: "net", module: fixtureModule("counter") });
-  try {
-    const port = server.address()!.port;
-    const bystander = await connect(port);
-    bystander.write("one\n");
-    assert.is((await receive(bystander, 6)).toString(), "1 one\n");
-    const attacker = await connect(port);
-    const attackerClosed = receiveAll(attacker);
-    attacker.write("poison\n");
-    await attackerClosed;
-    await waitFor(() => traps.length === 1, 5000, "the trap event");
-    assert.type(traps[0].info.connection, "number");
-    bystander.write("two\n");
-    assert.is((await receive(bystander, 6)).toString(), "2 two\n", "the global was rolled back with the rest");
-    bystander.destroy();
-  } finally {
-    await server.close();
-  }
-});
+test("a handler's state in a plain global is checkpointed too (build exports it): after an isolated trap its count goes on", () =>
+  bystanderSurvives(fixtureModule("counter"), ["one\n", "1 one\n"], "poison\n", ["two\n", "2 two\n"]));
 
 test("state changed behind the module's back makes the re-run differ: the trap goes up (a restart), saying why", () => {
   const instance = startIsolatedInstance({ protocol: "module", moduleFile: fixtureModule("counter"), eventCapacity: 16,
