@@ -54,7 +54,7 @@ interface Entry {
   fingerprint: number;
 }
 
-/** The log's least size; it also holds at least a few of the largest batches. */
+/** The log's least size; it also holds at least two of the largest batches. */
 const LOG_BYTES = 16 * 1024 * 1024;
 /** More isolated traps than this within the window, and the next one restarts the instance. */
 const MAX_RECOVERIES = 5;
@@ -81,7 +81,7 @@ class Rollback {
   constructor(private readonly instance: ModuleInstance, private readonly onIsolated: (trap: IsolatedTrap) => void) {
     this.layout = readLayout(instance.memory, instance.header);
     const largestBatch = this.layout.eventCapacity * 16 + this.layout.arenaHalf + this.layout.subCap * 16;
-    this.log = Buffer.allocUnsafe(Math.max(LOG_BYTES, 4 * largestBatch));
+    this.log = Buffer.allocUnsafe(Math.max(LOG_BYTES, 2 * largestBatch)); // room for a batch after any checkpoint
   }
 
   dispatch(n: number): number {
