@@ -2,6 +2,7 @@
 // The module has already parsed and framed the request (assembly/http/); a request
 // arrives whole, body included. A response goes back to the module in pieces
 // (assembly/http/respond.ts), which writes the status line, Date and framing.
+import { EventEmitter } from "node:events";
 import { piece, slices } from "./pieces.js";
 import { typedEmitter } from "./typed-events.js";
 
@@ -76,14 +77,23 @@ export class IncomingRequest extends typedEmitter<IncomingRequestEvents>() {
   async *[Symbol.asyncIterator](): AsyncGenerator<Buffer> {
     if (this.body.length > 0) yield this.body;
   }
+}
 
-  /** Emits 'data' (if there is a body) and 'end', after the handler has had a chance to listen. */
-  flow(): void {
-    setImmediate(() => {
-      if (this.body.length > 0) this.emit("data", this.body);
-      this.emit("end");
-    });
-  }
+/**
+ * Emits 'data' (if there is a body) and 'end', after the handler has had a chance to
+ * listen. Through EventEmitter's own emit, not req's: a framework may have swapped req's
+ * prototype (Express does); and what a listener throws is the handler's failure, not ours.
+ */
+function flowBody(req: IncomingRequest, body: Buffer, fail: (err: unknown) => void): void {
+  const emit = EventEmitter.prototype.emit;
+  setImmediate(() => {
+    try {
+      if (body.length > 0) emit.call(req, "data", body);
+      emit.call(req, "end");
+    } catch (err) {
+      fail(err);
+    }
+  });
 }
 
 function parseFields(bytes: Buffer): Headers {
@@ -241,6 +251,6 @@ export function handleRequest(listeners: RequestListener[], handoff: RequestHand
       fail(err);
     }
   }
-  req.flow();
+  flowBody(req, req.body, fail);
   return res;
 }

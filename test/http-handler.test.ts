@@ -2,6 +2,7 @@
 // checked with fetch and with raw sockets where the framing itself is the point.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
+import { EventEmitter } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -105,6 +106,32 @@ for (const backend of BACKENDS) {
         else assert.match(r.head, /^HTTP\/1\.1 500 Internal Server Error/);
       }
       assert.ok(!s.closed);
+      s.destroy();
+    });
+  });
+
+  test("a framework that swaps req's prototype (as Express does), or a body listener that throws, cannot crash the process", async () => {
+    // Before the fix, our glue called a method of req after the handler: gone with the
+    // prototype, it threw outside any handler and took the process down.
+    const errors: string[] = [];
+    await withServer({ backend }, (req, res) => {
+      if (req.url === "/swap") {
+        Object.setPrototypeOf(req, EventEmitter.prototype);
+        req.on("end", () => res.end("swapped"));
+        return;
+      }
+      req.on("data", () => {
+        throw new Error("listener boom");
+      });
+    }, async (port, server) => {
+      server.on("requestError", (err) => errors.push(err.message));
+      const s = await connect(port);
+      const buffered = { rest: Buffer.alloc(0) };
+      s.write(get("/swap"));
+      assert.is((await readResponse(s, buffered)).body, "swapped");
+      s.write("POST /data HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nhi");
+      assert.match((await readResponse(s, buffered)).head, /^HTTP\/1\.1 500 /);
+      assert.equal(errors, ["listener boom"]);
       s.destroy();
     });
   });
