@@ -163,12 +163,29 @@ export class ServerResponse extends typedEmitter<ServerResponseEvents>() {
     this.fields.delete(name.toLowerCase());
   }
 
-  writeHead(status: number, reasonOrHeaders?: string | Headers, headers?: Headers): this {
+  /**
+   * Sets the status and header fields, as node:http's: `headers` is an object, or a flat
+   * array of names and values (`["X-A", "1", "Set-Cookie", "a=1", "Set-Cookie", "b=2"]`),
+   * where a name given twice keeps both values.
+   */
+  writeHead(status: number, reasonOrHeaders?: string | Headers | string[], headers?: Headers | string[]): this {
     if (!Number.isInteger(status) || status < 100 || status > 999) throw new RangeError(`wasm-reactor: invalid status code ${status}`);
     this.statusCode = status;
     const fields = typeof reasonOrHeaders === "object" ? reasonOrHeaders : headers;
     if (typeof reasonOrHeaders === "string") this.statusMessage = reasonOrHeaders;
-    for (const [k, v] of Object.entries(fields ?? {})) this.setHeader(k, v);
+    if (!Array.isArray(fields)) {
+      for (const [k, v] of Object.entries(fields ?? {})) this.setHeader(k, v);
+      return this;
+    }
+    if (fields.length % 2 !== 0) throw new TypeError("wasm-reactor: writeHead's header array holds names and values in turn: its length must be even");
+    const given = new Map<string, { name: string; values: string[] }>();
+    for (let i = 0; i < fields.length; i += 2) {
+      const name = String(fields[i]);
+      const entry = given.get(name.toLowerCase()) ?? { name, values: [] };
+      entry.values.push(String(fields[i + 1]));
+      given.set(name.toLowerCase(), entry);
+    }
+    for (const { name, values } of given.values()) this.setHeader(name, values.length === 1 ? values[0] : values);
     return this;
   }
 

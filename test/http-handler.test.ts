@@ -69,6 +69,20 @@ for (const backend of BACKENDS) {
     });
   });
 
+  test("writeHead takes node:http's flat array of names and values; a name given twice keeps both", async () => {
+    // Before the fix the array's indexes became the field names ("0: X-A").
+    await withServer({ backend }, (req, res) => {
+      res.writeHead(201, ["X-A", "1", "Set-Cookie", "a=1", "Set-Cookie", "b=2"]).end("made");
+    }, async (port) => {
+      const r = await fetch(`http://127.0.0.1:${port}/`);
+      assert.is(r.status, 201);
+      assert.is(r.headers.get("x-a"), "1");
+      assert.equal(r.headers.getSetCookie(), ["a=1", "b=2"]);
+      assert.is(r.headers.get("0"), null);
+      assert.is(await r.text(), "made");
+    });
+  });
+
   test("write() without a length is chunked; HTTP/1.0 gets a close-delimited body instead", async () => {
     await withServer({ backend }, (req, res) => {
       res.writeHead(201, { "X-A": "1" });
