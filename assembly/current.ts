@@ -4,7 +4,7 @@
 // CURRENT_CONN the connection whose hook runs outside any record (a timer, a host call's
 // timeout), or 0.
 
-import { H_CURRENT, H_CURRENT_CONN, NOT_A_RECORD } from "./abi";
+import { H_CURRENT, H_CURRENT_CONN } from "./abi";
 
 const HEADER = memory.data(4); // the header's address
 
@@ -22,4 +22,3 @@ export function currentInit(header: usize): void {
   store<u32>(load<u32>(HEADER), id, H_CURRENT_CONN);
 }
 
-export { NOT_A_RECORD };

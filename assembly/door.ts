@@ -105,11 +105,9 @@ export function reserve(bytes: u32): usize {
   return bump(bytes);
 }
 
-/** The earlier of two deadlines, each counted only if armed, on a clock that wraps. */
-function earlier(hasA: bool, a: u32, hasB: bool, b: u32): u32 {
-  if (!hasA) return b;
-  if (!hasB) return a;
-  return <i32>(a - b) <= 0 ? a : b;
+/** The earlier of `so far` (if any is armed yet) and `deadline`, on a clock that wraps. */
+function earlier(armed: bool, soFar: u32, deadline: u32): u32 {
+  return !armed || <i32>(deadline - soFar) < 0 ? deadline : soFar;
 }
 
 /** Handles n event records; returns the number of submission records written. */
@@ -118,17 +116,26 @@ export function dispatch(n: u32): u32 {
   const m = dispatchBatch(n);
   const now = load<u32>(header, H_NOW_MS);
   // The earliest of the core's idle sweep, its connection timers, its host calls' timeouts
-  // and the protocol's own timeouts.
-  const idle = idleHasDeadline();
-  const timers = timersArmed();
-  const calls = callsPending();
-  const own = hookHasDeadline();
-  const timer = idle || timers || calls || own;
-  if (timer) {
-    let at = earlier(idle, idle ? idleDeadline(now) : 0, timers, timers ? timersEarliest() : 0);
-    at = earlier(idle || timers, at, calls, calls ? callsDeadline() : 0);
-    store<u32>(header, earlier(idle || timers || calls, at, own, own ? hookDeadline(now) : 0), H_DEADLINE);
+  // and the protocol's own timeouts: each, if armed, folded in.
+  let timer = false;
+  let at: u32 = 0;
+  if (idleHasDeadline()) {
+    at = idleDeadline(now);
+    timer = true;
   }
+  if (timersArmed()) {
+    at = earlier(timer, at, timersEarliest());
+    timer = true;
+  }
+  if (callsPending()) {
+    at = earlier(timer, at, callsDeadline());
+    timer = true;
+  }
+  if (hookHasDeadline()) {
+    at = earlier(timer, at, hookDeadline(now));
+    timer = true;
+  }
+  if (timer) store<u32>(header, at, H_DEADLINE);
   store<u32>(header, (wantsMore() ? FLAG_MORE : 0) | (timer ? FLAG_TIMER : 0), H_FLAGS);
   store<u32>(header, openConnections(), H_OPEN_CONNS);
   return m;

@@ -1,6 +1,7 @@
 // What every host offers the server (native epoll, node:net, and later the simulator):
 // a small interface, like Redis's ae backends, with the loop logic in each host's file.
 import type { NativeStats } from "./addon.js";
+import type { IsolatedTrap } from "./rollback.js";
 /** Where a host hands the outbox of a dispatch (HTTP requests, WebSocket events for JS). */
 export type OutboxSink = (outbox: Buffer) => void;
 
@@ -9,6 +10,17 @@ export type OutboxSink = (outbox: Buffer) => void;
  * (rollback isolation); without, the instance was restarted and its connections lost.
  */
 export type TrapReport = (err: Error, isolated?: { connection: number; recoveryMs: number }) => void;
+
+/**
+ * What a host hands its instances for traps isolated to one connection: `counted` runs
+ * at once; the report goes out once the host's loop has returned, not from inside it.
+ */
+export function reportIsolated(counted: () => void, onTrap: TrapReport): (trap: IsolatedTrap) => void {
+  return ({ error, connection, recoveryMs }) => {
+    counted();
+    setImmediate(() => onTrap(error, { connection, recoveryMs }));
+  };
+}
 
 export interface ListenSpec {
   host: string;

@@ -2,7 +2,7 @@
 // the rest. One NativeHost is one reactor: one epoll fd, one module instance.
 import { loadAddon, type NativeReactor } from "./addon.js";
 import { readLayout, takeOutbox } from "./door.js";
-import { closeWithin, type HostStats, type ListenSpec, type OutboxSink, type ReactorHost, type TrapReport } from "./host.js";
+import { closeWithin, type HostStats, type ListenSpec, type OutboxSink, type ReactorHost, reportIsolated, type TrapReport } from "./host.js";
 import type { ModuleConfig, ModuleInstance } from "./module.js";
 import { startRecordedInstance, type Recorder } from "./trace.js";
 
@@ -63,10 +63,7 @@ export class NativeHost implements ReactorHost {
   }
 
   private attachFreshInstance(): ModuleInstance {
-    const instance = startRecordedInstance(this.config, this.recorder, ({ error, connection, recoveryMs }) => {
-      this.traps++;
-      setImmediate(() => this.onTrap(error, { connection, recoveryMs })); // not from inside the reactor's loop
-    });
+    const instance = startRecordedInstance(this.config, this.recorder, reportIsolated(() => this.traps++, this.onTrap));
     this.reactor.attach(instance.memory, this.withOutbox(instance), instance.header, (err) => this.recover(err));
     return instance;
   }

@@ -11,7 +11,7 @@
 // - input interest off is socket.pause().
 import net from "node:net";
 import { connId, Door, EV, INTEREST, OP, realClock, SLOT_MASK, type Clock, type Submission } from "./door.js";
-import { closeWithin, type HostStats, type ListenSpec, type OutboxSink, type ReactorHost, type TrapReport } from "./host.js";
+import { closeWithin, type HostStats, type ListenSpec, type OutboxSink, type ReactorHost, reportIsolated, type TrapReport } from "./host.js";
 import type { ModuleConfig, ModuleInstance } from "./module.js";
 import { startRecordedInstance, type Recorder } from "./trace.js";
 
@@ -266,10 +266,7 @@ export class NetHost implements ReactorHost {
   }
 
   private startInstance(): ModuleInstance {
-    return startRecordedInstance(this.config, this.recorder, ({ error, connection, recoveryMs }) => {
-      this.traps++;
-      setImmediate(() => this.onTrap(error, { connection, recoveryMs }));
-    });
+    return startRecordedInstance(this.config, this.recorder, reportIsolated(() => this.traps++, this.onTrap));
   }
 
   // As on the native host: a trap ends the instance, not the server.

@@ -167,8 +167,7 @@ class Rollback {
     // The poisoned record becomes an error on its connection; for a hook outside records,
     // the error goes first, so the connection is closed before its timer could fire.
     const cured = index < entry.n ? (error.copy(records, index * 16), records) : Buffer.concat([error, records]);
-    this.write(entry);
-    new Uint8Array(this.instance.memory.buffer).set(cured, this.layout.evRing);
+    this.write(entry, cured);
     const m = this.instance.dispatch(cured.length / 16); // a second trap goes up: the instance restarts
     this.onIsolated({ error: err, connection: conn, recoveryMs: performance.now() - started, batchesRerun });
     return m;
@@ -192,11 +191,11 @@ class Rollback {
     }
   }
 
-  /** Writes a logged batch's input back where the host had put it. */
-  private write(entry: Entry): void {
+  /** Writes a logged batch's input back where the host had put it (with `records` instead of its own, if given). */
+  private write(entry: Entry, records = this.log.subarray(entry.records, entry.records + entry.n * 16)): void {
     const memory = new Uint8Array(this.instance.memory.buffer);
     writeClock(this.instance.memory, this.instance.header, entry.nowMs, entry.unixSeconds);
-    memory.set(this.log.subarray(entry.records, entry.records + entry.n * 16), this.layout.evRing);
+    memory.set(records, this.layout.evRing);
     memory.set(this.log.subarray(entry.bytes, entry.bytes + entry.spanLength), entry.span);
   }
 }

@@ -8,7 +8,7 @@
 // fixed order, so a seed reproduces a run byte for byte, faults included.
 import { createHash } from "node:crypto";
 import { connId, Door, EV, INTEREST, OP, SLOT_MASK, type Submission } from "./door.js";
-import type { HttpConfig, ModuleLimit, Protocol } from "./module.js";
+import type { ModuleConfig } from "./module.js";
 import type { IsolatedTrap } from "./rollback.js";
 import { startIsolatedInstance } from "./trace.js";
 
@@ -32,10 +32,8 @@ export interface Faults {
 export const NO_FAULTS: Faults = { split: 0, glue: 0, shortSend: 0, slowReader: 0, reset: 0, acceptFail: 0, delay: 0 };
 export const FAULT_NAMES = Object.keys(NO_FAULTS) as (keyof Faults)[];
 
-export interface SimOptions {
-  protocol: Protocol;
-  /** protocol "module": the user's module file. */
-  moduleFile?: string;
+/** The module's settings (ModuleConfig's, passed through), with the ring and arena sizes optional, and the run's. */
+export interface SimOptions extends Omit<ModuleConfig, "eventCapacity" | "arenaHalfBytes" | "maxLineLength"> {
   seed: number;
   connections: number;
   /** How many of the connections exchange traffic (the rest stay idle). */
@@ -48,22 +46,6 @@ export interface SimOptions {
   arenaHalfBytes?: number;
   /** line: the module's limit (default: maxMessageBytes). */
   maxLineLength?: number;
-  /** http: limits, timeouts and routes. */
-  http?: HttpConfig;
-  /** echo, line: the module's idle timeout (virtual ms). */
-  idleTimeoutMs?: number;
-  /** protocol "module": the HTTP limits the user set. */
-  limits?: ModuleLimit[];
-  /** The cap on the instance's memory, in bytes. */
-  maxMemoryBytes?: number;
-  /** A trap costs only the connection whose input caused it (host/rollback.ts). */
-  isolateTraps?: boolean;
-  /** Fault injection: a read starting with TRAP_MAGIC makes the module abort. */
-  trapOnMagic?: boolean;
-  /** Units of work a handler's metered code may spend per event. */
-  cpuBudget?: number;
-  /** Host calls unanswered this long (virtual ms) time out. */
-  callTimeoutMs?: number;
 }
 
 export interface SimResult {
@@ -143,20 +125,13 @@ export class Simulation {
 
   constructor(private readonly o: SimOptions) {
     this.random = new Random(o.seed);
+    const { seed: _seed, connections: _connections, active: _active, messagesPerClient: _messages, faults: _faults,
+      maxMessageBytes, eventCapacity, arenaHalfBytes, maxLineLength, ...module } = o;
     this.door = new Door(startIsolatedInstance({
-      protocol: o.protocol,
-      moduleFile: o.moduleFile,
-      eventCapacity: o.eventCapacity ?? 1024,
-      arenaHalfBytes: o.arenaHalfBytes ?? 256 * 1024,
-      maxLineLength: o.maxLineLength ?? Math.max(o.maxMessageBytes, 1),
-      http: o.http,
-      idleTimeoutMs: o.idleTimeoutMs,
-      limits: o.limits,
-      maxMemoryBytes: o.maxMemoryBytes,
-      isolateTraps: o.isolateTraps,
-      trapOnMagic: o.trapOnMagic,
-      cpuBudget: o.cpuBudget,
-      callTimeoutMs: o.callTimeoutMs,
+      ...module,
+      eventCapacity: eventCapacity ?? 1024,
+      arenaHalfBytes: arenaHalfBytes ?? 256 * 1024,
+      maxLineLength: maxLineLength ?? Math.max(maxMessageBytes, 1),
     }, (trap) => this.isolatedTraps.push(trap)), { nowMs: () => this.now, unixSeconds: () => SIM_EPOCH_SECONDS + Math.floor(this.now / 1000) });
   }
 
