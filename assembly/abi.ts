@@ -6,7 +6,7 @@
 // Every record in both rings is 16 bytes: { op: u32, conn: u32, a: u32, b: u32 }.
 
 export const ABI_MAGIC: u32 = 0x31415257; // "WRA1" little-endian
-export const ABI_VERSION: u32 = 4;
+export const ABI_VERSION: u32 = 5;
 
 export const RECORD_BYTES: u32 = 16;
 export const HEADER_BYTES: u32 = 64;
@@ -37,7 +37,7 @@ export const FLAG_MORE: u32 = 1; // call dispatch again even if no event is read
 export const FLAG_TIMER: u32 = 2; // call dispatch by H_DEADLINE even if no event is ready
 
 // Events: host → module.
-export const EV_ACCEPT: u32 = 1; // a = listener index
+export const EV_ACCEPT: u32 = 1; // a = listener index | peer port << 16, b = peer IPv4 address (0: unknown, or IPv6)
 export const EV_DATA: u32 = 2; // a = pointer into the arena, b = length
 export const EV_EOF: u32 = 3; // the peer shut down its sending side
 export const EV_ERROR: u32 = 4; // a = errno; the connection is dead, the module must CLOSE it
@@ -49,6 +49,7 @@ export const EV_WS_SEND: u32 = 9; // ws: a piece of a message from JS to frame a
 export const EV_WS_CLOSE: u32 = 10; // ws: JS closes the connection: code u32, reason
 export const EV_WS_BROADCAST: u32 = 11; // ws, conn = 0: a piece of a message for every open WebSocket
 export const EV_CALL_RESULT: u32 = 12; // the application's answer to a host call: a = pointer, b = length of { call id u32, status u32, data } (calls.ts)
+export const EV_BODY_READ: u32 = 13; // http: a = pointer, b = length of { n u32 }: JS read n bytes of the body streamed to it (http/stream.ts)
 
 // Submissions: module → host.
 export const OP_SEND: u32 = 1; // a = pointer, b = length; reported (EV_SENT) only if short
@@ -75,7 +76,7 @@ export const OPT_MAX_URI_BYTES: u32 = 2; // request-target (414)
 export const OPT_MAX_BODY_BYTES: u32 = 3; // request body (413)
 export const OPT_HEADER_TIMEOUT_MS: u32 = 4; // from connect or first byte to the end of the headers (408)
 export const OPT_IDLE_TIMEOUT_MS: u32 = 5; // keep-alive: between a response and the next request
-export const OPT_JS_HANDLER: u32 = 6; // 1: requests no route answers go to the host (through the outbox)
+export const OPT_JS_HANDLER: u32 = 6; // requests no route answers go to the host (through the outbox): 1 whole, 2 streamed (http/stream.ts)
 export const OPT_WS_MAX_PAYLOAD: u32 = 7; // WebSocket: the largest message (1009)
 export const OPT_WS_MAX_BUFFERED: u32 = 8; // WebSocket: unsent bytes past which a message from JS is refused
 export const OPT_CONN_IDLE_TIMEOUT_MS: u32 = 10; // echo, line: close a connection that sent nothing this long (0: never)
@@ -83,3 +84,6 @@ export const OPT_WS_DROP_ON_LIMIT: u32 = 9; // 1: refused messages are dropped; 
 export const OPT_MAX_LINE: u32 = 11; // line: the longest line accepted (newline excluded)
 export const OPT_CPU_BUDGET: u32 = 12; // (the core's) units of work a handler's metered code may spend per event (0: no limit)
 export const OPT_CALL_TIMEOUT_MS: u32 = 13; // (the core's) a host call unanswered this long is answered CALL_TIMED_OUT
+export const OPT_ANSWER_TIMEOUT_MS: u32 = 14; // http: the host's handler silent this long (no piece, no body read) → 503 or close (0: never)
+export const OPT_REQUEST_TIMEOUT_MS: u32 = 15; // http: a request (head and body) still arriving this long after it began → 408 (0: never)
+export const OPT_MAX_STREAMED_BODY_BYTES: u32 = 16; // http: the largest body streamed to the host (413; 0: up to 4 GiB − 1)

@@ -3,6 +3,7 @@
 // dropped), runs the protocol's hooks (handler.ts), then flushes every touched
 // connection's output into the submission ring and returns how many submissions it wrote.
 
+import { noteAccept } from "./peer";
 import {
   EV_ACCEPT, EV_CALL_RESULT, EV_DATA, EV_EOF, EV_ERROR, EV_SENT, EV_SHUTDOWN, EV_WRITABLE, EV_WS_BROADCAST, NOT_A_RECORD, RECORD_BYTES,
 } from "./abi";
@@ -60,6 +61,7 @@ function handle(op: u32, id: u32, a: u32, b: u32): void {
   if (op == EV_ACCEPT) {
     const slot = openConn(id);
     idleTouch(slot);
+    noteAccept(a, b);
     hookOpen(slot);
     return;
   }

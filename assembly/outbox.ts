@@ -18,10 +18,15 @@ export const OUT_WS_CLOSED: u32 = 4; // payload: code u32
 export const OUT_WS_BUFFERED: u32 = 5; // payload: unsent bytes u32, after a send completed
 export const OUT_HTTP_REQUEST: u32 = 6; // payload: a whole request (http/request.ts format)
 export const OUT_HOST_CALL: u32 = 7; // payload: call id u32 · name length u32 · name · data (calls.ts)
+export const OUT_HTTP_BODY: u32 = 8; // payload: a piece of a streamed request's body; empty: the body is complete
+export const OUT_HTTP_FLOW: u32 = 9; // payload: response bytes consumed u32 · unsent bytes u32 (http/stream.ts)
+export const OUT_HTTP_CLOSED: u32 = 10; // payload: why u32 (HTTP_CLOSED_*): a streamed request's connection ended before its exchange did
+export const OUT_CONN_PEER: u32 = 11; // payload: the ACCEPT record's a and b (listener | port << 16, IPv4 address)
 
 const STATE = memory.data(4); // the outbox buffer
 const ENTRY = memory.data(12);
 const PAD = memory.data(4);
+const PAIR = memory.data(8);
 
 export function outboxPut(kind: u32, conn: u32, p: usize, len: u32): void {
   store<u32>(ENTRY, kind);
@@ -37,6 +42,12 @@ export function outboxPutWord(kind: u32, conn: u32, word: u32): void {
   store<u32>(PAD, word);
   outboxPut(kind, conn, PAD, 4);
   store<u32>(PAD, 0);
+}
+
+export function outboxPutWords(kind: u32, conn: u32, a: u32, b: u32): void {
+  store<u32>(PAIR, a);
+  store<u32>(PAIR, b, 4);
+  outboxPut(kind, conn, PAIR, 8);
 }
 
 /** At the end of the batch: hand the entries over, if there are any. */

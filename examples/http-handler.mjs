@@ -3,9 +3,9 @@
 // Run: node examples/http-handler.mjs, then: curl -d '{"name":"Ada"}' http://127.0.0.1:8080/greet
 import { createServer } from "wasm-reactor";
 
-const server = createServer({ routes: { "/health": "ok\n" } }, (req, res) => {
+const server = createServer({ routes: { "/health": "ok\n" } }, async (req, res) => {
   if (req.method === "POST" && req.url === "/greet") {
-    const { name } = req.json();
+    const { name } = await req.json();
     res.setHeader("Content-Type", "application/json");
     res.end(JSON.stringify({ greeting: `hello, ${name}` }));
     return;

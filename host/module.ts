@@ -70,8 +70,14 @@ export interface HttpConfig {
   maxBodyBytes: number;
   headerTimeoutMs: number;
   idleTimeoutMs: number;
-  /** Requests no route answers go to the host's request handler (else 404). */
-  jsHandler: boolean;
+  /** Requests no route answers go to the host: 0 none (404), JS_HANDLER_WHOLE (the worker pool), JS_HANDLER_STREAMED (request listeners). */
+  jsHandler: number;
+  /** The host's handler silent this long (ms) → 503, or the answer is cut; 0: never. */
+  answerTimeoutMs?: number;
+  /** A request still arriving this long (ms) after it began → 408; 0: never. */
+  requestTimeoutMs?: number;
+  /** The largest body streamed to request listeners; 0: no limit (but 4 GiB). */
+  maxStreamedBodyBytes?: number;
   /** WebSocket: the largest message; larger closes with 1009. */
   wsMaxPayload: number;
   /** WebSocket: upgrades only on this path; undefined: on any. */
@@ -91,11 +97,15 @@ const OPT_MAX_LINE = 11;
 const OPT_CPU_BUDGET = 12;
 const OPT_CALL_TIMEOUT_MS = 13;
 /** The ABI version this host speaks (docs/ABI.md); a module of another is refused. */
-export const ABI_VERSION = 4;
+export const ABI_VERSION = 5;
 const HTTP_OPTIONS: [keyof HttpConfig, number][] = [
   ["maxHeaderBytes", 1], ["maxUriBytes", 2], ["maxBodyBytes", 3], ["headerTimeoutMs", 4], ["idleTimeoutMs", 5],
   ["jsHandler", 6], ["wsMaxPayload", 7], ["wsMaxBuffered", 8], ["wsDropOnLimit", 9],
+  ["answerTimeoutMs", 14], ["requestTimeoutMs", 15], ["maxStreamedBodyBytes", 16],
 ];
+/** jsHandler: requests go whole to the host (the worker pool), or streamed (request listeners: src/http.ts). */
+export const JS_HANDLER_WHOLE = 1;
+export const JS_HANDLER_STREAMED = 2;
 
 /** With trapOnMagic, a read that starts with these bytes makes the module abort. */
 export const TRAP_MAGIC = "wasm-reactor:trap!";
@@ -229,7 +239,7 @@ export function startInstance(config: ModuleConfig): ModuleInstance {
 }
 
 function configureHttp(exports: ReactorExports, memory: WebAssembly.Memory, http: HttpConfig): void {
-  for (const [name, key] of HTTP_OPTIONS) exports.setOption(key, Number(http[name]));
+  for (const [name, key] of HTTP_OPTIONS) if (http[name] !== undefined) exports.setOption(key, Number(http[name]));
   for (const route of http.routes) {
     const [ptr, len] = place(exports, memory, routeBytes(route));
     if (!exports.addRoute(ptr, len)) throw new Error(`wasm-reactor: the module refused the route ${route.path}`);

@@ -10,7 +10,7 @@
 //   backpressure (buffer, OUT interest, pause input) works as it does over epoll;
 // - input interest off is socket.pause().
 import net from "node:net";
-import { connId, Door, EV, INTEREST, OP, realClock, SLOT_MASK, type Clock, type Submission } from "./door.js";
+import { acceptWords, connId, Door, EV, INTEREST, OP, realClock, SLOT_MASK, type Clock, type Submission } from "./door.js";
 import { closeWithin, type HostStats, type ListenSpec, type OutboxSink, type ReactorHost, reportIsolated, type TrapReport } from "./host.js";
 import type { ModuleConfig, ModuleInstance } from "./module.js";
 import { startRecordedInstance, type Recorder } from "./trace.js";
@@ -29,6 +29,7 @@ interface Pending {
   op: number;
   conn: Connection | null; // null: SHUTDOWN
   a: number;
+  b?: number;
   data?: Buffer;
 }
 
@@ -128,7 +129,8 @@ export class NetHost implements ReactorHost {
     this.slots[slot] = c;
     this.counters.accepted++;
     this.counters.connections++;
-    this.enqueue({ op: EV.ACCEPT, conn: c, a: listener });
+    const [a, b] = acceptWords(listener, socket.remoteAddress, socket.remotePort);
+    this.enqueue({ op: EV.ACCEPT, conn: c, a, b });
     socket.on("data", (data: Buffer) => this.enqueue({ op: EV.DATA, conn: c, a: 0, data }));
     socket.on("end", () => this.enqueue({ op: EV.EOF, conn: c, a: 0 }));
     socket.on("drain", () => {
@@ -179,7 +181,7 @@ export class NetHost implements ReactorHost {
         if (p.data.length > door.roomForData()) break; // pieces from JS are small: next batch
         door.pushData(p.conn?.id ?? 0, p.data, p.op);
       } else {
-        door.push(p.op, p.conn?.id ?? 0, p.a);
+        door.push(p.op, p.conn?.id ?? 0, p.a, p.b ?? 0);
       }
       taken++;
     }

@@ -7,7 +7,12 @@
 // Everything random comes from one seeded generator, and everything is visited in a
 // fixed order, so a seed reproduces a run byte for byte, faults included.
 import { createHash } from "node:crypto";
-import { connId, Door, EV, INTEREST, OP, SLOT_MASK, type Submission } from "./door.js";
+import { acceptWords, connId, Door, EV, INTEREST, OP, SLOT_MASK, type Submission } from "./door.js";
+
+/** A virtual client's address: 127.0.0.1, port 10000 + its index (wrapping within the ephemeral range). */
+function virtualPeer(index: number): [number, number] {
+  return acceptWords(0, "127.0.0.1", 10000 + (index % 50000));
+}
 import type { ModuleConfig } from "./module.js";
 import type { IsolatedTrap } from "./rollback.js";
 import { startIsolatedInstance } from "./trace.js";
@@ -185,7 +190,7 @@ export class Simulation {
         c.id = connId(slot, 1);
         c.state = "open";
         this.bySlot[slot] = c;
-        this.door.push(EV.ACCEPT, c.id, 0);
+        this.door.push(EV.ACCEPT, c.id, ...virtualPeer(slot));
       }
       this.step();
       waiting = retry;
@@ -417,7 +422,7 @@ export class ScriptedNetwork extends Simulation {
     c.state = "open";
     this.bySlot[c.index] = c;
     this.scriptedClients.push(c);
-    this.door.push(EV.ACCEPT, c.id, 0);
+    this.door.push(EV.ACCEPT, c.id, ...virtualPeer(c.index));
     return c.index;
   }
 

@@ -6,7 +6,7 @@
 namespace wr {
 
 constexpr uint32_t kAbiMagic = 0x31415257;  // "WRA1" little-endian
-constexpr uint32_t kAbiVersion = 4;
+constexpr uint32_t kAbiVersion = 5;
 
 struct Record {  // both rings: 16 bytes, little-endian like WebAssembly memory
   uint32_t op;
@@ -26,7 +26,8 @@ constexpr uint32_t kFlagMore = 1, kFlagTimer = 2;
 // Events: host -> module.
 constexpr uint32_t kEvAccept = 1, kEvData = 2, kEvEof = 3, kEvError = 4, kEvWritable = 5,
                    kEvSent = 6, kEvShutdown = 7, kEvResponse = 8,
-                   kEvWsSend = 9, kEvWsClose = 10, kEvWsBroadcast = 11, kEvCallResult = 12;
+                   kEvWsSend = 9, kEvWsClose = 10, kEvWsBroadcast = 11, kEvCallResult = 12,
+                   kEvBodyRead = 13;
 // Submissions: module -> host.
 constexpr uint32_t kOpSend = 1, kOpSendNotify = 2, kOpInterest = 3, kOpClose = 4, kOpOutbox = 6;
 constexpr uint32_t kInterestIn = 1, kInterestOut = 2;

@@ -1,5 +1,6 @@
 #include "demux.h"
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/eventfd.h>
@@ -180,6 +181,26 @@ uint32_t Demux::Accept(const Memory& m, const Layout& L, uint32_t n, uint32_t li
   return n;
 }
 
+// The ACCEPT record's words (docs/ABI.md): listener | peer port << 16, and the peer's
+// IPv4 address as its bytes in order (an IPv4-mapped IPv6 peer too; 0 for other IPv6).
+static uint32_t PeerWords(int fd, uint32_t listener, uint32_t* address) {
+  sockaddr_storage peer{};
+  socklen_t len = sizeof peer;
+  *address = 0;
+  if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) != 0) return listener;
+  uint16_t port = 0;
+  if (peer.ss_family == AF_INET) {
+    auto* in = reinterpret_cast<sockaddr_in*>(&peer);
+    memcpy(address, &in->sin_addr, 4);
+    port = ntohs(in->sin_port);
+  } else if (peer.ss_family == AF_INET6) {
+    auto* in6 = reinterpret_cast<sockaddr_in6*>(&peer);
+    if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) memcpy(address, in6->sin6_addr.s6_addr + 12, 4);
+    port = ntohs(in6->sin6_port);
+  }
+  return (listener & 0xffff) | uint32_t(port) << 16;
+}
+
 uint32_t Demux::Register(const Memory& m, const Layout& L, uint32_t n, int fd, uint32_t listener) {
   // Over the connection limit, or an fd a connection id cannot name: a clean close (FIN).
   if (static_cast<uint32_t>(fd) > kSlotMask || (maxConnections_ != 0 && stats_.open >= maxConnections_)) {
@@ -198,7 +219,9 @@ uint32_t Demux::Register(const Memory& m, const Layout& L, uint32_t n, int fd, u
   ev.events = EpollMask(kInterestIn);
   ev.data.u64 = Tag(kTagConn, static_cast<uint32_t>(fd));
   epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev);
-  Put(m, L, n++, kEvAccept, static_cast<uint32_t>(fd) | uint32_t(s.gen) << kSlotBits, listener, 0);
+  uint32_t peerAddress = 0;
+  uint32_t listenerAndPort = PeerWords(fd, listener, &peerAddress);
+  Put(m, L, n++, kEvAccept, static_cast<uint32_t>(fd) | uint32_t(s.gen) << kSlotBits, listenerAndPort, peerAddress);
   stats_.accepted++;
   stats_.open++;
   return n;

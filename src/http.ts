@@ -1,22 +1,21 @@
-// The JS side of HTTP, shaped like node:http: IncomingRequest and ServerResponse.
-// The module has already parsed and framed the request (assembly/http/); a request
-// arrives whole, body included. A response goes back to the module in pieces
-// (assembly/http/respond.ts), which writes the status line, Date and framing.
+// The JS side of HTTP, shaped like node:http: the module parses and frames; requests no
+// static route answers come here (outbox entries, assembly/http/stream.ts), their bodies
+// streamed, and the 'request' listeners answer with a ServerResponse whose pieces go back
+// as EV_RESPONSE. HttpExchanges follows every connection's current exchange; the
+// worker pool, whose requests arrive whole, uses handleRequest alone.
 import { EventEmitter } from "node:events";
-import { piece, slices } from "./pieces.js";
-import { typedEmitter } from "./typed-events.js";
+import { EV, OUT } from "../host/door.js";
+import { piece } from "./pieces.js";
+import { httpError, IncomingRequest } from "./http-request.js";
+import { ServerResponse, type ResponseSink } from "./http-response.js";
+import { RequestSocket, type SocketAddresses } from "./http-socket.js";
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
-// Written by the module for every response; a handler's own would be duplicates.
-const MODULE_FIELDS = new Set(["date", "transfer-encoding", "connection", "keep-alive"]);
+export { IncomingRequest, type Headers, type IncomingRequestEvents } from "./http-request.js";
+export { ServerResponse, type ServerResponseEvents, type WriteCallback } from "./http-response.js";
+export { RequestSocket } from "./http-socket.js";
 
-const P_HEAD = 1;
-const P_END = 2;
-const P_LENGTH = 4;
-const P_CLOSE = 8;
-
-export type Headers = Record<string, string | string[]>;
+const P_ABORT_END = 32 | 2; // respond.ts: close the connection now
+const SLOT_MASK = (1 << 20) - 1;
 
 /** A request the module hands to JS (an HTTP_REQUEST outbox entry). */
 export interface RequestHandoff {
@@ -25,240 +24,137 @@ export interface RequestHandoff {
   descriptor: Buffer;
 }
 
-/** The events of a request: its body, as node:http delivers it. */
-export interface IncomingRequestEvents {
-  /** A piece of the body (today the whole body, in one piece). */
-  data: (chunk: Buffer) => void;
-  /** The body is complete. */
-  end: () => void;
+export type RequestListener = (req: IncomingRequest, res: ServerResponse) => unknown;
+type Inject = (op: number, conn: number, bytes: Uint8Array) => void;
+
+/** What a server tells its exchanges: where to send, whom to call, its limits and addresses. */
+export interface ExchangeHooks {
+  inject: Inject;
+  listeners: () => RequestListener[];
+  /** A listener threw or rejected (answered with a 500), or misused its response. */
+  onError: (err: unknown) => void;
+  /** The address the listener of this index is bound to. */
+  local: (listener: number) => { address: string; family: "IPv4" | "IPv6"; port: number } | undefined;
+  /** The limit of req.buffer()/text()/json(). */
+  maxBodySize: number;
+  /** Every response handed out, for the test kit's bookkeeping. */
+  onResponse?: (res: ServerResponse) => void;
 }
 
-/** A request the module parsed, shaped like node:http's IncomingMessage; the body is already whole. */
-export class IncomingRequest extends typedEmitter<IncomingRequestEvents>() {
-  readonly method: string;
-  readonly url: string;
-  readonly httpVersion: "1.0" | "1.1";
-  /** The request body, complete (the module collected it, up to maxBodySize). */
-  readonly body: Buffer;
-  private readonly fieldBytes: Buffer;
-  private parsed: Headers | undefined;
-
-  /** @internal the module hands requests over; users never construct one. */
-  constructor(descriptor: Buffer) {
-    super();
-    const flags = descriptor.readUInt32LE(0);
-    const methodLen = descriptor.readUInt32LE(4);
-    const targetLen = descriptor.readUInt32LE(8);
-    const fieldsLen = descriptor.readUInt32LE(12);
-    const bodyLen = descriptor.readUInt32LE(16);
-    let at = 20;
-    this.method = descriptor.toString("latin1", at, (at += methodLen));
-    this.url = descriptor.toString("latin1", at, (at += targetLen));
-    this.fieldBytes = descriptor.subarray(at, (at += fieldsLen));
-    this.body = descriptor.subarray(at, at + bodyLen);
-    this.httpVersion = flags & 4 ? "1.0" : "1.1";
-  }
-
-  /** Header fields by lower-case name, as node:http gives them (repeats joined with ", "; set-cookie an array). */
-  get headers(): Headers {
-    this.parsed ??= parseFields(this.fieldBytes);
-    return this.parsed;
-  }
-
-  text(): string {
-    return this.body.toString("utf8");
-  }
-
-  json(): unknown {
-    return JSON.parse(this.text());
-  }
-
-  /** The body as a stream of one chunk, for code written against node:http. */
-  async *[Symbol.asyncIterator](): AsyncGenerator<Buffer> {
-    if (this.body.length > 0) yield this.body;
-  }
+/** What JS knows of one connection: its peer (from the accept) and its current exchange. */
+interface Connection {
+  id: number;
+  listenerAndPort: number;
+  address: number;
+  socket?: RequestSocket;
+  req?: IncomingRequest;
+  res?: ServerResponse;
 }
 
 /**
- * Emits 'data' (if there is a body) and 'end', after the handler has had a chance to
- * listen. Through EventEmitter's own emit, not req's: a framework may have swapped req's
- * prototype (Express does); and what a listener throws is the handler's failure, not ours.
+ * The HTTP exchanges of one server, fed from the outbox of each batch: requests for the
+ * listeners, their streamed bodies, the module's flow reports, and connections that ended.
  */
-function flowBody(req: IncomingRequest, body: Buffer, fail: (err: unknown) => void): void {
-  const emit = EventEmitter.prototype.emit;
-  setImmediate(() => {
-    try {
-      if (body.length > 0) emit.call(req, "data", body);
-      emit.call(req, "end");
-    } catch (err) {
-      fail(err);
+export class HttpExchanges {
+  /** By slot: a connection id's low bits (ids of one slot replace each other). */
+  private readonly conns: (Connection | undefined)[] = [];
+
+  constructor(private readonly hooks: ExchangeHooks) {}
+
+  /** One HTTP entry of the module's outbox; false for an entry of another kind. */
+  entry(kind: number, conn: number, payload: Buffer): boolean {
+    if (kind === OUT.CONN_PEER) {
+      this.conns[conn & SLOT_MASK] = { id: conn, listenerAndPort: payload.readUInt32LE(0), address: payload.readUInt32LE(4) };
+      return true;
     }
-  });
-}
-
-function parseFields(bytes: Buffer): Headers {
-  const out: Headers = {};
-  for (const line of bytes.toString("latin1").split("\n")) {
-    const colon = line.indexOf(":");
-    if (colon <= 0) continue; // the empty line that ends the head
-    const name = line.slice(0, colon).toLowerCase();
-    const value = line.slice(colon + 1).replace(/\r$/, "").trim();
-    const prev = out[name];
-    if (name === "set-cookie") out[name] = [...((prev as string[] | undefined) ?? []), value];
-    else out[name] = prev === undefined ? value : `${prev}, ${value}`;
-  }
-  return out;
-}
-
-type Sender = (piece: Buffer) => void;
-
-/** The events of a response. */
-export interface ServerResponseEvents {
-  /** end() was called: the whole response has been handed to the module. */
-  finish: () => void;
-}
-
-/**
- * The answer to one request, shaped like node:http's ServerResponse. The module writes
- * the status line, Date and the framing (Content-Length, or chunked after write()).
- */
-export class ServerResponse extends typedEmitter<ServerResponseEvents>() {
-  statusCode = 200;
-  /** Kept for node:http compatibility; the module writes the standard reason phrase. */
-  statusMessage = "";
-  headersSent = false;
-  writableEnded = false;
-  private readonly fields = new Map<string, [string, string | string[]]>();
-
-  /** @internal */
-  constructor(private readonly send: Sender, readonly req: IncomingRequest) {
-    super();
-  }
-
-  setHeader(name: string, value: string | number | readonly string[]): this {
-    if (this.headersSent) throw new Error("wasm-reactor: cannot set headers after they are sent");
-    if (!TOKEN.test(name)) throw new TypeError(`wasm-reactor: invalid header name ${JSON.stringify(name)}`);
-    const v = Array.isArray(value) ? value.map(String) : String(value);
-    for (const one of Array.isArray(v) ? v : [v]) {
-      if (!FIELD_VALUE.test(one)) throw new TypeError(`wasm-reactor: invalid value for header ${name}: ${JSON.stringify(one)}`);
-    }
-    this.fields.set(name.toLowerCase(), [name, v as string | string[]]);
-    return this;
-  }
-
-  getHeader(name: string): string | string[] | undefined {
-    return this.fields.get(name.toLowerCase())?.[1];
-  }
-
-  getHeaders(): Headers {
-    return Object.fromEntries([...this.fields].map(([k, [, v]]) => [k, v]));
-  }
-
-  hasHeader(name: string): boolean {
-    return this.fields.has(name.toLowerCase());
-  }
-
-  removeHeader(name: string): void {
-    if (this.headersSent) throw new Error("wasm-reactor: cannot remove headers after they are sent");
-    this.fields.delete(name.toLowerCase());
-  }
-
-  /**
-   * Sets the status and header fields, as node:http's: `headers` is an object, or a flat
-   * array of names and values (`["X-A", "1", "Set-Cookie", "a=1", "Set-Cookie", "b=2"]`),
-   * where a name given twice keeps both values.
-   */
-  writeHead(status: number, reasonOrHeaders?: string | Headers | string[], headers?: Headers | string[]): this {
-    if (!Number.isInteger(status) || status < 100 || status > 999) throw new RangeError(`wasm-reactor: invalid status code ${status}`);
-    this.statusCode = status;
-    const fields = typeof reasonOrHeaders === "object" ? reasonOrHeaders : headers;
-    if (typeof reasonOrHeaders === "string") this.statusMessage = reasonOrHeaders;
-    if (!Array.isArray(fields)) {
-      for (const [k, v] of Object.entries(fields ?? {})) this.setHeader(k, v);
-      return this;
-    }
-    if (fields.length % 2 !== 0) throw new TypeError("wasm-reactor: writeHead's header array holds names and values in turn: its length must be even");
-    const given = new Map<string, { name: string; values: string[] }>();
-    for (let i = 0; i < fields.length; i += 2) {
-      const name = String(fields[i]);
-      const entry = given.get(name.toLowerCase()) ?? { name, values: [] };
-      entry.values.push(String(fields[i + 1]));
-      given.set(name.toLowerCase(), entry);
-    }
-    for (const { name, values } of given.values()) this.setHeader(name, values.length === 1 ? values[0] : values);
-    return this;
-  }
-
-  /** Sends a piece of the body (the response becomes chunked unless Content-Length was set). */
-  write(chunk: string | Uint8Array, encoding?: BufferEncoding | (() => void), cb?: () => void): boolean {
-    if (this.writableEnded) throw new Error("wasm-reactor: write after end");
-    this.sendBody(toBuffer(chunk, encoding), false);
-    (typeof encoding === "function" ? encoding : cb)?.();
+    const c = this.conns[conn & SLOT_MASK];
+    if (kind === OUT.HTTP_REQUEST) this.request(c?.id === conn ? c : this.unknownPeer(conn), payload);
+    else if (c?.id !== conn) return kind === OUT.HTTP_BODY || kind === OUT.HTTP_FLOW || kind === OUT.HTTP_CLOSED;
+    else if (kind === OUT.HTTP_BODY) c.req?.deliver(payload);
+    else if (kind === OUT.HTTP_FLOW) c.res?.flow(payload.readUInt32LE(0), payload.readUInt32LE(4));
+    else if (kind === OUT.HTTP_CLOSED) this.closed(c);
+    else return false;
     return true;
   }
 
-  end(chunk?: string | Uint8Array | (() => void), encoding?: BufferEncoding | (() => void), cb?: () => void): this {
-    if (this.writableEnded) return this;
-    const done = [chunk, encoding, cb].find((x) => typeof x === "function") as (() => void) | undefined;
-    const body = chunk === undefined || typeof chunk === "function" ? Buffer.alloc(0) : toBuffer(chunk, encoding);
-    this.writableEnded = true;
-    this.sendBody(body, true);
-    done?.();
-    this.emit("finish");
-    return this;
+  /** A connection JS never heard the accept of (a module that does not report peers). */
+  private unknownPeer(conn: number): Connection {
+    const c: Connection = { id: conn, listenerAndPort: 0, address: 0 };
+    this.conns[conn & SLOT_MASK] = c;
+    return c;
   }
 
-  private sendBody(body: Buffer, end: boolean): void {
-    const parts = slices(body);
-    parts.forEach((part, i) => {
-      const last = end && i === parts.length - 1;
-      this.send(this.headersSent ? piece([last ? P_END : 0, 0, 0], part) : this.headPiece(last, part));
-    });
+  private request(c: Connection, descriptor: Buffer): void {
+    c.res?.handedOver(); // pipelined: the previous answer is wholly in the module, ahead of this one
+    c.socket ??= new RequestSocket(addresses(c, this.hooks.local), () => this.hooks.inject(EV.RESPONSE, c.id, piece([P_ABORT_END, 0, 0])));
+    const req = new IncomingRequest(descriptor, c.socket, (n) => this.readBody(c.id, n), this.hooks.maxBodySize);
+    const res = answer(this.hooks.listeners(), req, {
+      send: (p) => this.hooks.inject(EV.RESPONSE, c.id, p),
+      flowControlled: true,
+      misuse: this.hooks.onError,
+    }, this.hooks.onError);
+    c.req = req;
+    c.res = res;
+    this.hooks.onResponse?.(res);
   }
 
-  private headPiece(end: boolean, body: Buffer): Buffer {
-    this.headersSent = true;
-    let flags = P_HEAD | (end ? P_END : 0);
-    let text = "";
-    for (const [lower, [name, value]] of this.fields) {
-      if (MODULE_FIELDS.has(lower)) {
-        if (lower === "connection" && /\bclose\b/i.test(String(value))) flags |= P_CLOSE;
-        continue;
-      }
-      if (lower === "content-length") flags |= P_LENGTH;
-      for (const v of Array.isArray(value) ? value : [value]) text += `${name}: ${v}\r\n`;
-    }
-    const fields = Buffer.from(text, "latin1");
-    return piece([flags, this.statusCode, fields.length], fields, body); // assembly/http/respond.ts
+  private readBody(conn: number, bytes: number): void {
+    const word = Buffer.allocUnsafe(4);
+    word.writeUInt32LE(bytes, 0);
+    this.hooks.inject(EV.BODY_READ, conn, word);
+  }
+
+  /** The module gave up on the exchange (the client left, a timeout, a malformed body). */
+  private closed(c: Connection): void {
+    this.conns[c.id & SLOT_MASK] = undefined;
+    c.req?.abort();
+    c.res?.closed();
+    c.socket?.closed(true);
   }
 }
 
-function toBuffer(chunk: string | Uint8Array, encoding?: BufferEncoding | (() => void)): Buffer {
-  if (typeof chunk === "string") return Buffer.from(chunk, typeof encoding === "string" ? encoding : "utf8");
-  return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+/** req.socket's addresses: the peer from the ACCEPT record's words, ours from the listener. */
+function addresses(c: Connection, local: ExchangeHooks["local"]): SocketAddresses {
+  const bound = local(c.listenerAndPort & 0xffff);
+  const v4 = c.address === 0 ? undefined
+    : `${c.address & 255}.${(c.address >>> 8) & 255}.${(c.address >>> 16) & 255}.${c.address >>> 24}`;
+  // On an IPv6 socket an IPv4 peer is IPv4-mapped, as node:net reports it.
+  const remoteAddress = v4 && bound?.family === "IPv6" ? `::ffff:${v4}` : v4;
+  return {
+    remoteAddress, remotePort: remoteAddress ? c.listenerAndPort >>> 16 : undefined,
+    remoteFamily: remoteAddress ? (bound?.family ?? "IPv4") : undefined,
+    localAddress: bound?.address, localPort: bound?.port, localFamily: bound?.family,
+  };
 }
-
-export type RequestListener = (req: IncomingRequest, res: ServerResponse) => unknown;
 
 /**
  * Runs the request listeners for one request. A listener that throws (or rejects) gets
- * a 500 if nothing was sent yet; otherwise the response is ended where it stopped.
+ * a 500 (or the status of an error that carries one, as http-errors' do) if nothing
+ * was sent yet; otherwise the connection is closed, so the client cannot mistake a cut
+ * response for a whole one.
  */
-export function handleRequest(listeners: RequestListener[], handoff: RequestHandoff, send: (conn: number, piece: Buffer) => void,
-  onError: (err: unknown) => void): ServerResponse {
-  const req = new IncomingRequest(handoff.descriptor);
-  const res = new ServerResponse((p) => send(handoff.conn, p), req);
+function answer(listeners: RequestListener[], req: IncomingRequest, sink: ResponseSink, onError: (err: unknown) => void): ServerResponse {
+  const res = new ServerResponse(sink, req);
+  // What a listener of req or res throws (on 'data', 'end', 'finish'…, which streams emit
+  // from later ticks) is the handler's failure, not the process's: each emits through a
+  // guard (an own property, so a framework's prototype swap keeps it).
+  req.emit = guardedEmit(req, (err) => fail(err));
+  res.emit = guardedEmit(res, (err) => fail(err));
   const fail = (err: unknown) => {
+    if (res.destroyed && !res.writableEnded) return; // the exchange is already over
     onError(err);
-    if (res.writableEnded) return;
-    if (!res.headersSent) {
-      for (const name of Object.keys(res.getHeaders())) res.removeHeader(name);
-      res.statusCode = 500;
-      res.setHeader("Content-Type", "text/plain; charset=utf-8");
-      res.end("Internal Server Error\n");
-    } else {
-      res.end();
+    if (res.writableEnded || res.destroyed) return;
+    if (res.headersSent) {
+      res.destroy();
+      return;
     }
+    const status = (err as { status?: unknown })?.status;
+    const code = typeof status === "number" && status >= 400 && status <= 599 ? status : 500;
+    for (const name of res.getHeaderNames()) res.removeHeader(name);
+    res.statusCode = code;
+    res.statusMessage = "";
+    res.setHeader("Content-Type", "text/plain; charset=utf-8");
+    res.end(code === 500 ? "Internal Server Error\n" : `${(err as Error).message.replace(/^wasm-reactor: /, "")}\n`);
   };
   for (const listener of listeners) {
     try {
@@ -268,6 +164,26 @@ export function handleRequest(listeners: RequestListener[], handoff: RequestHand
       fail(err);
     }
   }
-  flowBody(req, req.body, fail);
   return res;
 }
+
+function guardedEmit(target: EventEmitter, fail: (err: unknown) => void): EventEmitter["emit"] {
+  const emit = EventEmitter.prototype.emit;
+  return (event: string | symbol, ...args: unknown[]) => {
+    try {
+      return emit.call(target, event, ...args);
+    } catch (err) {
+      fail(err);
+      return true;
+    }
+  };
+}
+
+/** The worker pool's way: one request, arrived whole, answered through `send`. */
+export function handleRequest(listeners: RequestListener[], handoff: RequestHandoff, send: (conn: number, piece: Buffer) => void,
+  onError: (err: unknown) => void): ServerResponse {
+  const req = new IncomingRequest(handoff.descriptor);
+  return answer(listeners, req, { send: (p) => send(handoff.conn, p), flowControlled: false, misuse: onError }, onError);
+}
+
+export { httpError };

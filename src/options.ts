@@ -1,6 +1,6 @@
 // The options of createServer, their defaults and their validation.
 import path from "node:path";
-import { loadModule, PROTOCOL_NAMES, startInstance, type HttpConfig, type ModuleLimit, type Protocol } from "../host/module.js";
+import { JS_HANDLER_STREAMED, JS_HANDLER_WHOLE, loadModule, PROTOCOL_NAMES, startInstance, type HttpConfig, type ModuleLimit, type Protocol } from "../host/module.js";
 import type { HostCallFunction } from "./calls.js";
 import { DEFAULT_ROUTES, staticRoutes, type RouteSpec } from "./routes.js";
 
@@ -47,8 +47,19 @@ export interface ServerOptions {
   maxHeaderSize?: number;
   /** http (and a module on the SDK's HTTP level): the longest request target, in bytes (default 8 KiB); longer gets 414. */
   maxUriLength?: number;
-  /** http (and a module on the SDK's HTTP level): the largest request body, in bytes (default 1 MiB); larger gets 413. */
+  /**
+   * http: the largest request body collected whole, in bytes (default 1 MiB): by the
+   * module for a handler module or the worker pool (larger gets 413), and by
+   * `req.buffer()`/`text()`/`json()` for a request listener (which reject with a 413
+   * past it). A listener that reads `req` as a stream is bounded by maxStreamedBodySize.
+   */
   maxBodySize?: number;
+  /** http, request listeners: the largest body streamed through `req`, in bytes (default 0: no limit but 4 GiB); larger gets 413. */
+  maxStreamedBodySize?: number;
+  /** http, request listeners and the worker pool: ms a handler may stay silent (no piece of its answer, no read of the body) before the client gets a 503, or the answer is cut (default 120000; 0: never). On the module's clock, so it replays. */
+  answerTimeout?: number;
+  /** http: ms from a request's first byte to the end of its body (default 300000, node:http's; 0: never); later gets 408. A body that stops moving meets headersTimeout first. */
+  requestTimeout?: number;
   /** http (and a module on the SDK's HTTP level): ms from connecting (or from a request's first byte) to the end of its headers (default 60000); then 408. */
   headersTimeout?: number;
   /** http (and a module on the SDK's HTTP level): ms a keep-alive connection may sit idle between requests (default 5000). */
@@ -167,6 +178,9 @@ const DEFAULTS: ResolvedOptions = {
   maxBodySize: 1024 * 1024,
   headersTimeout: 60_000,
   keepAliveTimeout: 5000,
+  maxStreamedBodySize: 0,
+  answerTimeout: 120_000,
+  requestTimeout: 300_000,
   maxPayload: 16 * 1024 * 1024,
   maxBufferedAmount: 16 * 1024 * 1024,
   onBackpressure: "close",
@@ -184,7 +198,8 @@ const DEFAULTS: ResolvedOptions = {
   trapOnMagic: false,
 };
 
-const HTTP_OPTIONS = ["routes", "maxHeaderSize", "maxUriLength", "maxBodySize", "headersTimeout", "keepAliveTimeout"] as const;
+const HTTP_OPTIONS = ["routes", "maxHeaderSize", "maxUriLength", "maxBodySize", "headersTimeout", "keepAliveTimeout", "maxStreamedBodySize",
+  "answerTimeout", "requestTimeout"] as const;
 /** The limits a module on the SDK's HTTP or WebSocket level takes, by option, and their names in HttpConfig. */
 const MODULE_LIMITS = {
   maxHeaderSize: "maxHeaderBytes", maxUriLength: "maxUriBytes", maxBodySize: "maxBodyBytes", headersTimeout: "headerTimeoutMs",
@@ -291,6 +306,9 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   // Timeouts live on a 32-bit millisecond clock in the module: a day is far inside it.
   integer("headersTimeout", o.headersTimeout, 1, 86_400_000);
   integer("keepAliveTimeout", o.keepAliveTimeout, 1, 86_400_000);
+  integer("maxStreamedBodySize", o.maxStreamedBodySize, 0, 2 ** 32 - 1);
+  integer("answerTimeout", o.answerTimeout, 0, 86_400_000);
+  integer("requestTimeout", o.requestTimeout, 0, 86_400_000);
   if (o.routes !== undefined) staticRoutes(o.routes); // fail here, at createServer, not at listen
   integer("maxPayload", o.maxPayload, 0, 2 ** 32 - 1);
   integer("maxBufferedAmount", o.maxBufferedAmount, 0, 2 ** 32 - 1);
@@ -334,7 +352,10 @@ export function httpConfig(o: ResolvedOptions, listening: boolean): HttpConfig {
     maxBodyBytes: o.maxBodySize,
     headerTimeoutMs: o.headersTimeout,
     idleTimeoutMs: o.keepAliveTimeout,
-    jsHandler: hasRequestHandler,
+    jsHandler: listening ? JS_HANDLER_STREAMED : o.workers > 0 ? JS_HANDLER_WHOLE : 0,
+    answerTimeoutMs: o.answerTimeout,
+    requestTimeoutMs: o.requestTimeout,
+    maxStreamedBodyBytes: o.maxStreamedBodySize,
     wsMaxPayload: o.maxPayload,
     wsPath: o.path,
     wsMaxBuffered: o.maxBufferedAmount,

@@ -5,7 +5,7 @@ import { isIP } from "node:net";
 import { constants } from "node:os";
 import { loadAddon } from "../host/addon.js";
 import type { HostStats, ReactorHost } from "../host/host.js";
-import { HTTP_PROTOCOLS, type ModuleConfig } from "../host/module.js";
+import { HTTP_PROTOCOLS, JS_HANDLER_STREAMED, type ModuleConfig } from "../host/module.js";
 import { NativeHost } from "../host/native.js";
 import { NetHost } from "../host/net.js";
 import { ThreadedHost } from "../host/threads.js";
@@ -13,7 +13,7 @@ import { FlightRecorder, moduleDigest, TraceWriter, type Recorder } from "../hos
 import { EV } from "../host/door.js";
 import { WebSocketRegistry, type WebSocket, type WebSocketData } from "./websocket.js";
 import { HandlerPool } from "./handler-pool.js";
-import { handleRequest, type IncomingRequest, type RequestListener, type ServerResponse } from "./http.js";
+import { HttpExchanges, type IncomingRequest, type RequestListener, type ServerResponse } from "./http.js";
 import { typedEmitter } from "./typed-events.js";
 import { deliverOutbox } from "./outbox.js";
 import { HostCalls, type HostCallInfo } from "./calls.js";
@@ -114,6 +114,7 @@ export class Server extends typedEmitter<ServerEvents>() {
   private recorder: Recorder | undefined;
   private pool: HandlerPool | undefined;
   private calls: HostCalls | undefined;
+  private exchanges: HttpExchanges | undefined;
   private readonly websockets = new WebSocketRegistry((op, conn, bytes) => this.host?.inject(op, conn, bytes),
     (ws, req) => this.emit("connection", ws, req), () => this.options.subprotocols);
 
@@ -202,6 +203,13 @@ export class Server extends typedEmitter<ServerEvents>() {
     }
     this.calls = this.options.calls && new HostCalls(this.options.calls, (op, conn, bytes) => this.host?.inject(op, conn, bytes),
       (err, call) => this.reportCallError(err, call));
+    this.exchanges = config.http?.jsHandler === JS_HANDLER_STREAMED ? new HttpExchanges({
+      inject: (op, conn, bytes) => this.host?.inject(op, conn, bytes),
+      listeners: () => this.listeners("request") as RequestListener[],
+      onError: (err) => this.reportHandlerError(err),
+      local: (listener) => this.bound[listener],
+      maxBodySize: this.options.maxBodySize,
+    }) : undefined;
     const toJs = config.http?.jsHandler || this.options.protocol === "ws" || this.calls ? (outbox: Buffer) => this.handle(outbox) : undefined;
     const reactor = this.options.threads > 1 ? new ThreadedHost(config, this.options.threads, onTrap, this.options.accept)
       : this.backend === "native" ? new NativeHost(config, onTrap, recorder, toJs) : new NetHost(config, onTrap, recorder, toJs);
@@ -234,11 +242,8 @@ export class Server extends typedEmitter<ServerEvents>() {
 
   /** What the module passed to JS: requests for the 'request' listeners (or the pool), WebSocket events, host calls. */
   private handle(outbox: Buffer): void {
-    const listeners = this.listeners("request") as RequestListener[];
-    deliverOutbox(outbox, (request) => {
-      if (this.pool) this.pool.dispatch(request);
-      else handleRequest(listeners, request, (c, piece) => this.host?.inject(EV.RESPONSE, c, piece), (err) => this.reportHandlerError(err));
-    }, this.websockets, this.calls);
+    deliverOutbox(outbox, { http: this.exchanges, pool: this.pool && ((request) => this.pool!.dispatch(request)), websockets: this.websockets,
+      calls: this.calls });
   }
 
   /** A host function threw: the module was answered ANSWER_FAILED; the error is the application's to log. */
@@ -289,9 +294,16 @@ export class Server extends typedEmitter<ServerEvents>() {
 
   /**
    * Graceful close: stop accepting, let every connection flush its output, then close
-   * them; connections still open after `closeTimeout` ms are closed regardless.
+   * them; connections still open after `closeTimeout` ms are closed regardless. Takes a
+   * callback too, as node:net's close() does (frameworks such as Fastify pass one).
    */
-  close(): Promise<void> {
+  close(callback?: (err?: Error) => void): Promise<void> {
+    const closing = this.closeOnce();
+    if (callback) closing.then(() => callback(), callback);
+    return closing;
+  }
+
+  private closeOnce(): Promise<void> {
     this.closed ??= (async () => {
       this.state = "closing";
       await this.host?.close(this.options.closeTimeout);

@@ -20,7 +20,7 @@ import { EV } from "../host/door.js";
 import { HTTP_PROTOCOLS, type Protocol } from "../host/module.js";
 import { replayTrace } from "../host/replay.js";
 import { ScriptedNetwork, type Faults } from "../host/sim.js";
-import { handleRequest, type IncomingRequest, type RequestListener, type ServerResponse } from "./http.js";
+import { HttpExchanges, type IncomingRequest, type RequestListener, type ServerResponse } from "./http.js";
 import { httpConfig, moduleLimits, resolveOptions, type ServerOptions } from "./options.js";
 import { HostCalls } from "./calls.js";
 import { deliverOutbox } from "./outbox.js";
@@ -128,6 +128,7 @@ export class VirtualNetwork {
     if (res.writableEnded) return;
     this.unanswered.add(res);
     res.once("finish", () => this.unanswered.delete(res));
+    res.once("close", () => this.unanswered.delete(res));
   }
 
   /** Opens a connection to the module. */
@@ -193,9 +194,13 @@ export function simulateModule(options: SimulationOptions): VirtualNetwork {
   const websockets = new WebSocketRegistry(inject, (ws, req) => options.onWebSocket?.(ws, req), () => server.subprotocols);
   const listeners = options.onRequest ? [options.onRequest] : [];
   const calls = server.calls && new HostCalls(server.calls, inject, (err) => virtual!.errors.push(err));
-  const toJs = (outbox: Buffer) => deliverOutbox(outbox, (request) => virtual!.trackResponse(handleRequest(listeners, request,
-    (conn, piece) => inject(EV.RESPONSE, conn, piece), (err) => virtual!.errors.push(err instanceof Error ? err : new Error(String(err))))),
-  websockets, calls);
+  const http = new HttpExchanges({
+    inject, listeners: () => listeners, maxBodySize: server.maxBodySize,
+    onError: (err) => virtual!.errors.push(err instanceof Error ? err : new Error(String(err))),
+    local: () => ({ address: "127.0.0.1", family: "IPv4", port: server.port || 80 }),
+    onResponse: (res) => virtual!.trackResponse(res),
+  });
+  const toJs = (outbox: Buffer) => deliverOutbox(outbox, { http, websockets, calls });
   const network = new ScriptedNetwork({
     protocol: server.protocol, moduleFile: server.module, seed, faults, connections: 0, active: 0, messagesPerClient: 0,
     maxMessageBytes: 1, maxLineLength: server.maxLineLength, idleTimeoutMs: server.idleTimeout || undefined,

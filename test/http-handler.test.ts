@@ -2,7 +2,7 @@
 // checked with fetch and with raw sockets where the framing itself is the point.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { EventEmitter } from "node:events";
+import { IncomingMessage } from "node:http";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -49,9 +49,9 @@ for (const backend of BACKENDS) {
   const test = suite(`http JS handler on the ${backend} host`);
 
   test("req carries method, url, headers and the whole body (Content-Length and chunked)", async () => {
-    await withServer({ backend }, (req, res) => {
+    await withServer({ backend }, async (req, res) => {
       res.setHeader("Content-Type", "application/json");
-      res.end(JSON.stringify({ method: req.method, url: req.url, version: req.httpVersion, headers: req.headers, body: req.text() }));
+      res.end(JSON.stringify({ method: req.method, url: req.url, version: req.httpVersion, headers: req.headers, body: await req.text() }));
     }, async (port) => {
       const r = await fetch(`http://127.0.0.1:${port}/p/q?x=1`, { method: "POST", body: "hello body", headers: { "X-Two": "a" } });
       assert.is(r.headers.get("content-type"), "application/json");
@@ -130,8 +130,10 @@ for (const backend of BACKENDS) {
     const errors: string[] = [];
     await withServer({ backend }, (req, res) => {
       if (req.url === "/swap") {
-        Object.setPrototypeOf(req, EventEmitter.prototype);
+        // Express's swap: a prototype whose chain is node:http's IncomingMessage's, not ours.
+        Object.setPrototypeOf(req, Object.create(IncomingMessage.prototype));
         req.on("end", () => res.end("swapped"));
+        req.resume();
         return;
       }
       req.on("data", () => {
@@ -222,7 +224,7 @@ for (const backend of BACKENDS) {
     const dir = mkdtempSync(join(tmpdir(), "wr-http-"));
     const trace = join(dir, "http.wrt");
     try {
-      await withServer({ backend, record: trace }, (req, res) => res.end(`echo ${req.text()}`), async (port) => {
+      await withServer({ backend, record: trace }, async (req, res) => res.end(`echo ${await req.text()}`), async (port) => {
         for (let i = 0; i < 5; i++) await (await fetch(`http://127.0.0.1:${port}/`, { method: "POST", body: `n${i}` })).text();
       });
       const result = replayTrace(trace);

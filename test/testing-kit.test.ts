@@ -72,10 +72,10 @@ function responseBodies(text: string): string[] {
 }
 
 for (const seed of [1, 2, 3]) {
-  test(`a JS request handler runs on the simulator: pipelined requests under every fault, seed ${seed}`, () => {
-    const net = simulateModule({ protocol: "http", seed, faults: "all", onRequest: (req, res) => {
+  test(`a JS request handler runs on the simulator: pipelined requests under every fault, seed ${seed}`, async () => {
+    const net = simulateModule({ protocol: "http", seed, faults: "all", onRequest: async (req, res) => {
       res.setHeader("Content-Type", "text/plain");
-      res.end(`${req.method} ${req.url} ${req.body.toString()}`);
+      res.end(`${req.method} ${req.url} ${await req.text()}`);
     } });
     const clients = Array.from({ length: 10 }, (_, i) => {
       const client = net.connect();
@@ -85,7 +85,7 @@ for (const seed of [1, 2, 3]) {
       }
       return client.end();
     });
-    net.run();
+    await net.settle();
     clients.forEach((client, i) => {
       const expected = [0, 1, 2].map((k) => `POST /c/${i}/${k} client ${i} body ${k}`);
       assert.equal(responseBodies(client.text()), expected, `seed ${seed}, client ${i}`);

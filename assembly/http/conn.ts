@@ -8,7 +8,9 @@
 //  16 body bytes so far · 20 chunk-ext/trailer bytes · 24 route (index + 1, or 0)
 //  28 leftover input buffer · 32 timer prev · 36 timer next · 40 deadline · 44 timer list
 //  48 request for the handler (a buffer) · 52 response framing u8 · 53 response persistence u8
-//  54 connection flags u8
+//  54 connection flags u8 · 56 when the request began (ms)
+// A request streamed to the host (RF_STREAMED) has no route: its word 24 counts the body
+// bytes handed to JS and not yet read there (stream.ts).
 
 import { allocBlock, classOf, freeBlock } from "../alloc";
 import { bufFree } from "../buffer";
@@ -30,10 +32,14 @@ export const RF_HEAD: u8 = 2; // HEAD: the response has no body
 export const RF_HTTP10: u8 = 4;
 export const RF_METHOD_OK: u8 = 8; // GET or HEAD: the methods a static route answers
 export const RF_TO_HANDLER: u8 = 16; // the module's handler (request hook) answers this request
+export const RF_STREAMED: u8 = 32; // the host's handler has it, head first, body in pieces; cleared when the exchange is over (stream.ts)
+export const RF_ANSWERED: u8 = 64; // streamed: the answer ended before the body did (the rest of the body is read and dropped)
+export const RF_ANSWER_BEGUN: u8 = 128; // the handler's first piece (status and fields) has gone out
 
 // Flags of the connection, kept across its requests.
 export const CF_PEER_EOF: u8 = 1; // the client has finished sending: answer what it sent whole, then close
 export const CF_DRAIN: u8 = 2; // shutdown: close after the answer the JS handler owes
+export const CF_JS_FLOW: u8 = 4; // JS has streamed a request here: it hears how much output is unsent (stream.ts)
 
 const K_PHASE: usize = 0;
 const K_FLAGS: usize = 1;
@@ -54,6 +60,7 @@ const K_REQUEST: usize = 48;
 const K_FRAMING: usize = 52;
 const K_PERSIST: usize = 53;
 const K_CONN_FLAGS: usize = 54;
+const K_STARTED: usize = 56;
 
 export function connBlockNew(): usize {
   const k = allocBlock(CONN_BLOCK_BYTES);
@@ -98,6 +105,12 @@ export function connBlockFree(k: usize): void {
 @inline export function setPersistence(k: usize, p: u8): void { store<u8>(k, p, K_PERSIST); }
 @inline export function connFlags(k: usize): u8 { return load<u8>(k, K_CONN_FLAGS); }
 @inline export function addConnFlags(k: usize, f: u8): void { store<u8>(k, connFlags(k) | f, K_CONN_FLAGS); }
+@inline export function started(k: usize): u32 { return load<u32>(k, K_STARTED); }
+@inline export function setStarted(k: usize, ms: u32): void { store<u32>(k, ms, K_STARTED); }
+@inline export function bodyInFlight(k: usize): u32 { return load<u32>(k, K_ROUTE); }
+@inline export function setBodyInFlight(k: usize, n: u32): void { store<u32>(k, n, K_ROUTE); }
+@inline export function addReqFlags(k: usize, f: u8): void { store<u8>(k, reqFlags(k) | f, K_FLAGS); }
+@inline export function clearReqFlags(k: usize, f: u8): void { store<u8>(k, reqFlags(k) & ~f, K_FLAGS); }
 
 /** Back to reading a head: the scanner starts afresh. */
 export function resetForHead(k: usize): void {

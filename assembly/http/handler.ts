@@ -5,26 +5,32 @@
 // whatever is left of an unfinished request waits in the connection's input buffer.
 
 import { bufAppend, bufConsume, bufData, bufFree, bufLength } from "../buffer";
-import { clearFlag, F_HOLD_IN, inBuf, setFlag, setInBuf } from "../handles";
-import { closeWhenFlushed, dirtyRoom, markDirty } from "../output";
+import { inBuf, setInBuf } from "../handles";
+import { closeNow, closeWhenFlushed, dirtyRoom } from "../output";
 import { CR, LF } from "./bytes";
 import {
   CHUNKED_DATA, CHUNKED_DONE, chunkedFeed, chunkedStart, chunkedStatus, consumed, dataLen, dataPtr,
 } from "./chunked";
-import { nowMs } from "../clock";
+import { nowMs, reached } from "../clock";
 import {
-  headerTimeoutMs, idleTimeoutMs, handlerOn, maxBodyBytes, maxHeaderBytes, maxUriBytes, WS_OFF, wsMode, wsPathMatches,
+  answerTimeoutMs, handlerStreams, headerTimeoutMs, idleTimeoutMs, handlerOn, maxBodyBytes, maxHeaderBytes, maxStreamedBodyBytes,
+  maxUriBytes, requestTimeoutMs, WS_OFF, wsMode, wsPathMatches,
 } from "./config";
-import { hasTimers, nextDeadline, popExpired, TIMER_HEADERS, TIMER_IDLE, timerClear, timerList, timerSet } from "./timers";
+import { hasTimers, nextDeadline, popExpired, timerDeadline, TIMER_ANSWER, TIMER_HEADERS, TIMER_IDLE, timerClear, timerList, timerSet } from "./timers";
+import {
+  BODY_CHUNKED, bodyWaitsOnJs, HTTP_CLOSED_ANSWER_TIMEOUT, HTTP_CLOSED_BAD_BODY, HTTP_CLOSED_GONE, HTTP_CLOSED_REQUEST_TIMEOUT,
+  streamAbandon, streamAnswered, streamBegin, streamBody, streamBodyEnd, streamBodyRead, streamDone, streamOpened, streaming, updateHold,
+} from "./stream";
 import {
   connBlockFree, connBlockNew, firstLine, input, phase, PH_BODY, PH_CHUNKED, PH_DONE, PH_HEAD, remaining,
   reqFlags, request, resetForHead, scanned, RF_HEAD, RF_HTTP10, RF_KEEP_ALIVE, RF_METHOD_OK, RF_TO_HANDLER, addConnFlags, connFlags, CF_DRAIN, CF_PEER_EOF,
   route, setBodyTotal, setInput, setPhase, setRemaining, setReqFlags, setRequest, setRoute, PH_WAIT_ANSWER, PH_LINGER, PH_WS, bodyTotal,
+  addReqFlags, RF_ANSWERED, RF_ANSWER_BEGUN, RF_STREAMED, setStarted, started,
 } from "./conn";
 import {
   REQ_HEAD, REQ_HTTP10, REQ_KEEP_ALIVE, requestBegin, requestBody,
 } from "./request";
-import { keepsAlive, respondPiece } from "./respond";
+import { keepsAlive, P_ABORT, respondPiece } from "./respond";
 import { checkUpgrade, sendSwitchingProtocols } from "../ws/handshake";
 import { wsData, wsFree, wsGoingAway, wsOpen } from "../ws/handler";
 import {
@@ -39,18 +45,18 @@ import { PERSIST_CLOSE, PERSIST_DEFAULT, PERSIST_KEEP_ALIVE, sendContinue, sendS
 
 // A request line this much longer than the URI limit is answered 414 before it ends.
 const REQUEST_LINE_SLACK: u32 = 64;
-// Input buffered behind a request the JS handler has, past which reading stops.
-const HOLD_INPUT_BYTES: u32 = 64 * 1024;
 
 export function httpOpen(slot: u32): void {
   const k = connBlockNew();
   setInBuf(slot, k);
   timerSet(slot, k, TIMER_HEADERS, nowMs() + headerTimeoutMs());
+  streamOpened(slot);
 }
 
 export function httpClose(slot: u32): void {
   const k = inBuf(slot);
   if (k == 0) return;
+  streamAbandon(slot, k, HTTP_CLOSED_GONE);
   timerClear(slot, k);
   if (phase(k) == PH_WS) {
     moduleClosed(slot, request(k));
@@ -70,8 +76,11 @@ export function httpClose(slot: u32): void {
 function rearm(slot: u32, k: usize): void {
   const ph = phase(k);
   if (ph == PH_LINGER || ph == PH_WS) return; // linger: one timer from the 413 on; WebSocket: none
-  if (ph == PH_DONE || ph == PH_WAIT_ANSWER) {
+  if (ph == PH_DONE) {
     timerClear(slot, k);
+  } else if (ph == PH_WAIT_ANSWER || ((ph == PH_BODY || ph == PH_CHUNKED) && bodyWaitsOnJs(slot))) {
+    // The handler has the request (or holds the body unread): its silence is timed.
+    if (timerList(k) != TIMER_ANSWER) armAnswerTimer(slot, k);
   } else if (ph != PH_HEAD) {
     timerSet(slot, k, TIMER_HEADERS, nowMs() + headerTimeoutMs());
   } else if (input(k) == 0) {
@@ -79,6 +88,12 @@ function rearm(slot: u32, k: usize): void {
   } else if (timerList(k) != TIMER_HEADERS) {
     timerSet(slot, k, TIMER_HEADERS, nowMs() + headerTimeoutMs());
   }
+}
+
+/** (Re-)arms the answer timeout, if there is one. */
+function armAnswerTimer(slot: u32, k: usize): void {
+  if (answerTimeoutMs() != 0) timerSet(slot, k, TIMER_ANSWER, nowMs() + answerTimeoutMs());
+  else timerClear(slot, k);
 }
 
 /** Closes connections whose timeout has come, as many as this batch has room for. */
@@ -89,7 +104,17 @@ export function httpTick(): void {
     if (slot >= 0) {
       const k = inBuf(<u32>slot);
       // A connection that never sent a byte is closed quietly; a request cut short hears why.
-      if (phase(k) != PH_HEAD || input(k) != 0) sendStatus(<u32>slot, 408, PERSIST_CLOSE);
+      if (phase(k) != PH_HEAD || input(k) != 0) requestTimedOut(<u32>slot, k);
+      setPhase(k, PH_DONE);
+      closeWhenFlushed(<u32>slot);
+      continue;
+    }
+    slot = popExpired(TIMER_ANSWER, now);
+    if (slot >= 0) {
+      // The handler was silent too long: 503 if it never began its answer, else the answer is cut.
+      const k = inBuf(<u32>slot);
+      if ((reqFlags(k) & RF_ANSWER_BEGUN) == 0) sendStatus(<u32>slot, 503, PERSIST_CLOSE);
+      streamAbandon(<u32>slot, k, HTTP_CLOSED_ANSWER_TIMEOUT);
       setPhase(k, PH_DONE);
       closeWhenFlushed(<u32>slot);
       continue;
@@ -99,6 +124,12 @@ export function httpTick(): void {
     setPhase(inBuf(<u32>slot), PH_DONE);
     closeWhenFlushed(<u32>slot);
   }
+}
+
+/** 408 for a request that did not arrive in time (unless its handler already began answering). */
+function requestTimedOut(slot: u32, k: usize): void {
+  if ((reqFlags(k) & RF_ANSWER_BEGUN) == 0) sendStatus(slot, 408, PERSIST_CLOSE);
+  streamAbandon(slot, k, HTTP_CLOSED_REQUEST_TIMEOUT);
 }
 
 // For the DEADLINE header word: whether a timeout is armed, and the earliest.
@@ -116,11 +147,14 @@ export function httpData(slot: u32, ptr: usize, len: u32): void {
     setInput(k, bufAppend(buf, ptr, len));
     runBuffered(slot, k);
   }
-  // Pipelined requests behind one the JS handler has: past a limit, stop reading.
-  if (phase(k) == PH_WAIT_ANSWER && bufLength(input(k)) > HOLD_INPUT_BYTES) {
-    setFlag(slot, F_HOLD_IN);
-    markDirty(slot);
+  const ph = phase(k);
+  if ((ph == PH_BODY || ph == PH_CHUNKED) && requestTimeoutMs() != 0 && reached(started(k) + requestTimeoutMs(), nowMs())) {
+    // A body trickling in past the request timeout (a stalled one meets the header timeout).
+    requestTimedOut(slot, k);
+    setPhase(k, PH_DONE);
+    closeWhenFlushed(slot);
   }
+  updateHold(slot, k);
   rearm(slot, k);
 }
 
@@ -135,12 +169,49 @@ function runBuffered(slot: u32, k: usize): void {
   }
 }
 
+/** JS read n bytes of a streamed body (EV_BODY_READ). */
+export function httpBodyRead(slot: u32, n: u32): void {
+  const k = inBuf(slot);
+  if (k == 0 || !streaming(k)) return;
+  streamBodyRead(k, n);
+  updateHold(slot, k);
+  rearm(slot, k);
+}
+
 /** A piece of the JS handler's answer (EV_RESPONSE). */
 export function httpResponse(slot: u32, ptr: usize, len: u32): void {
   const k = inBuf(slot);
-  if (phase(k) != PH_WAIT_ANSWER) return; // late: the connection timed out or failed meanwhile
-  if (!respondPiece(slot, k, ptr, len)) return;
-  clearFlag(slot, F_HOLD_IN);
+  if (len >= 4 && (load<u32>(ptr) & P_ABORT) != 0) {
+    // The handler destroyed its response (or failed after its head went out): the
+    // client must not take a cut answer for a whole one, so the connection ends now.
+    streamDone(k);
+    return closeNow(slot);
+  }
+  const ph = phase(k);
+  const f = reqFlags(k);
+  // A streamed request may be answered while its body still arrives (node:http's way).
+  const early = (f & (RF_STREAMED | RF_ANSWERED)) == RF_STREAMED && (ph == PH_BODY || ph == PH_CHUNKED);
+  if (ph != PH_WAIT_ANSWER && !early) return; // late: the connection timed out or failed meanwhile
+  addReqFlags(k, RF_ANSWER_BEGUN);
+  const last = respondPiece(slot, k, ptr, len);
+  if ((f & RF_STREAMED) != 0) streamAnswered(slot, len);
+  if (!last) {
+    if (ph == PH_WAIT_ANSWER) armAnswerTimer(slot, k); // the handler is alive
+    return;
+  }
+  if (early) {
+    // Answered before the body ended: the rest of the body is read and dropped, then the
+    // next request is read (or the connection closes, if the answer said so).
+    addReqFlags(k, RF_ANSWERED);
+    if (!keepsAlive(k) || (connFlags(k) & CF_DRAIN) != 0) {
+      setPhase(k, PH_DONE);
+      closeWhenFlushed(slot);
+    }
+    updateHold(slot, k);
+    rearm(slot, k);
+    return;
+  }
+  streamDone(k);
   if (!keepsAlive(k) || (connFlags(k) & CF_DRAIN) != 0) {
     setPhase(k, PH_DONE);
     closeWhenFlushed(slot);
@@ -153,6 +224,7 @@ export function httpResponse(slot: u32, ptr: usize, len: u32): void {
       closeWhenFlushed(slot);
     }
   }
+  updateHold(slot, k);
   rearm(slot, k);
 }
 
@@ -179,16 +251,17 @@ function run(slot: u32, k: usize, p: usize, len: u32): u32 {
       if (s != 0) return fail(slot, k, s, len);
     } else if (ph == PH_BODY) {
       const take = min(remaining(k), len - pos);
-      if ((reqFlags(k) & RF_TO_HANDLER) != 0) requestBody(k, p + pos, take);
+      forwardBody(slot, k, p + pos, take);
       setRemaining(k, remaining(k) - take);
       pos += take;
-      if (remaining(k) == 0) finishRequest(slot, k);
+      if (remaining(k) == 0) finishRequest(slot, k, true);
     } else if (ph == PH_CHUNKED) {
-      const s = chunkedFeed(k, p + pos, len - pos, maxBodyBytes(), maxHeaderBytes());
+      const limit = (reqFlags(k) & RF_STREAMED) != 0 ? maxStreamedBodyBytes() : maxBodyBytes();
+      const s = chunkedFeed(k, p + pos, len - pos, limit, maxHeaderBytes());
       if (s != 0) return fail(slot, k, s, len);
       pos += consumed();
-      if (chunkedStatus() == CHUNKED_DATA && (reqFlags(k) & RF_TO_HANDLER) != 0) requestBody(k, dataPtr(), dataLen());
-      if (chunkedStatus() == CHUNKED_DONE) finishRequest(slot, k);
+      if (chunkedStatus() == CHUNKED_DATA) forwardBody(slot, k, dataPtr(), dataLen());
+      if (chunkedStatus() == CHUNKED_DONE) finishRequest(slot, k, true);
       else if (chunkedStatus() != CHUNKED_DATA) break;
     } else if (ph == PH_WAIT_ANSWER) {
       break; // the rest waits for the JS handler's answer
@@ -200,6 +273,13 @@ function run(slot: u32, k: usize, p: usize, len: u32): u32 {
     }
   }
   return pos;
+}
+
+/** Body bytes for the request's handler: streamed to JS, or collected for the whole request. */
+function forwardBody(slot: u32, k: usize, p: usize, len: u32): void {
+  const f = reqFlags(k);
+  if ((f & RF_STREAMED) != 0) streamBody(slot, k, p, len);
+  else if ((f & RF_TO_HANDLER) != 0) requestBody(k, p, len);
 }
 
 function skipEmptyLines(p: usize, pos: u32, len: u32): u32 {
@@ -228,25 +308,38 @@ function startRequest(slot: u32, k: usize): u32 {
   }
   const r = findRoute(targetPtr(), targetLen());
   const toHandler = r == 0 && handlerOn() && hasRequestHook();
+  const streamed = toHandler && handlerStreams();
   setReqFlags(k, (keepAlive ? RF_KEEP_ALIVE : 0) | (isHead ? RF_HEAD : 0) | (http10 ? RF_HTTP10 : 0)
     | (isGet || isHead ? RF_METHOD_OK : 0) | (toHandler ? RF_TO_HANDLER : 0));
   setRoute(k, r);
-  if (toHandler) requestBegin(k, (keepAlive ? REQ_KEEP_ALIVE : 0) | (isHead ? REQ_HEAD : 0) | (http10 ? REQ_HTTP10 : 0));
+  const describe = (keepAlive ? REQ_KEEP_ALIVE : 0) | (isHead ? REQ_HEAD : 0) | (http10 ? REQ_HTTP10 : 0);
+  if (toHandler && !streamed) requestBegin(k, describe);
+  // The request began with its first byte, when the header timeout was armed.
+  setStarted(k, timerList(k) == TIMER_HEADERS ? timerDeadline(k) - headerTimeoutMs() : nowMs());
   setBodyTotal(k, 0);
   let bodyExpected = false;
+  let streamedLength: u32 = 0;
   if ((hf & H_CHUNKED) != 0) {
     chunkedStart(k);
     setPhase(k, PH_CHUNKED);
     bodyExpected = true;
+    streamedLength = BODY_CHUNKED;
   } else if ((hf & H_CONTENT_LENGTH) != 0 && contentLength() != 0) {
-    if (contentLength() > <u64>maxBodyBytes()) return 413;
+    // Streamed, a body is bounded only by its own cap; collected whole, by maxBodySize.
+    const limit = streamed ? <u64>maxStreamedBodyBytes() : <u64>maxBodyBytes();
+    if (contentLength() > limit || (streamed && contentLength() >= <u64>BODY_CHUNKED)) return 413;
     setRemaining(k, <u32>contentLength());
     setBodyTotal(k, <u32>contentLength());
     setPhase(k, PH_BODY);
     bodyExpected = true;
+    streamedLength = <u32>contentLength();
+  }
+  if (streamed) {
+    streamBegin(slot, k, describe, streamedLength);
+    addReqFlags(k, RF_STREAMED);
   }
   if (!bodyExpected) {
-    finishRequest(slot, k);
+    finishRequest(slot, k, false);
   } else if ((hf & H_EXPECT_CONTINUE) != 0 && !http10) {
     sendContinue(slot);
   }
@@ -266,8 +359,9 @@ function upgrade(slot: u32, k: usize, isGet: bool, http10: bool): u32 {
 }
 
 /** The whole request has been read: answer it, then read the next or close. */
-function finishRequest(slot: u32, k: usize): void {
+function finishRequest(slot: u32, k: usize, hadBody: bool): void {
   const f = reqFlags(k);
+  if ((f & RF_STREAMED) != 0) return finishStreamed(slot, k, hadBody);
   let keepAlive = (f & RF_KEEP_ALIVE) != 0;
   const persist = !keepAlive ? PERSIST_CLOSE : (f & RF_HTTP10) != 0 ? PERSIST_KEEP_ALIVE : PERSIST_DEFAULT;
   const head = (f & RF_HEAD) != 0;
@@ -295,6 +389,23 @@ function finishRequest(slot: u32, k: usize): void {
   }
 }
 
+/** A streamed request's body is complete: JS hears so; the answer may already have ended. */
+function finishStreamed(slot: u32, k: usize, hadBody: bool): void {
+  if (hadBody) streamBodyEnd(slot);
+  if ((reqFlags(k) & RF_ANSWERED) == 0) {
+    setPhase(k, PH_WAIT_ANSWER);
+    armAnswerTimer(slot, k);
+    return;
+  }
+  streamDone(k);
+  if (keepsAlive(k) && (connFlags(k) & CF_DRAIN) == 0) {
+    resetForHead(k);
+  } else {
+    setPhase(k, PH_DONE);
+    closeWhenFlushed(slot);
+  }
+}
+
 /**
  * Answers with an error status and closes; the rest of the input is ignored. A 413
  * is answered while the client may still be sending its body: closing with unread
@@ -303,7 +414,11 @@ function finishRequest(slot: u32, k: usize): void {
  * (nginx's lingering close).
  */
 function fail(slot: u32, k: usize, status: u32, len: u32): u32 {
-  sendStatus(slot, status, PERSIST_CLOSE, status == 426 ? "Sec-WebSocket-Version: 13\r\n" : "");
+  // A streamed request's handler may have begun its answer: then the connection just ends.
+  if ((reqFlags(k) & RF_ANSWER_BEGUN) == 0 || !streaming(k)) {
+    sendStatus(slot, status, PERSIST_CLOSE, status == 426 ? "Sec-WebSocket-Version: 13\r\n" : "");
+  }
+  streamAbandon(slot, k, HTTP_CLOSED_BAD_BODY);
   if (status == 413) {
     setPhase(k, PH_LINGER);
     timerSet(slot, k, TIMER_IDLE, nowMs() + idleTimeoutMs());
@@ -330,7 +445,7 @@ export function httpEof(slot: u32): void {
 
 function closeAfterAnswers(slot: u32, why: u8): void {
   const k = inBuf(slot);
-  if (phase(k) == PH_WAIT_ANSWER) addConnFlags(k, why);
+  if (phase(k) == PH_WAIT_ANSWER || (why == CF_DRAIN && streaming(k))) addConnFlags(k, why);
   else if (phase(k) == PH_WS) wsGoingAway(slot, request(k));
   else closeWhenFlushed(slot);
 }

@@ -2,21 +2,23 @@
 // registers with the core: one HTTP handler, whose WebSocket mode says whether upgrades
 // are accepted (their frames then go to the hooks of ws/inmodule.ts).
 
-import { EV_RESPONSE } from "../abi";
+import { EV_BODY_READ, EV_RESPONSE } from "../abi";
 import {
-  onClose, onData, onDeadline, onDrain, onEof, onHostEvent, onOpen, onOption, onTick, useReplyArena,
+  onClose, onData, onDeadline, onDrain, onEof, onHostEvent, onOpen, onOption, onSendCompleted, onTick, useReplyArena,
 } from "../handler";
 import { setHttpOption, setWsMode } from "./config";
 import {
-  httpClose, httpData, httpDeadline, httpDrain, httpEof, httpHasTimers, httpOpen, httpResponse, httpTick,
+  httpBodyRead, httpClose, httpData, httpDeadline, httpDrain, httpEof, httpHasTimers, httpOpen, httpResponse, httpTick,
 } from "./handler";
+import { httpSendCompleted } from "./stream";
 
 // The reply arena: 256 KiB a batch holds about 2,000 short responses.
 const REPLY_HALF_BYTES: u32 = 256 << 10;
 
-/** An answer from the application: a piece of the JS handler's response (EV_RESPONSE). */
+/** From the application: a piece of the JS handler's response (EV_RESPONSE), or how much of a streamed body it read (EV_BODY_READ). */
 export function httpHostEvent(slot: u32, op: u32, ptr: usize, len: u32): void {
   if (op == EV_RESPONSE) httpResponse(slot, ptr, len);
+  else if (op == EV_BODY_READ && len >= 4) httpBodyRead(slot, load<u32>(ptr));
 }
 
 export function registerHttp(wsMode: u32): void {
@@ -30,5 +32,6 @@ export function registerHttp(wsMode: u32): void {
   onTick(httpTick);
   onDeadline(httpHasTimers, httpDeadline);
   onOption(setHttpOption);
+  onSendCompleted(httpSendCompleted);
   useReplyArena(REPLY_HALF_BYTES);
 }

@@ -3,6 +3,8 @@
 //   flags u32 · status u32 · fields length u32 · fields ("Name: value\r\n"…) · body bytes
 //   flags: 1 HEAD (status and fields present: the first piece) · 2 END (the last piece)
 //          · 4 LENGTH (the fields hold the Content-Length) · 8 CLOSE (the handler asked to close)
+//          · 16 REASON (the fields begin with the reason phrase and CRLF: res.statusMessage)
+//          · 32 ABORT (nothing else: close the connection now, dropping what is unsent)
 //
 // The module writes the status line, Date and framing itself: Content-Length when the
 // first piece is also the last, chunked when the body comes in pieces (close-delimited
@@ -19,6 +21,8 @@ const P_HEAD: u32 = 1;
 const P_END: u32 = 2;
 const P_LENGTH: u32 = 4;
 const P_CLOSE: u32 = 8;
+const P_REASON: u32 = 16;
+export const P_ABORT: u32 = 32; // (with END) close the connection at once: the answer cannot be completed
 const PIECE_HEADER: u32 = 12;
 
 // How the body is framed on the wire.
@@ -77,7 +81,18 @@ function writeHead(slot: u32, k: usize, flags: u32, status: u32, fields: usize, 
   }
   setFraming(k, frame);
   setPersistence(k, <u8>persist);
-  send(slot, SCRATCH, writeStatusLine(SCRATCH, status));
+  const reasonLen = (flags & P_REASON) != 0 ? lineLength(fields, fieldsLen) : -1;
+  if (reasonLen < 0) {
+    send(slot, SCRATCH, writeStatusLine(SCRATCH, status));
+  } else {
+    let n = writeText(SCRATCH, "HTTP/1.1 ");
+    n += writeDecimal(SCRATCH + n, status);
+    store<u8>(SCRATCH + n++, 0x20);
+    send(slot, SCRATCH, n);
+    send(slot, fields, <u32>reasonLen + 2); // the reason and its CRLF
+    fields += <u32>reasonLen + 2;
+    fieldsLen -= <u32>reasonLen + 2;
+  }
   send(slot, fields, fieldsLen);
   let n: u32 = 0;
   if (length >= 0) {
@@ -89,6 +104,14 @@ function writeHead(slot: u32, k: usize, flags: u32, status: u32, fields: usize, 
   }
   n += writeHeadEnd(SCRATCH + n, persist);
   send(slot, SCRATCH, n);
+}
+
+/** The length of the line at p (up to CRLF), or -1 if there is none. */
+function lineLength(p: usize, len: u32): i32 {
+  for (let i: u32 = 0; i + 1 < len; i++) {
+    if (load<u8>(p + i) == 0x0d && load<u8>(p + i + 1) == 0x0a) return <i32>i;
+  }
+  return -1;
 }
 
 function writeHex(dst: usize, v: u32): u32 {

@@ -6,6 +6,7 @@
 //
 //   HEADERS: a request's head (or body) has started and must finish → 408, close
 //   IDLE:    keep-alive between requests → close
+//   ANSWER:  the host's handler has the request and has been silent → 503, or close
 
 import { inBuf } from "../handles";
 import { reached } from "../clock";
@@ -14,9 +15,10 @@ import { K_DEADLINE, K_TIMER_LIST, K_TIMER_NEXT, K_TIMER_PREV } from "./conn";
 export const TIMER_NONE: u8 = 0;
 export const TIMER_HEADERS: u8 = 1;
 export const TIMER_IDLE: u8 = 2;
+export const TIMER_ANSWER: u8 = 3;
 
 // Per list: first and last slot, each + 1 so that 0 means none.
-const LISTS = memory.data(24);
+const LISTS = memory.data(32);
 
 @inline function first(list: u8): u32 { return load<u32>(LISTS + <usize>list * 8); }
 @inline function last(list: u8): u32 { return load<u32>(LISTS + <usize>list * 8 + 4); }
@@ -29,6 +31,11 @@ const LISTS = memory.data(24);
 
 export function timerList(k: usize): u8 {
   return load<u8>(k, K_TIMER_LIST);
+}
+
+/** When the connection's armed timer fires. */
+export function timerDeadline(k: usize): u32 {
+  return load<u32>(k, K_DEADLINE);
 }
 
 /** Arms (or re-arms) the connection's timer on `list`, to fire at `deadline`. */
@@ -71,15 +78,19 @@ export function popExpired(list: u8, now: u32): i32 {
 
 /** Whether any timer is armed; the earliest deadline is then nextDeadline(). */
 export function hasTimers(): bool {
-  return first(TIMER_HEADERS) != 0 || first(TIMER_IDLE) != 0;
+  return first(TIMER_HEADERS) != 0 || first(TIMER_IDLE) != 0 || first(TIMER_ANSWER) != 0;
 }
 
+/** The earliest deadline of the armed lists (call when hasTimers()). */
 export function nextDeadline(now: u32): u32 {
-  const a = first(TIMER_HEADERS);
-  const b = first(TIMER_IDLE);
-  if (a == 0) return load<u32>(block(b), K_DEADLINE);
-  if (b == 0) return load<u32>(block(a), K_DEADLINE);
-  const da = load<u32>(block(a), K_DEADLINE);
-  const db = load<u32>(block(b), K_DEADLINE);
-  return <i32>(da - now) <= <i32>(db - now) ? da : db;
+  let earliest: u32 = 0;
+  let found = false;
+  for (let list: u8 = TIMER_HEADERS; list <= TIMER_ANSWER; list++) {
+    const head = first(list);
+    if (head == 0) continue;
+    const d = load<u32>(block(head), K_DEADLINE);
+    if (!found || <i32>(d - now) < <i32>(earliest - now)) earliest = d;
+    found = true;
+  }
+  return earliest;
 }

@@ -19,6 +19,7 @@ import { wsDropOnLimit, wsMaxBuffered } from "../http/config";
 import { phase, PH_WS, request } from "../http/conn";
 import { httpHostEvent } from "../http/register";
 import { describeRequest } from "../http/request";
+import { httpSendCompleted } from "../http/stream";
 import { closeWith, writeFrameHeader } from "./frames";
 import { CLOSE_SENT, W_CLOSE, W_CLOSE_CODE, W_DROPPING } from "./state";
 
@@ -54,6 +55,7 @@ export function isWebSocket(slot: u32): bool {
 /** A send completed: JS's bufferedAmount is what is still unsent. */
 export function jsSendCompleted(slot: u32, unsent: u32): void {
   if (isWebSocket(slot)) outboxPutWord(OUT_WS_BUFFERED, connId(slot), unsent);
+  else httpSendCompleted(slot, unsent);
 }
 
 /** From JS: a piece of a response (plain HTTP), or of a WebSocket message, or a close. */
