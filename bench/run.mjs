@@ -75,13 +75,15 @@ const SUITES = {
       routex: { label: "wasm route, traps not isolated", cmd: node("wasm-http.mjs", "route"), env: NO_ISOLATION },
       js: { label: "wasm JS handler", cmd: node("wasm-http.mjs", "js") },
       node: { label: "node:http", cmd: node("node-http.mjs") },
+      express: { label: "Express on wasm", cmd: node("wasm-express.mjs") },
+      nexpress: { label: "Express on node:http", cmd: node("node-express.mjs") },
       c: { label: "C epoll (ceiling)", cmd: [epollServer, ["0", "--http"]] },
     },
     workloads: [
       { name: "50 conns", conns: 50, size: 1, metric: "rps", mode: "http" },
       { name: "1000 conns", conns: 1000, size: 1, metric: "rps", mode: "http" },
     ],
-    ratios: [["route", "c"], ["node", "c"], ["js", "node"], ["route", "routex"]],
+    ratios: [["route", "c"], ["node", "c"], ["js", "node"], ["express", "nexpress"], ["route", "routex"]],
   },
   ws: {
     title: "WebSocket echo, 64-byte binary messages",

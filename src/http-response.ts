@@ -259,22 +259,33 @@ export class ServerResponse extends Stream {
       offset += PIECE_BYTES;
       const last = end && offset >= body.length;
       const p = this.headersSent ? piece([last ? P_END : 0, 0, 0], part) : this.headPiece(last, part);
-      this.waiting.push(p);
-      this.waitingBytes += p.length;
       this.sentTotal += p.length;
+      if (this.waiting.length === 0 && this.hasRoom()) {
+        this.hand(p); // the common case: nothing waits, the module has room
+      } else {
+        this.waiting.push(p);
+        this.waitingBytes += p.length;
+      }
     } while (offset < body.length);
     if (done) this.callbacks.push([this.sentTotal, done]);
     this.pump();
   }
 
+  private hasRoom(): boolean {
+    return !this.sink.flowControlled || this.inModule + this.unsent < HIGH_WATER;
+  }
+
+  private hand(p: Buffer): void {
+    this.sink.send(p);
+    if (this.sink.flowControlled) this.inModule += p.length;
+    else this.flowUncontrolled(p.length);
+  }
+
   private pump(): void {
-    const flowControlled = this.sink.flowControlled;
-    while (this.waiting.length > 0 && (!flowControlled || this.inModule + this.unsent < HIGH_WATER)) {
+    while (this.waiting.length > 0 && this.hasRoom()) {
       const p = this.waiting.shift()!;
       this.waitingBytes -= p.length;
-      this.sink.send(p);
-      if (flowControlled) this.inModule += p.length;
-      else this.flowUncontrolled(p.length);
+      this.hand(p);
     }
     this.writableLength = this.waitingBytes + this.inModule + this.unsent;
     if (this.writableNeedDrain && this.writableLength < HIGH_WATER && this.waiting.length === 0) {
@@ -319,8 +330,14 @@ export class ServerResponse extends Stream {
       if (lower === "content-length") flags |= P_LENGTH;
       for (const v of Array.isArray(value) ? value : [value]) text += `${name}: ${v}\r\n`;
     }
-    const fields = Buffer.from(text, "latin1");
-    return piece([flags, this.statusCode, fields.length], fields, body); // assembly/http/respond.ts
+    // assembly/http/respond.ts: flags, status, fields length, fields, body; in one buffer.
+    const out = Buffer.allocUnsafe(12 + text.length + body.length);
+    out.writeUInt32LE(flags, 0);
+    out.writeUInt32LE(this.statusCode, 4);
+    out.writeUInt32LE(text.length, 8);
+    out.write(text, 12, "latin1");
+    body.copy(out, 12 + text.length);
+    return out;
   }
 }
 

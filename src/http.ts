@@ -49,6 +49,9 @@ interface Connection {
   socket?: RequestSocket;
   req?: IncomingRequest;
   res?: ServerResponse;
+  /** How its responses reach the module, and its requests report reads: made once per connection. */
+  sink?: ResponseSink;
+  readBody?: (bytes: number) => void;
 }
 
 /**
@@ -86,13 +89,13 @@ export class HttpExchanges {
 
   private request(c: Connection, descriptor: Buffer): void {
     c.res?.handedOver(); // pipelined: the previous answer is wholly in the module, ahead of this one
-    c.socket ??= new RequestSocket(addresses(c, this.hooks.local), () => this.hooks.inject(EV.RESPONSE, c.id, piece([P_ABORT_END, 0, 0])));
-    const req = new IncomingRequest(descriptor, c.socket, (n) => this.readBody(c.id, n), this.hooks.maxBodySize);
-    const res = answer(this.hooks.listeners(), req, {
-      send: (p) => this.hooks.inject(EV.RESPONSE, c.id, p),
-      flowControlled: true,
-      misuse: this.hooks.onError,
-    }, this.hooks.onError);
+    if (!c.socket) {
+      c.socket = new RequestSocket(addresses(c, this.hooks.local), () => this.hooks.inject(EV.RESPONSE, c.id, piece([P_ABORT_END, 0, 0])));
+      c.sink = { send: (p) => this.hooks.inject(EV.RESPONSE, c.id, p), flowControlled: true, misuse: this.hooks.onError };
+      c.readBody = (n) => this.readBody(c.id, n);
+    }
+    const req = new IncomingRequest(descriptor, c.socket, c.readBody, this.hooks.maxBodySize);
+    const res = answer(this.hooks.listeners(), req, c.sink!, this.hooks.onError);
     c.req = req;
     c.res = res;
     this.hooks.onResponse?.(res);
@@ -135,11 +138,6 @@ function addresses(c: Connection, local: ExchangeHooks["local"]): SocketAddresse
  */
 function answer(listeners: RequestListener[], req: IncomingRequest, sink: ResponseSink, onError: (err: unknown) => void): ServerResponse {
   const res = new ServerResponse(sink, req);
-  // What a listener of req or res throws (on 'data', 'end', 'finish'…, which streams emit
-  // from later ticks) is the handler's failure, not the process's: each emits through a
-  // guard (an own property, so a framework's prototype swap keeps it).
-  req.emit = guardedEmit(req, (err) => fail(err));
-  res.emit = guardedEmit(res, (err) => fail(err));
   const fail = (err: unknown) => {
     if (res.destroyed && !res.writableEnded) return; // the exchange is already over
     onError(err);
@@ -156,6 +154,12 @@ function answer(listeners: RequestListener[], req: IncomingRequest, sink: Respon
     res.setHeader("Content-Type", "text/plain; charset=utf-8");
     res.end(code === 500 ? "Internal Server Error\n" : `${(err as Error).message.replace(/^wasm-reactor: /, "")}\n`);
   };
+  // What a listener of req or res throws (on 'data', 'end', 'finish'…, which streams emit
+  // from later ticks) is the handler's failure, not the process's: each emits through a
+  // guard (an own property, so a framework's prototype swap keeps it).
+  const guarded = req as unknown as Guarded;
+  guarded[FAIL] = (res as unknown as Guarded)[FAIL] = fail;
+  req.emit = res.emit = guardedEmit;
   for (const listener of listeners) {
     try {
       const result = listener(req, res);
@@ -167,16 +171,17 @@ function answer(listeners: RequestListener[], req: IncomingRequest, sink: Respon
   return res;
 }
 
-function guardedEmit(target: EventEmitter, fail: (err: unknown) => void): EventEmitter["emit"] {
-  const emit = EventEmitter.prototype.emit;
-  return (event: string | symbol, ...args: unknown[]) => {
-    try {
-      return emit.call(target, event, ...args);
-    } catch (err) {
-      fail(err);
-      return true;
-    }
-  };
+const FAIL = Symbol("wasm-reactor: the exchange's failure");
+type Guarded = EventEmitter & { [FAIL]: (err: unknown) => void };
+const emit = EventEmitter.prototype.emit;
+
+function guardedEmit(this: Guarded, event: string | symbol, ...args: unknown[]): boolean {
+  try {
+    return emit.call(this, event, ...args);
+  } catch (err) {
+    this[FAIL](err);
+    return true;
+  }
 }
 
 /** The worker pool's way: one request, arrived whole, answered through `send`. */
