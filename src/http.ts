@@ -25,6 +25,14 @@ export interface RequestHandoff {
 }
 
 export type RequestListener = (req: IncomingRequest, res: ServerResponse) => unknown;
+
+/**
+ * A listener written for node:http: an Express app, Fastify's serverFactory handler, a
+ * `(req: http.IncomingMessage, res: http.ServerResponse) => …` of your own. It is taken
+ * as it is; at run time it gets an {@link IncomingRequest} and a {@link ServerResponse},
+ * which carry the node:http surface such code uses (streams, headers, socket addresses).
+ */
+export type NodeRequestListener = (req: import("node:http").IncomingMessage, res: import("node:http").ServerResponse, ...rest: any[]) => unknown;
 type Inject = (op: number, conn: number, bytes: Uint8Array) => void;
 
 /** What a server tells its exchanges: where to send, whom to call, its limits and addresses. */

@@ -4,7 +4,7 @@ export type { Backend, ResolvedOptions, ServerOptions } from "./options.js";
 export type { HostStats } from "../host/host.js";
 export type { Protocol } from "../host/module.js";
 export {
-  IncomingRequest, ServerResponse, RequestSocket, type WriteCallback, type Headers, type IncomingRequestEvents, type RequestListener, type ServerResponseEvents,
+  IncomingRequest, ServerResponse, RequestSocket, type WriteCallback, type Headers, type IncomingRequestEvents, type RequestListener, type NodeRequestListener, type ServerResponseEvents,
 } from "./http.js";
 export type { RouteBody, RouteSpec } from "./routes.js";
 export { WebSocket, type WebSocketData, type WebSocketEvents } from "./websocket.js";

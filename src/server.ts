@@ -13,7 +13,7 @@ import { FlightRecorder, moduleDigest, TraceWriter, type Recorder } from "../hos
 import { EV } from "../host/door.js";
 import { WebSocketRegistry, type WebSocket, type WebSocketData } from "./websocket.js";
 import { HandlerPool } from "./handler-pool.js";
-import { HttpExchanges, type IncomingRequest, type RequestListener, type ServerResponse } from "./http.js";
+import { HttpExchanges, type IncomingRequest, type NodeRequestListener, type RequestListener, type ServerResponse } from "./http.js";
 import { typedEmitter } from "./typed-events.js";
 import { deliverOutbox } from "./outbox.js";
 import { HostCalls, type HostCallInfo } from "./calls.js";
@@ -102,6 +102,18 @@ export interface ServerEvents {
  * on the native epoll host (or node:net). Made by {@link createServer}; its events are
  * {@link ServerEvents}.
  */
+export interface Server {
+  // A listener written for node:http (an Express app, Fastify's handler) is accepted too.
+  on<K extends keyof ServerEvents>(event: K, listener: ServerEvents[K]): this;
+  on(event: "request", listener: NodeRequestListener): this;
+  once<K extends keyof ServerEvents>(event: K, listener: ServerEvents[K]): this;
+  once(event: "request", listener: NodeRequestListener): this;
+  addListener<K extends keyof ServerEvents>(event: K, listener: ServerEvents[K]): this;
+  addListener(event: "request", listener: NodeRequestListener): this;
+  prependListener<K extends keyof ServerEvents>(event: K, listener: ServerEvents[K]): this;
+  prependListener(event: "request", listener: NodeRequestListener): this;
+}
+
 export class Server extends typedEmitter<ServerEvents>() {
   /** The options it was created with, every default filled in. */
   readonly options: ResolvedOptions;
@@ -353,13 +365,16 @@ function listenArguments(args: unknown[], options: ResolvedOptions): { port: num
  */
 export function createServer(options?: ServerOptions, requestListener?: RequestListener): Server;
 export function createServer(requestListener: RequestListener): Server;
-export function createServer(optionsOrListener?: ServerOptions | RequestListener, requestListener?: RequestListener): Server {
+export function createServer(options: ServerOptions | undefined, requestListener: NodeRequestListener): Server;
+export function createServer(requestListener: NodeRequestListener): Server;
+export function createServer(optionsOrListener?: ServerOptions | RequestListener | NodeRequestListener,
+  requestListener?: RequestListener | NodeRequestListener): Server {
   const listener = typeof optionsOrListener === "function" ? optionsOrListener : requestListener;
   const options = typeof optionsOrListener === "function" ? {} : optionsOrListener ?? {};
   if (optionsOrListener !== undefined && typeof optionsOrListener !== "object" && typeof optionsOrListener !== "function") {
     throw new TypeError(`wasm-reactor: createServer() takes options, a request listener, or both; got ${typeof optionsOrListener}`);
   }
   const server = new Server(listener && options.protocol === undefined ? { ...options, protocol: "http" } : options);
-  if (listener) server.on("request", listener);
+  if (listener) server.on("request", listener as RequestListener);
   return server;
 }
