@@ -109,6 +109,30 @@ test("settle() waits for a JS handler that answers after an await; a handler's t
   assert.equal(net.errors.map((e) => e.message), ["handler bug"]);
 });
 
+test("virtual time: a JS handler that never answers gets a 503 at answerTimeout, a stalled body a 408 at headersTimeout; req hears 'aborted'", () => {
+  const aborted: string[] = [];
+  const net = simulateModule({ protocol: "http", options: { answerTimeout: 30_000, headersTimeout: 10_000 }, onRequest: (req) => {
+    req.on("aborted", () => aborted.push(req.url));
+    req.resume();
+  } });
+  const silent = net.connect();
+  silent.write("GET /silent HTTP/1.1\r\nHost: sim\r\n\r\n");
+  const stalled = net.connect();
+  stalled.write("POST /stalled HTTP/1.1\r\nHost: sim\r\nContent-Length: 10\r\n\r\nhalf");
+  net.run();
+  net.advance(9_000);
+  assert.is(stalled.text(), "", "not before headersTimeout");
+  net.advance(1_000);
+  assert.match(stalled.text(), /^HTTP\/1\.1 408 /);
+  assert.ok(stalled.closed);
+  net.advance(19_000);
+  assert.is(silent.text(), "", "not before answerTimeout");
+  net.advance(1_000);
+  assert.match(silent.text(), /^HTTP\/1\.1 503 /);
+  assert.ok(silent.closed);
+  assert.equal(aborted, ["/stalled"]);
+});
+
 test("a JS WebSocket handler runs on the simulator: messages both ways, and the close code reaches it", () => {
   const closes: number[] = [];
   const net = simulateModule({ protocol: "ws", seed: 9, faults: "all", onWebSocket: (ws, req) => {
