@@ -145,3 +145,12 @@ export function dispatch(n: u32): u32 {
 export function connectionBytes(): usize {
   return reservedBytes();
 }
+
+/**
+ * Module memory in use: what lives as long as the instance (rings, arena, tables: the
+ * bump region) plus blocks handed out and not freed. The rest of linear memory is
+ * reserved: grown once and never returned (WebAssembly memory cannot shrink).
+ */
+export function memoryInUse(): usize {
+  return __heap_top() - reservedBytes() + __heap_in_use();
+}

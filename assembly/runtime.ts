@@ -32,9 +32,10 @@ const ALIGN: usize = 16;
 
 // Heap state: the head of each class's free list (a free block's first word links to
 // the next), then the bump pointer and the bytes handed to blocks so far.
-const HEAP = memory.data(CLASSES * 4 + 8);
+const HEAP = memory.data(CLASSES * 4 + 12);
 const TOP: usize = CLASSES * 4;
 const RESERVED: usize = CLASSES * 4 + 4;
+const IN_USE: usize = CLASSES * 4 + 8; // bytes of blocks handed out and not freed
 
 /** Memory that is never freed, 16-byte aligned; grows linear memory as needed. */
 // @ts-ignore: decorator
@@ -72,6 +73,7 @@ const RESERVED: usize = CLASSES * 4 + 4;
   assert(cls < CLASSES, "allocation too large");
   const head = HEAP + cls * 4;
   const block = <usize>load<u32>(head);
+  store<u32>(HEAP, load<u32>(HEAP, IN_USE) + <u32>__heap_class_bytes(cls), IN_USE);
   if (block != 0) {
     store<u32>(head, load<u32>(block));
     return block;
@@ -85,12 +87,25 @@ const RESERVED: usize = CLASSES * 4 + 4;
   const head = HEAP + cls * 4;
   store<u32>(block, load<u32>(head));
   store<u32>(head, <u32>block);
+  store<u32>(HEAP, load<u32>(HEAP, IN_USE) - <u32>__heap_class_bytes(cls), IN_USE);
 }
 
 /** Bytes handed to blocks so far (blocks are reused, never returned). */
 // @ts-ignore: decorator
 @global export function __heap_reserved(): usize {
   return load<u32>(HEAP, RESERVED);
+}
+
+/** Bytes of blocks in use now (handed out, not freed). */
+// @ts-ignore: decorator
+@global export function __heap_in_use(): usize {
+  return load<u32>(HEAP, IN_USE);
+}
+
+/** Where the heap ends: memory past it is grown but not yet handed out. */
+// @ts-ignore: decorator
+@global export function __heap_top(): usize {
+  return <usize>load<u32>(HEAP, TOP);
 }
 
 // The AssemblyScript runtime interface, on those blocks.

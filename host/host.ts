@@ -32,8 +32,10 @@ export interface ListenSpec {
 
 export interface HostStats extends NativeStats {
   traps: number;
-  /** Bytes of the module's linear memory (rings, arena, tables, buffers). */
+  /** Bytes of the module's linear memory (rings, arena, tables, buffers): grown, never returned (WebAssembly memory cannot shrink). */
   moduleMemoryBytes: number;
+  /** Of those, bytes in use now (the instance's rings and arena, and blocks not freed); the rest is reserved, free for reuse. */
+  moduleMemoryInUseBytes: number;
   /** Of those, bytes held by connection state: the handle table and leftover buffers. */
   connectionMemoryBytes: number;
 }

@@ -116,6 +116,7 @@ type ReactorExports = {
   init(evCap: number, arenaHalf: number, flags: number): number;
   dispatch(n: number): number;
   connectionBytes(): number;
+  memoryInUse?(): number;
   setOption(key: number, value: number): number;
   reserve(bytes: number): number;
   addRoute(ptr: number, len: number): number;
@@ -130,6 +131,8 @@ export interface ModuleInstance {
   dispatch: (n: number) => number;
   header: number;
   connectionBytes: () => number;
+  /** Module memory in use now (the rest is reserved). */
+  memoryInUse: () => number;
 }
 
 /** A checked module, and the pages of memory it asks for. */
@@ -235,7 +238,7 @@ export function startInstance(config: ModuleConfig): ModuleInstance {
     }
   }
   return { memory, exports: exports as unknown as WebAssembly.Exports, dispatch: exports.dispatch, header,
-    connectionBytes: exports.connectionBytes };
+    connectionBytes: exports.connectionBytes, memoryInUse: exports.memoryInUse ?? (() => memory.buffer.byteLength) };
 }
 
 function configureHttp(exports: ReactorExports, memory: WebAssembly.Memory, http: HttpConfig): void {

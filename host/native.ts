@@ -45,6 +45,7 @@ export class NativeHost implements ReactorHost {
       ...this.reactor.stats(),
       traps: this.traps,
       moduleMemoryBytes: this.instance.memory.buffer.byteLength,
+      moduleMemoryInUseBytes: this.instance.memoryInUse(),
       connectionMemoryBytes: this.instance.connectionBytes(),
     };
   }

@@ -109,6 +109,7 @@ export class NetHost implements ReactorHost {
       shed: 0,
       traps: this.traps,
       moduleMemoryBytes: this.door.instance.memory.buffer.byteLength,
+      moduleMemoryInUseBytes: this.door.instance.memoryInUse(),
       connectionMemoryBytes: this.door.instance.connectionBytes(),
     };
   }

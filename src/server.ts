@@ -104,14 +104,18 @@ export interface ServerEvents {
  */
 export interface Server {
   // A listener written for node:http (an Express app, Fastify's handler) is accepted too.
-  on<K extends keyof ServerEvents>(event: K, listener: ServerEvents[K]): this;
+  on(event: "request", listener: RequestListener): this;
   on(event: "request", listener: NodeRequestListener): this;
-  once<K extends keyof ServerEvents>(event: K, listener: ServerEvents[K]): this;
+  on<K extends keyof ServerEvents>(event: K, listener: ServerEvents[K]): this;
+  once(event: "request", listener: RequestListener): this;
   once(event: "request", listener: NodeRequestListener): this;
-  addListener<K extends keyof ServerEvents>(event: K, listener: ServerEvents[K]): this;
+  once<K extends keyof ServerEvents>(event: K, listener: ServerEvents[K]): this;
+  addListener(event: "request", listener: RequestListener): this;
   addListener(event: "request", listener: NodeRequestListener): this;
-  prependListener<K extends keyof ServerEvents>(event: K, listener: ServerEvents[K]): this;
+  addListener<K extends keyof ServerEvents>(event: K, listener: ServerEvents[K]): this;
+  prependListener(event: "request", listener: RequestListener): this;
   prependListener(event: "request", listener: NodeRequestListener): this;
+  prependListener<K extends keyof ServerEvents>(event: K, listener: ServerEvents[K]): this;
 }
 
 export class Server extends typedEmitter<ServerEvents>() {
@@ -337,7 +341,7 @@ export class Server extends typedEmitter<ServerEvents>() {
   stats(): ServerStats {
     if (!this.host) {
       return { connections: 0, accepted: 0, bytesIn: 0, bytesOut: 0, batches: 0, events: 0, shed: 0, largestBatch: 0,
-        traps: 0, moduleMemoryBytes: 0, connectionMemoryBytes: 0, moduleMemoryLimitBytes: this.options.maxMemory };
+        traps: 0, moduleMemoryBytes: 0, moduleMemoryInUseBytes: 0, connectionMemoryBytes: 0, moduleMemoryLimitBytes: this.options.maxMemory };
     }
     return { ...this.host.stats(), moduleMemoryLimitBytes: this.options.maxMemory };
   }
