@@ -16,7 +16,7 @@
 //
 // Last, the RESP example (examples/resp) against a real redis-server, with redis-benchmark.
 //
-//   node bench/run.mjs [--runs 5] [--seconds 4] [--suite echo,http,ws,resp,recovery] [--only wasm,net,c,route,js,node,ws] [--baseline DIR]
+//   node bench/run.mjs [--runs 5] [--seconds 4] [--suite echo,http,ws,scaling,pool,upload,resp,recovery] [--only wasm,net,c,route,js,node,ws] [--baseline DIR]
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, statSync } from "node:fs";
 import path from "node:path";
@@ -25,6 +25,7 @@ import { parseArgs } from "node:util";
 import { cpuSeconds, median, pin } from "./common.mjs";
 import { recoveryBench } from "./recovery.mjs";
 import { respBench } from "./resp.mjs";
+import { uploadBench } from "./upload.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const bin = path.join(here, ".bin");
@@ -209,8 +210,9 @@ async function runSuite(suite) {
   }
 }
 
-const suites = (values.suite ?? [...Object.keys(SUITES), "resp", "recovery"].join(",")).split(",");
-for (const name of suites.filter((n) => n !== "resp" && n !== "recovery")) await runSuite(SUITES[name]);
+const suites = (values.suite ?? [...Object.keys(SUITES), "upload", "resp", "recovery"].join(",")).split(",");
+for (const name of suites.filter((n) => SUITES[n])) await runSuite(SUITES[name]);
+if (suites.includes("upload")) await uploadBench(RUNS);
 if (suites.includes("resp")) await respBench(RUNS);
 if (suites.includes("recovery")) await recoveryBench();
 
