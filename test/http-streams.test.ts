@@ -89,6 +89,25 @@ for (const backend of BACKENDS) {
     });
   });
 
+  test("maxStreamedBodySize caps a streamed body: a larger Content-Length or chunked body gets 413 before the handler sees a byte too many", async () => {
+    const seen: number[] = [];
+    await withServer({ backend, maxStreamedBodySize: 1000 }, async (req, res) => {
+      let n = 0;
+      for await (const chunk of req) n += (chunk as Buffer).length;
+      seen.push(n);
+      res.end(String(n));
+    }, async (port) => {
+      assert.is(await (await fetch(`http://${HOST}:${port}/`, { method: "POST", body: "z".repeat(1000) })).text(), "1000");
+      const long = await fetch(`http://${HOST}:${port}/`, { method: "POST", body: "z".repeat(1001) });
+      assert.is(long.status, 413);
+      const s = await connect(port);
+      s.write("POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3e8\r\n" + "c".repeat(1000) + "\r\n1\r\nc\r\n0\r\n\r\n");
+      const text = (await receiveAll(s)).toString("latin1");
+      assert.match(text, /^HTTP\/1\.1 413 /);
+      assert.equal(seen, [1000]);
+    });
+  });
+
   test("a client that stops reading: write() turns false, 'drain' comes once it reads, 64 MiB arrive whole, memory bounded", async () => {
     const seen = { falses: 0, drains: 0, written: 0, finished: false };
     await withServer({ backend }, (req, res) => {

@@ -133,6 +133,26 @@ test("virtual time: a JS handler that never answers gets a 503 at answerTimeout,
   assert.equal(aborted, ["/stalled"]);
 });
 
+test("virtual time: a body trickling in past requestTimeout gets a 408 at its next byte", () => {
+  const net = simulateModule({ protocol: "http", options: { requestTimeout: 20_000, headersTimeout: 10_000 }, onRequest: (req) => {
+    req.resume();
+  } });
+  const client = net.connect();
+  client.write("POST /slow HTTP/1.1\r\nHost: sim\r\nContent-Length: 100\r\n\r\n");
+  net.run();
+  for (let t = 0; t < 3; t++) {
+    net.advance(6_000); // each gap within headersTimeout
+    client.write("b");
+    net.run();
+    assert.is(client.text(), "", `nothing yet after ${(t + 1) * 6} s`);
+  }
+  net.advance(6_000); // 24 s since the request began
+  client.write("b");
+  net.run();
+  assert.match(client.text(), /^HTTP\/1\.1 408 /);
+  assert.ok(client.closed);
+});
+
 test("a JS WebSocket handler runs on the simulator: messages both ways, and the close code reaches it", () => {
   const closes: number[] = [];
   const net = simulateModule({ protocol: "ws", seed: 9, faults: "all", onWebSocket: (ws, req) => {
