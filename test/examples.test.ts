@@ -3,6 +3,7 @@
 // cleanly on Ctrl-C (SIGINT).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { createHash } from "node:crypto";
 import { once } from "node:events";
 import WebSocket from "ws";
 import { connect, echoRoundTrip, HOST } from "./helpers.js";
@@ -63,6 +64,17 @@ test("http-handler.mjs answers a JSON POST from JavaScript and /health from the 
   assert.equal(await res.json(), { greeting: "hello, Ada" });
   assert.is(await (await fetch(`http://${HOST}:${port}/health`)).text(), "ok\n");
   assert.is((await fetch(`http://${HOST}:${port}/nothing`)).status, 404);
+}));
+
+test("express.mjs runs an Express app: params, query, req.ip, a JSON body, a streamed upload", () => example("express.mjs", [], async (port) => {
+  const base = `http://${HOST}:${port}`;
+  assert.equal(await (await fetch(`${base}/users/42?sort=desc`)).json(), { id: "42", sort: "desc", from: "::ffff:127.0.0.1" }); // the default host is "::", as node reports an IPv4 peer there
+  const note = await fetch(`${base}/notes`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ text: "hi" }) });
+  assert.is(note.status, 201);
+  assert.equal(await note.json(), { saved: { text: "hi" } });
+  const body = Buffer.alloc(3 << 20, 7);
+  const up = await (await fetch(`${base}/upload`, { method: "POST", body })).json() as { bytes: number; sha256: string };
+  assert.equal(up, { bytes: body.length, sha256: createHash("sha256").update(body).digest("hex") });
 }));
 
 test("ws-echo.mjs echoes WebSocket messages", () => example("ws-echo.mjs", [], async (port) => {
