@@ -98,7 +98,11 @@ export class HttpExchanges {
   private request(c: Connection, descriptor: Buffer): void {
     c.res?.handedOver(); // pipelined: the previous answer is wholly in the module, ahead of this one
     if (!c.socket) {
-      c.socket = new RequestSocket(addresses(c, this.hooks.local), () => this.hooks.inject(EV.RESPONSE, c.id, piece([P_ABORT_END, 0, 0])));
+      // Destroying the socket (or res) closes the connection in the module, and ends the exchange here.
+      c.socket = new RequestSocket(addresses(c, this.hooks.local), () => {
+        this.hooks.inject(EV.RESPONSE, c.id, piece([P_ABORT_END, 0, 0]));
+        this.closed(c);
+      });
       c.sink = { send: (p) => this.hooks.inject(EV.RESPONSE, c.id, p), flowControlled: true, misuse: this.hooks.onError };
       c.readBody = (n) => this.readBody(c.id, n);
     }
@@ -117,7 +121,7 @@ export class HttpExchanges {
 
   /** The module gave up on the exchange (the client left, a timeout, a malformed body). */
   private closed(c: Connection): void {
-    this.conns[c.id & SLOT_MASK] = undefined;
+    if (this.conns[c.id & SLOT_MASK] === c) this.conns[c.id & SLOT_MASK] = undefined;
     c.req?.abort();
     c.res?.closed();
     c.socket?.closed(true);

@@ -213,6 +213,23 @@ for (const backend of BACKENDS) {
     });
   });
 
+  test("a handler that destroys req.socket mid-upload ends the exchange: req 'aborted', res 'close', the client sees the connection close", async () => {
+    const events: string[] = [];
+    await withServer({ backend }, (req, res) => {
+      if (req.url === "/ok") return res.end("fine");
+      req.on("aborted", () => events.push("req aborted"));
+      res.on("close", () => events.push("res close"));
+      req.once("data", () => req.socket!.destroy());
+    }, async (port) => {
+      const s = await connect(port);
+      s.on("error", () => {}); // the close may come as a reset
+      s.write("POST /up HTTP/1.1\r\nHost: t\r\nContent-Length: 1000000\r\n\r\n" + "u".repeat(5000));
+      await closed(s);
+      assert.equal(events, ["req aborted", "res close"]);
+      assert.is(await (await fetch(`http://${HOST}:${port}/ok`)).text(), "fine");
+    });
+  });
+
   test("req.socket has the peer's address and port and ours; rawHeaders, httpVersion, statusMessage, finish after end()", async () => {
     let finishedInEnd = true;
     await withServer({ backend }, (req, res) => {
