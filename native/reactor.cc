@@ -112,7 +112,10 @@ Napi::Value Reactor::Inject(const Napi::CallbackInfo& info) {
   Napi::Uint8Array bytes = info[2].As<Napi::Uint8Array>();
   injected_.push_back(Injected{info[0].As<Napi::Number>().Uint32Value(), info[1].As<Napi::Number>().Uint32Value(),
                                std::vector<uint8_t>(bytes.Data(), bytes.Data() + bytes.ByteLength())});
-  if (polling_) demux_.Wake();
+  // From inside the loop (a handler answering within the outbox callback) the loop sees
+  // the event itself on its next pass; waking it through the eventfd would cost a write
+  // per answer.
+  if (polling_ && !inLoop_) demux_.Wake();
   return info.Env().Undefined();
 }
 
@@ -235,10 +238,14 @@ bool Reactor::Dispatch(uint32_t n, uint32_t* m) {
 void Reactor::RunLoop() {
   Napi::Env env = Env();
   Napi::HandleScope outer(env);
+  inLoop_ = true;
   for (int i = 0; i < kBatchesPerWake && polling_; i++) {
     Napi::HandleScope scope(env);
     Memory mem;
-    if (!RefreshMemory(&mem)) return Fail(Napi::Error::New(env, "module memory is detached").Value());
+    if (!RefreshMemory(&mem)) {
+      inLoop_ = false;
+      return Fail(Napi::Error::New(env, "module memory is detached").Value());
+    }
     uint32_t n = pending_;
     pending_ = 0;
     if (shutdownQueued_ && n < layout_.evCap) {
@@ -255,13 +262,16 @@ void Reactor::RunLoop() {
     SetWord(mem.base, header_, kHNowMs, NowMs());
     SetWord(mem.base, header_, kHUnixSeconds, uint32_t(std::time(nullptr)));
     uint32_t m = 0;
-    if (!Dispatch(n, &m)) return;
-    if (!RefreshMemory(&mem)) return Fail(Napi::Error::New(env, "module memory is detached").Value());
-    if (m > layout_.subCap) return Fail(Napi::Error::New(env, "module wrote past its submission ring").Value());
+    if (!Dispatch(n, &m)) return void(inLoop_ = false);
+    if (!RefreshMemory(&mem) || m > layout_.subCap) {
+      inLoop_ = false;
+      return Fail(Napi::Error::New(env, m > layout_.subCap ? "module wrote past its submission ring" : "module memory is detached").Value());
+    }
     pending_ = demux_.Execute(mem, layout_, m);
     half_ ^= 1;  // this batch's bytes stay put through the next dispatch (short sends point at them)
     demux_.CountBatch(n);
   }
+  inLoop_ = false;  // from here on, JS (onDrained) runs outside the loop: its injections wake it
   if (!polling_) return;
   Memory mem;
   if (!RefreshMemory(&mem)) return;

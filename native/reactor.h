@@ -52,6 +52,7 @@ class Reactor : public Napi::ObjectWrap<Reactor> {
   uv_poll_t* poll_ = nullptr;
   uv_timer_t* timer_ = nullptr;  // fires at the module's deadline (FLAG_TIMER), for its timeouts
   bool polling_ = false;
+  bool inLoop_ = false;  // RunLoop is running: an injected event needs no wake-up
   bool attached_ = false;
   bool shutdownQueued_ = false;  // the SHUTDOWN event still has to be delivered
   bool draining_ = false;
