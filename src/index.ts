@@ -1,5 +1,5 @@
 // The public API of wasm-reactor: everything a user imports is exported here.
-export { createServer, Server, type AddressInfo, type ServerEvents, type ServerStats, type TrapInfo } from "./server.js";
+export { createServer, Server, type AddServerListener, type AddressInfo, type ServerEvents, type ServerStats, type TrapInfo } from "./server.js";
 export type { Backend, ResolvedOptions, ServerOptions } from "./options.js";
 export type { HostStats } from "../host/host.js";
 export type { Protocol } from "../host/module.js";

@@ -102,20 +102,22 @@ export interface ServerEvents {
  * on the native epoll host (or node:net). Made by {@link createServer}; its events are
  * {@link ServerEvents}.
  */
+/**
+ * How Server adds listeners: as its typed events say, and for 'request' also a listener
+ * written for node:http (an Express app, Fastify's handler). Our own listener type comes
+ * first, so an inline `(req, res) => …` is typed with ours.
+ */
+export interface AddServerListener<This> {
+  (event: "request", listener: RequestListener): This;
+  (event: "request", listener: NodeRequestListener): This;
+  <K extends keyof ServerEvents>(event: K, listener: ServerEvents[K]): This;
+}
+
 export interface Server {
-  // A listener written for node:http (an Express app, Fastify's handler) is accepted too.
-  on(event: "request", listener: RequestListener): this;
-  on(event: "request", listener: NodeRequestListener): this;
-  on<K extends keyof ServerEvents>(event: K, listener: ServerEvents[K]): this;
-  once(event: "request", listener: RequestListener): this;
-  once(event: "request", listener: NodeRequestListener): this;
-  once<K extends keyof ServerEvents>(event: K, listener: ServerEvents[K]): this;
-  addListener(event: "request", listener: RequestListener): this;
-  addListener(event: "request", listener: NodeRequestListener): this;
-  addListener<K extends keyof ServerEvents>(event: K, listener: ServerEvents[K]): this;
-  prependListener(event: "request", listener: RequestListener): this;
-  prependListener(event: "request", listener: NodeRequestListener): this;
-  prependListener<K extends keyof ServerEvents>(event: K, listener: ServerEvents[K]): this;
+  on: AddServerListener<this>;
+  once: AddServerListener<this>;
+  addListener: AddServerListener<this>;
+  prependListener: AddServerListener<this>;
 }
 
 export class Server extends typedEmitter<ServerEvents>() {
