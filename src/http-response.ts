@@ -64,7 +64,10 @@ export class ServerResponse extends Stream {
   statusCode = 200;
   /** The reason phrase; empty: the standard one for the status. */
   statusMessage = "";
+  /** writeHead() was called, or the head went out: as with node:http, header fields are fixed from here on. */
   headersSent = false;
+  /** @internal the head piece has gone to the module */
+  headSent = false;
   /** end() was called (node's old name: `finished`). */
   writableEnded = false;
   finished = false;
@@ -150,6 +153,7 @@ export class ServerResponse extends Stream {
     if (typeof reasonOrHeaders === "string") this.statusMessage = reasonOrHeaders;
     if (!Array.isArray(fields)) {
       for (const [k, v] of Object.entries(fields ?? {})) if (v !== undefined) this.setHeader(k, v);
+      this.headersSent = true;
       return this;
     }
     if (fields.length % 2 !== 0) throw new TypeError("wasm-reactor: writeHead's header array holds names and values in turn: its length must be even");
@@ -161,12 +165,13 @@ export class ServerResponse extends Stream {
       given.set(name.toLowerCase(), entry);
     }
     for (const { name, values } of given.values()) this.setHeader(name, values.length === 1 ? values[0] : values);
+    this.headersSent = true;
     return this;
   }
 
   /** Sends the status and header fields now, before any body. */
   flushHeaders(): void {
-    if (!this.headersSent && !this.writableEnded) this.queue(Buffer.alloc(0), false);
+    if (!this.headSent && !this.writableEnded) this.queue(Buffer.alloc(0), false);
   }
 
   /** The module answers `Expect: 100-continue` itself as soon as the head is read: nothing is left to send. */
@@ -258,7 +263,7 @@ export class ServerResponse extends Stream {
       const part = body.subarray(offset, offset + PIECE_BYTES);
       offset += PIECE_BYTES;
       const last = end && offset >= body.length;
-      const p = this.headersSent ? piece([last ? P_END : 0, 0, 0], part) : this.headPiece(last, part);
+      const p = this.headSent ? piece([last ? P_END : 0, 0, 0], part) : this.headPiece(last, part);
       this.sentTotal += p.length;
       if (this.waiting.length === 0 && this.hasRoom()) {
         this.hand(p); // the common case: nothing waits, the module has room
@@ -314,7 +319,7 @@ export class ServerResponse extends Stream {
   }
 
   private headPiece(end: boolean, body: Buffer): Buffer {
-    this.headersSent = true;
+    this.headSent = this.headersSent = true;
     let flags = P_HEAD | (end ? P_END : 0);
     let text = "";
     if (this.statusMessage !== "") {

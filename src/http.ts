@@ -154,10 +154,11 @@ function answer(listeners: RequestListener[], req: IncomingRequest, sink: Respon
     if (res.destroyed && !res.writableEnded) return; // the exchange is already over
     onError(err);
     if (res.writableEnded || res.destroyed) return;
-    if (res.headersSent) {
+    if (res.headSent) {
       res.destroy();
       return;
     }
+    res.headersSent = false; // writeHead() fixed the fields, but nothing went out: the 500 replaces them
     const status = (err as { status?: unknown })?.status;
     const code = typeof status === "number" && status >= 400 && status <= 599 ? status : 500;
     for (const name of res.getHeaderNames()) res.removeHeader(name);

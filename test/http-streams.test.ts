@@ -254,6 +254,30 @@ for (const backend of BACKENDS) {
     assert.is(finishedInEnd, false, "'finish' comes once the bytes were handed over, not inside end()");
   });
 
+  test("writeHead() fixes the fields as node:http's does (headersSent, setHeader throws), yet a throw before any byte went out is still a 500", async () => {
+    const seen: string[] = [];
+    await withServer({ backend }, (req, res) => {
+      res.writeHead(201, { "X-A": "1" });
+      seen.push(String(res.headersSent));
+      try {
+        res.setHeader("X-B", "2");
+      } catch (err) {
+        seen.push((err as NodeJS.ErrnoException).code!);
+      }
+      if (req.url === "/throw") throw new Error("after writeHead");
+      res.end("made");
+    }, async (port) => {
+      const made = await fetch(`http://${HOST}:${port}/`);
+      assert.is(made.status, 201);
+      assert.is(made.headers.get("x-a"), "1");
+      assert.is(await made.text(), "made");
+      const failed = await fetch(`http://${HOST}:${port}/throw`);
+      assert.is(failed.status, 500);
+      assert.is(failed.headers.get("x-a"), null);
+      assert.equal(seen, ["true", "ERR_HTTP_HEADERS_SENT", "true", "ERR_HTTP_HEADERS_SENT"]);
+    });
+  });
+
   test("flushHeaders() sends the head before the body; res.setTimeout() fires 'timeout' for a silent handler", async () => {
     let release!: () => void;
     await withServer({ backend }, (req, res) => {
