@@ -54,6 +54,8 @@ export interface ResponseSink {
   flowControlled: boolean;
   /** A misuse the handler made (a write after end), for the server's requestError. */
   misuse(err: Error): void;
+  /** The response finished: its last byte was handed to the socket. */
+  finished?(res: ServerResponse): void;
 }
 
 /**
@@ -300,6 +302,7 @@ export class ServerResponse extends Stream {
     if (this.writableEnded && !this.writableFinished && !this.destroyed && this.writableLength === 0) {
       this.writableFinished = true;
       this.socket?.touch();
+      this.sink.finished?.(this);
       process.nextTick(() => {
         this.emit("finish");
         this.emit("close");

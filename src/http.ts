@@ -81,7 +81,7 @@ export class HttpExchanges {
     const c = this.conns[conn & SLOT_MASK];
     if (kind === OUT.HTTP_REQUEST) this.request(c?.id === conn ? c : this.unknownPeer(conn), payload);
     else if (c?.id !== conn) return kind === OUT.HTTP_BODY || kind === OUT.HTTP_FLOW || kind === OUT.HTTP_CLOSED;
-    else if (kind === OUT.HTTP_BODY) c.req?.deliver(payload);
+    else if (kind === OUT.HTTP_BODY) this.body(c, payload);
     else if (kind === OUT.HTTP_FLOW) c.res?.flow(payload.readUInt32LE(0), payload.readUInt32LE(4));
     else if (kind === OUT.HTTP_CLOSED) this.closed(c);
     else return false;
@@ -103,7 +103,8 @@ export class HttpExchanges {
         this.hooks.inject(EV.RESPONSE, c.id, piece([P_ABORT_END, 0, 0]));
         this.closed(c);
       });
-      c.sink = { send: (p) => this.hooks.inject(EV.RESPONSE, c.id, p), flowControlled: true, misuse: this.hooks.onError };
+      c.sink = { send: (p) => this.hooks.inject(EV.RESPONSE, c.id, p), flowControlled: true, misuse: this.hooks.onError,
+        finished: (res) => this.finished(c, res) };
       c.readBody = (n) => this.readBody(c.id, n);
     }
     const req = new IncomingRequest(descriptor, c.socket, c.readBody, this.hooks.maxBodySize);
@@ -111,6 +112,24 @@ export class HttpExchanges {
     c.req = req;
     c.res = res;
     this.hooks.onResponse?.(res);
+  }
+
+  /**
+   * Once an exchange is over, the connection forgets it, so an idle keep-alive connection
+   * holds no request (nor body a handler left unread): when the response has finished and
+   * the body is complete, whichever comes last.
+   */
+  private finished(c: Connection, res: ServerResponse): void {
+    if (c.res !== res) return;
+    c.res = undefined;
+    if (c.req?.complete) c.req = undefined;
+  }
+
+  private body(c: Connection, piece: Buffer): void {
+    const req = c.req;
+    if (!req) return;
+    req.deliver(piece);
+    if (piece.length === 0 && c.res === undefined) c.req = undefined;
   }
 
   private readBody(conn: number, bytes: number): void {
