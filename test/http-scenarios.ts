@@ -104,6 +104,21 @@ export const HTTP_SCENARIOS: HttpScenario[] = [
   scenario("chunked twice is 400 (smuggling)", "POST /a HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n", statusReply(400), true),
   scenario("Transfer-Encoding under HTTP/1.0 is 400", "POST /a HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", statusReply(400), true),
   scenario("a chunk size that is not hex is 400", "POST /a HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", statusReply(400), true),
+  // Chunked framing as strict as llhttp's strict mode: every line ends with CRLF, and
+  // extensions are well formed, so no peer in front can read the request's end elsewhere.
+  ...([
+    ["a bare LF ending a chunk-size line", "5\nhello\r\n0\r\n\r\n"],
+    ["a bare LF ending a chunk's data", "5\r\nhello\n0\r\n\r\n"],
+    ["junk after the chunk size", "5 x\r\nhello\r\n0\r\n\r\n"],
+    ["a lone ';' after the chunk size", "5;\r\nhello\r\n0\r\n\r\n"],
+    ["an extension value with an unclosed quote", "5;a=\"b\r\nhello\r\n0\r\n\r\n"],
+    ["an extension with '=' and no value", "5;a=\r\nhello\r\n0\r\n\r\n"],
+    ["a bare LF ending a trailer line", "0\r\nX-T: y\nZ: 1\r\n\r\n"],
+  ] as const).map(([what, body]) => scenario(`${what} is 400 (smuggling)`,
+    `POST /a HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n${body}`, statusReply(400), true)),
+  scenario("well-formed chunk extensions (whitespace, tokens, quoted strings with escapes) are read past",
+    `POST /a HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5 ; a = b ;c="d;\\"e\\" f"\t\r\nhello\r\n0;last\r\nX-T: y\r\n\r\n${get("/a")}`,
+    statusReply(405, "keep") + routeReply("alpha"), false),
   scenario("an unfinished head is 408 at the header timeout", "GET /a HTTP/1.1\r\nHost: t\r\n", statusReply(408), true,
     { options: { routes: ROUTES, headersTimeout: 150 }, waitMs: 200 }),
   scenario("an idle keep-alive connection is closed quietly at the idle timeout", get("/a"), routeReply("alpha"), true,

@@ -1,18 +1,22 @@
 // The chunked request body (RFC 9112 §7.1) as a state machine that can stop and
-// resume at any byte:
+// resume at any byte, as strict as llhttp's strict mode:
 //
-//   SIZE ─hex─► SIZE ─;/ws─► EXT ─CR─► SIZE_LF ─LF─► DATA (size bytes) ─► DATA_CR ─► DATA_LF ─► SIZE
-//     size 0 ─► TRAILER (lines until an empty one) ─► done
+//   SIZE ─hex─► SIZE_MORE ─CR─► SIZE_LF ─LF─► DATA (size bytes) ─CR─► DATA_LF ─LF─► SIZE
+//                  └─ BWS ; ext-name [ BWS = BWS token / "quoted" ] … ─CR─┘
+//     size 0 ─► TRAILER (field lines, each ending CRLF, until an empty one) ─► done
 //
+// Every line ends with CRLF: a bare LF after a size line, a chunk's data or a trailer
+// line is 400, because a lenient peer in front could read the request's end elsewhere
+// (request smuggling). So is junk after the size, a lone ';' and an unclosed quote.
 // Data bytes are handed to the caller as runs; extension and trailer bytes count
 // against the header limit (431), the body against the body limit (413).
 
-import { CR, HT, LF, SP } from "./bytes";
+import { CR, HT, LF, SP, isTokenChar } from "./bytes";
 import { bodyTotal, chunkState, remaining, setBodyTotal, setChunkState, setRemaining, setSideBytes, sideBytes } from "./conn";
 
-const SIZE: u8 = 0; // reading hex digits (none yet when remaining == 0 and no digit seen)
+const SIZE: u8 = 0; // the first hex digit of a size
 const SIZE_MORE: u8 = 1; // at least one digit read
-const EXT: u8 = 2; // after the size: whitespace and extensions up to the line end
+const EXT_WS: u8 = 2; // whitespace after the size or an extension: then ';' or the line's end
 const SIZE_LF: u8 = 3;
 const DATA: u8 = 4;
 const DATA_CR: u8 = 5;
@@ -21,6 +25,19 @@ const TRAILER_LINE_START: u8 = 7;
 const TRAILER_LINE: u8 = 8;
 const TRAILER_LF: u8 = 9; // CR at the start of a line: the end, once LF follows
 const LAST_SIZE_LF: u8 = 10; // the size line of the last chunk, before its LF
+const EXT_NAME_START: u8 = 11; // after ';': whitespace, then a token
+const EXT_NAME: u8 = 12;
+const EXT_AFTER_NAME: u8 = 13; // whitespace after a name: '=', ';' or the line's end
+const EXT_VALUE_START: u8 = 14; // after '=': whitespace, then a token or a quoted string
+const EXT_TOKEN: u8 = 15;
+const EXT_QUOTED: u8 = 16;
+const EXT_QUOTED_ESCAPE: u8 = 17; // after a backslash in a quoted string
+const TRAILER_LINE_CR: u8 = 18; // a trailer line's CR, before its LF
+
+const SEMICOLON: u32 = 0x3b;
+const EQUALS: u32 = 0x3d;
+const QUOTE: u32 = 0x22;
+const BACKSLASH: u32 = 0x5c;
 
 // The outcome of a feed, read through the accessors below.
 const RESULT = memory.data(16); // consumed u32, status u32, data ptr u32, data len u32
@@ -80,36 +97,41 @@ export function chunkedFeed(k: usize, p: usize, len: u32, maxBody: u32, maxSide:
       } else if (s == SIZE) {
         return 400;
       } else if (c == CR) {
-        s = remaining(k) == 0 ? LAST_SIZE_LF : SIZE_LF;
-      } else if (c == LF) {
-        s = startData(k);
-      } else if (c == 0x3b || c == SP || c == HT) {
-        s = EXT;
+        s = lineEnd(k);
+      } else if (c == SP || c == HT) {
+        s = EXT_WS;
+      } else if (c == SEMICOLON) {
+        s = EXT_NAME_START;
       } else {
-        return 400;
+        return 400; // junk after the size, or a bare LF
       }
-    } else if (s == EXT) {
-      if (c == LF) s = startData(k);
-      else if (c == CR) s = remaining(k) == 0 ? LAST_SIZE_LF : SIZE_LF;
-      else if (!countSide(k, maxSide)) return 431;
-      else if (c < SP && c != HT) return 400;
+    } else if (s == EXT_WS || (s >= EXT_NAME_START && s <= EXT_QUOTED_ESCAPE)) {
+      if (!countSide(k, maxSide)) return 431;
+      s = extension(k, s, c);
+      if (s == BAD) return 400;
     } else if (s == SIZE_LF || s == LAST_SIZE_LF) {
       if (c != LF) return 400;
       s = startData(k);
     } else if (s == DATA_CR) {
-      if (c == CR) s = DATA_LF;
-      else if (c == LF) s = SIZE;
-      else return 400;
+      if (c != CR) return 400; // a chunk's data must end with CRLF
+      s = DATA_LF;
     } else if (s == DATA_LF) {
       if (c != LF) return 400;
       s = SIZE;
     } else if (s == TRAILER_LINE_START) {
-      if (c == LF) return done(k, i);
-      s = c == CR ? TRAILER_LF : TRAILER_LINE;
-      if (!countSide(k, maxSide)) return 431;
+      if (c == CR) {
+        s = TRAILER_LF;
+      } else {
+        if (c == LF || !countSide(k, maxSide)) return c == LF ? 400 : 431;
+        s = TRAILER_LINE;
+      }
     } else if (s == TRAILER_LINE) {
-      if (c == LF) s = TRAILER_LINE_START;
+      if (c == LF) return 400;
+      if (c == CR) s = TRAILER_LINE_CR;
       else if (!countSide(k, maxSide)) return 431;
+    } else if (s == TRAILER_LINE_CR) {
+      if (c != LF) return 400;
+      s = TRAILER_LINE_START;
     } else if (s == TRAILER_LF) {
       if (c != LF) return 400;
       return done(k, i);
@@ -117,6 +139,36 @@ export function chunkedFeed(k: usize, p: usize, len: u32, maxBody: u32, maxSide:
   }
   setChunkState(k, s);
   return result(len, CHUNKED_MORE, 0, 0);
+}
+
+const BAD: u8 = 255;
+
+/** The line's end (its CR): the last chunk's size line, or another's. */
+function lineEnd(k: usize): u8 {
+  return remaining(k) == 0 ? LAST_SIZE_LF : SIZE_LF;
+}
+
+/**
+ * One byte of the extensions (RFC 9112 §7.1.1: *( BWS ";" BWS name [ BWS "=" BWS
+ * ( token / quoted-string ) ] )), from state s; BAD if it breaks them.
+ */
+function extension(k: usize, s: u8, c: u32): u8 {
+  const ws = c == SP || c == HT;
+  if (s == EXT_QUOTED) {
+    if (c == QUOTE) return EXT_WS;
+    if (c == BACKSLASH) return EXT_QUOTED_ESCAPE;
+    return c == HT || (c >= SP && c != 0x7f) ? EXT_QUOTED : BAD; // qdtext and obs-text
+  }
+  if (s == EXT_QUOTED_ESCAPE) return c == HT || (c >= SP && c != 0x7f) ? EXT_QUOTED : BAD;
+  if (s == EXT_NAME_START) return ws ? s : isTokenChar(c) ? EXT_NAME : BAD;
+  if (s == EXT_VALUE_START) return ws ? s : isTokenChar(c) ? EXT_TOKEN : c == QUOTE ? EXT_QUOTED : BAD;
+  // EXT_WS, EXT_NAME, EXT_AFTER_NAME, EXT_TOKEN: what may follow a size, a name or a value.
+  if ((s == EXT_NAME || s == EXT_TOKEN) && isTokenChar(c)) return s;
+  if (ws) return s == EXT_NAME ? EXT_AFTER_NAME : s == EXT_TOKEN ? EXT_WS : s;
+  if (c == SEMICOLON) return EXT_NAME_START;
+  if (c == CR) return lineEnd(k);
+  if (c == EQUALS && (s == EXT_NAME || s == EXT_AFTER_NAME)) return EXT_VALUE_START;
+  return BAD;
 }
 
 /** After a size line: the chunk's data, or the trailer section after the last chunk. */
