@@ -10,7 +10,8 @@ import { createServer, type Server } from "../src/server.js";
 import type { ServerOptions } from "../src/options.js";
 import type { WebSocket as ServerSocket } from "../src/websocket.js";
 import type { IncomingRequest } from "../src/http.js";
-import { BACKENDS, sleep, waitFor } from "./helpers.js";
+import { BACKENDS, connect, receive, sleep, waitFor } from "./helpers.js";
+import { clientFrame, SWITCHING, upgrade } from "./ws-scenarios.js";
 
 async function withServer(options: ServerOptions, onConnection: (ws: ServerSocket, req: IncomingRequest, server: Server) => void,
   body: (port: number, server: Server) => Promise<void>) {
@@ -139,6 +140,29 @@ for (const backend of BACKENDS) {
       serverSide!.send("still here");
       assert.is(await echo, "ok");
       ws.terminate();
+    });
+  });
+
+  test("messages whole before a protocol error in the same read reach JS before the close (1002)", async () => {
+    const events: string[] = [];
+    let closed!: () => void;
+    const over = new Promise<void>((r) => (closed = r));
+    await withServer({ backend }, (ws) => {
+      ws.on("message", (d: Buffer, binary) => events.push(`${binary ? "binary" : "text"} ${d}`));
+      ws.on("close", (code) => {
+        events.push(`close ${code}`);
+        closed();
+      });
+    }, async (port) => {
+      const s = await connect(port);
+      s.on("error", () => {});
+      s.write(upgrade());
+      await receive(s, SWITCHING.length);
+      // Two whole messages and a frame with a reserved opcode, in one write.
+      s.write(Buffer.concat([clientFrame(1, "one"), clientFrame(2, "two"), Buffer.from([0x83])]));
+      await over;
+      assert.equal(events, ["text one", "binary two", "close 1002"]);
+      s.destroy();
     });
   });
 

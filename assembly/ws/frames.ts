@@ -106,6 +106,12 @@ export function wsFeed(slot: u32, w: usize, p: usize, len: u32, maxPayload: u32,
         const have = load<u8>(w, W_HAVE);
         store<u8>(w + W_HEADER + have, load<u8>(p + pos++));
         store<u8>(w, have + 1, W_HAVE);
+        if (have < 2) {
+          // Judged byte by byte: a frame the first two bytes already condemn is refused
+          // now, not after a length and mask that may never come.
+          const early = have == 0 ? firstByteError(w) : secondByteError(w);
+          if (early != 0) return early;
+        }
         if (have + 1 == 2) store<u8>(w, <u8>(2 + extraLength(load<u8>(w, W_HEADER + 1)) + 4), W_NEED);
       }
       if (load<u8>(w, W_HAVE) < load<u8>(w, W_NEED)) return 0;
@@ -159,15 +165,31 @@ function resetHeader(w: usize): void {
   store<u8>(w, 0, W_MASK_OFFSET);
 }
 
-/** The header is complete: check it and set up the payload; returns a close code or 0. */
+/** What the first byte alone shows: reserved bits, a reserved opcode, a fragmented control frame, a continuation out of place. */
+function firstByteError(w: usize): u32 {
+  const b0 = load<u8>(w, W_HEADER);
+  const opcode = b0 & 0x0f;
+  if ((b0 & 0x70) != 0) return CLOSE_PROTOCOL; // reserved bits, and we negotiate no extension
+  if ((opcode > OP_BINARY && opcode < OP_CLOSE) || opcode > OP_PONG) return CLOSE_PROTOCOL;
+  if (opcode >= OP_CLOSE) return (b0 & 0x80) == 0 ? CLOSE_PROTOCOL : 0; // control frames are whole (§5.5)
+  const inMessage = load<u8>(w, W_MESSAGE_OPCODE) != 0;
+  return (opcode == OP_CONTINUATION) != inMessage ? CLOSE_PROTOCOL : 0;
+}
+
+/** What the second byte shows: an unmasked client frame, a control frame over 125 bytes. */
+function secondByteError(w: usize): u32 {
+  const b1 = load<u8>(w, W_HEADER + 1);
+  if ((b1 & 0x80) == 0) return CLOSE_PROTOCOL; // clients must mask (§5.1)
+  const opcode = load<u8>(w, W_HEADER) & 0x0f;
+  return opcode >= OP_CLOSE && (b1 & 0x7f) > 125 ? CLOSE_PROTOCOL : 0;
+}
+
+/** The header is complete (its first two bytes already judged): set up the payload; returns a close code or 0. */
 function startFrame(w: usize, maxPayload: u32): u32 {
   const b0 = load<u8>(w, W_HEADER);
   const b1 = load<u8>(w, W_HEADER + 1);
   const opcode = b0 & 0x0f;
   const fin = (b0 & 0x80) != 0;
-  if ((b0 & 0x70) != 0) return CLOSE_PROTOCOL; // reserved bits, and we negotiate no extension
-  if ((b1 & 0x80) == 0) return CLOSE_PROTOCOL; // clients must mask (§5.1)
-  if ((opcode > OP_BINARY && opcode < OP_CLOSE) || opcode > OP_PONG) return CLOSE_PROTOCOL;
   const ext = extraLength(b1);
   let len: u64 = b1 & 0x7f;
   if (ext == 2) len = bswap<u16>(load<u16>(w + W_HEADER + 2));
@@ -177,11 +199,8 @@ function startFrame(w: usize, maxPayload: u32): u32 {
   store<u8>(w, 0, W_MASK_OFFSET);
   store<u8>(w, opcode, W_OPCODE);
   store<u8>(w, fin ? 1 : 0, W_FIN);
-  if (opcode >= OP_CLOSE) {
-    if (!fin || len > 125) return CLOSE_PROTOCOL; // control frames: whole, and short (§5.5)
-  } else {
+  if (opcode < OP_CLOSE) {
     const inMessage = load<u8>(w, W_MESSAGE_OPCODE) != 0;
-    if ((opcode == OP_CONTINUATION) != inMessage) return CLOSE_PROTOCOL;
     if (<u64>load<u32>(w, W_MESSAGE_LEN) + len > <u64>maxPayload) return CLOSE_TOO_BIG;
     if (!inMessage) {
       store<u8>(w, opcode, W_MESSAGE_OPCODE);
