@@ -2,7 +2,7 @@
 // resume at any byte, as strict as llhttp's strict mode:
 //
 //   SIZE ─hex─► SIZE_MORE ─CR─► SIZE_LF ─LF─► DATA (size bytes) ─CR─► DATA_LF ─LF─► SIZE
-//                  └─ BWS ; ext-name [ BWS = BWS token / "quoted" ] … ─CR─┘
+//                  └─ *( BWS ; BWS ext-name [ BWS = BWS token / "quoted" ] ) ─CR─┘
 //     size 0 ─► TRAILER (field lines, each ending CRLF, until an empty one) ─► done
 //
 // Every line ends with CRLF: a bare LF after a size line, a chunk's data or a trailer
@@ -16,7 +16,7 @@ import { bodyTotal, chunkState, remaining, setBodyTotal, setChunkState, setRemai
 
 const SIZE: u8 = 0; // the first hex digit of a size
 const SIZE_MORE: u8 = 1; // at least one digit read
-const EXT_WS: u8 = 2; // whitespace after the size or an extension: then ';' or the line's end
+const EXT_WS: u8 = 2; // whitespace after the size or an extension: a ';' must follow (BWS belongs to the next extension)
 const SIZE_LF: u8 = 3;
 const DATA: u8 = 4;
 const DATA_CR: u8 = 5;
@@ -32,7 +32,8 @@ const EXT_VALUE_START: u8 = 14; // after '=': whitespace, then a token or a quot
 const EXT_TOKEN: u8 = 15;
 const EXT_QUOTED: u8 = 16;
 const EXT_QUOTED_ESCAPE: u8 = 17; // after a backslash in a quoted string
-const TRAILER_LINE_CR: u8 = 18; // a trailer line's CR, before its LF
+const EXT_AFTER_QUOTED: u8 = 18; // a quoted value closed: ';', whitespace then ';', or the line's end
+const TRAILER_LINE_CR: u8 = 19; // a trailer line's CR, before its LF
 
 const SEMICOLON: u32 = 0x3b;
 const EQUALS: u32 = 0x3d;
@@ -105,7 +106,7 @@ export function chunkedFeed(k: usize, p: usize, len: u32, maxBody: u32, maxSide:
       } else {
         return 400; // junk after the size, or a bare LF
       }
-    } else if (s == EXT_WS || (s >= EXT_NAME_START && s <= EXT_QUOTED_ESCAPE)) {
+    } else if (s == EXT_WS || (s >= EXT_NAME_START && s <= EXT_AFTER_QUOTED)) {
       if (!countSide(k, maxSide)) return 431;
       s = extension(k, s, c);
       if (s == BAD) return 400;
@@ -155,18 +156,20 @@ function lineEnd(k: usize): u8 {
 function extension(k: usize, s: u8, c: u32): u8 {
   const ws = c == SP || c == HT;
   if (s == EXT_QUOTED) {
-    if (c == QUOTE) return EXT_WS;
+    if (c == QUOTE) return EXT_AFTER_QUOTED;
     if (c == BACKSLASH) return EXT_QUOTED_ESCAPE;
     return c == HT || (c >= SP && c != 0x7f) ? EXT_QUOTED : BAD; // qdtext and obs-text
   }
   if (s == EXT_QUOTED_ESCAPE) return c == HT || (c >= SP && c != 0x7f) ? EXT_QUOTED : BAD;
   if (s == EXT_NAME_START) return ws ? s : isTokenChar(c) ? EXT_NAME : BAD;
   if (s == EXT_VALUE_START) return ws ? s : isTokenChar(c) ? EXT_TOKEN : c == QUOTE ? EXT_QUOTED : BAD;
-  // EXT_WS, EXT_NAME, EXT_AFTER_NAME, EXT_TOKEN: what may follow a size, a name or a value.
+  // EXT_WS, EXT_NAME, EXT_AFTER_NAME, EXT_TOKEN, EXT_AFTER_QUOTED: what may follow a
+  // size, a name or a value. The line ends right after a name or a value, never after
+  // whitespace: in RFC 9112's grammar whitespace only comes before ';' or '='.
   if ((s == EXT_NAME || s == EXT_TOKEN) && isTokenChar(c)) return s;
-  if (ws) return s == EXT_NAME ? EXT_AFTER_NAME : s == EXT_TOKEN ? EXT_WS : s;
+  if (ws) return s == EXT_NAME ? EXT_AFTER_NAME : s == EXT_AFTER_NAME ? s : EXT_WS;
   if (c == SEMICOLON) return EXT_NAME_START;
-  if (c == CR) return lineEnd(k);
+  if (c == CR) return s == EXT_NAME || s == EXT_TOKEN || s == EXT_AFTER_QUOTED ? lineEnd(k) : BAD;
   if (c == EQUALS && (s == EXT_NAME || s == EXT_AFTER_NAME)) return EXT_VALUE_START;
   return BAD;
 }

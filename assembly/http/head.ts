@@ -3,8 +3,11 @@
 // at a time are each looked at once; the parse runs once per request, on the whole
 // head, and fills the static REQ record below.
 //
-// Accepted line ends: CRLF, and a bare LF (RFC 9112 §2.2 allows it). A bare CR, an
-// obs-fold line, whitespace before a colon or a control character is malformed (400).
+// Every line ends with CRLF. RFC 9112 §2.2 lets a recipient take a bare LF as a line
+// end, but a peer in front that does not would read "x: a\nTransfer-Encoding: chunked"
+// as one field, and the request's end elsewhere (request smuggling), so a bare LF is
+// 400, as in llhttp's strict mode. So are a bare CR, an obs-fold line, whitespace before
+// a colon and a control character.
 
 import {
   CR, elementEnd, elementStart, equalsIgnoreCase, HT, isFieldChar, isTokenChar, LF, nextListElement, SP,
@@ -91,14 +94,18 @@ export function parseHead(p: usize, len: u32, maxUri: u32): u32 {
   store<u64>(REQ, 0, R_WS_VERSION);
   store<u64>(REQ, 0, R_WS_PROTOCOL);
   let eol = lineEnd(p, 0, len);
-  const status = parseRequestLine(p, contentEnd(p, 0, <u32>eol), maxUri);
+  const lineEnd0 = contentEnd(p, 0, <u32>eol);
+  if (lineEnd0 < 0) return 400;
+  const status = parseRequestLine(p, <u32>lineEnd0, maxUri);
   if (status != 0) return status;
   let pos = <u32>eol + 1;
   store<u32>(REQ, <u32>(p + pos), R_HEADERS);
   store<u32>(REQ, len - pos, R_HEADERS + 4);
   for (;;) {
     eol = lineEnd(p, pos, len);
-    const end = contentEnd(p, pos, <u32>eol);
+    const e = contentEnd(p, pos, <u32>eol);
+    if (e < 0) return 400; // a bare LF
+    const end = <u32>e;
     if (end == pos) break; // the empty line ending the head
     const s = parseField(p + pos, end - pos);
     if (s != 0) return s;
@@ -107,9 +114,9 @@ export function parseHead(p: usize, len: u32, maxUri: u32): u32 {
   return checkFraming();
 }
 
-/** A line's content end: the LF, or the CR before it. */
-function contentEnd(p: usize, start: u32, lf: u32): u32 {
-  return lf > start && load<u8>(p + lf - 1) == CR ? lf - 1 : lf;
+/** A line's content end: the CR before its LF; -1 for a bare LF. */
+function contentEnd(p: usize, start: u32, lf: u32): i32 {
+  return lf > start && load<u8>(p + lf - 1) == CR ? <i32>(lf - 1) : -1;
 }
 
 function parseRequestLine(p: usize, end: u32, maxUri: u32): u32 {

@@ -1,0 +1,35 @@
+// A public conformance corpus, run on both socket hosts: llhttp's request fixtures
+// (nodejs/llhttp test/request, strict mode; imported by scripts/import-llhttp-corpus.mjs).
+// Every case must agree with llhttp — a request it completes is answered, one it refuses
+// is refused — except the deviations test/corpus.ts lists with their reasons, which
+// must still deviate (so a change on either side shows).
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { createServer } from "../src/server.js";
+import { DEVIATIONS, judge, LLHTTP_CASES } from "./corpus.js";
+import { BACKENDS, HOST } from "./helpers.js";
+
+for (const backend of BACKENDS) {
+  const test = suite(`llhttp's request corpus on the ${backend} host`);
+
+  test(`${LLHTTP_CASES.length} cases agree with llhttp's strict mode, but for ${Object.keys(DEVIATIONS).length} stated deviations`, async () => {
+    assert.ok(LLHTTP_CASES.length >= 90, `only ${LLHTTP_CASES.length} cases imported`);
+    const server = createServer({ backend, host: HOST, port: 0, protocol: "http", routes: {} });
+    await server.listen();
+    const port = server.address()!.port;
+    const wrong: string[] = [];
+    try {
+      for (const c of LLHTTP_CASES) {
+        const { verdict, detail } = await judge(c, port);
+        const deviation = DEVIATIONS[c.name];
+        if (deviation !== undefined && verdict !== "deviates") wrong.push(`${c.file} "${c.name}" no longer deviates (${deviation}): ${detail}`);
+        if (deviation === undefined && verdict !== "agree") wrong.push(`${c.file} "${c.name}": ${detail}`);
+      }
+    } finally {
+      await server.close();
+    }
+    assert.equal(wrong, []);
+  });
+
+  test.run();
+}
