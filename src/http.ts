@@ -6,7 +6,7 @@
 import { EventEmitter } from "node:events";
 import { EV, OUT } from "../host/door.js";
 import { piece } from "./pieces.js";
-import { httpError, IncomingRequest } from "./http-request.js";
+import { IncomingRequest } from "./http-request.js";
 import { ServerResponse, type ResponseSink } from "./http-response.js";
 import { RequestSocket, type SocketAddresses } from "./http-socket.js";
 
@@ -223,4 +223,3 @@ export function handleRequest(listeners: RequestListener[], handoff: RequestHand
   return answer(listeners, req, { send: (p) => send(handoff.conn, p), flowControlled: false, misuse: onError }, onError);
 }
 
-export { httpError };
