@@ -227,9 +227,8 @@ export class ServerResponse extends Stream {
   /** @internal the module consumed `bytes` piece bytes; `unsent` bytes wait for the socket. */
   flow(bytes: number, unsent: number): void {
     this.inModule = Math.max(0, this.inModule - bytes);
-    this.consumedTotal += bytes;
     this.unsent = unsent;
-    while (this.callbacks.length > 0 && this.callbacks[0][0] <= this.consumedTotal) this.callbacks.shift()![1]();
+    this.consumed(bytes, (cb) => cb());
     this.pump();
   }
 
@@ -285,7 +284,7 @@ export class ServerResponse extends Stream {
   private hand(p: Buffer): void {
     this.sink.send(p);
     if (this.sink.flowControlled) this.inModule += p.length;
-    else this.flowUncontrolled(p.length);
+    else this.consumed(p.length, (cb) => process.nextTick(cb)); // without reports, a piece counts as taken once sent
   }
 
   private pump(): void {
@@ -312,13 +311,10 @@ export class ServerResponse extends Stream {
     }
   }
 
-  /** Without reports, a piece counts as consumed once sent. */
-  private flowUncontrolled(bytes: number): void {
+  /** `bytes` more were taken: the write callbacks of what is now all taken are called (through `call`). */
+  private consumed(bytes: number, call: (cb: WriteCallback) => void): void {
     this.consumedTotal += bytes;
-    while (this.callbacks.length > 0 && this.callbacks[0][0] <= this.consumedTotal) {
-      const cb = this.callbacks.shift()![1];
-      process.nextTick(cb);
-    }
+    while (this.callbacks.length > 0 && this.callbacks[0][0] <= this.consumedTotal) call(this.callbacks.shift()![1]);
   }
 
   private headPiece(end: boolean, body: Buffer): Buffer {

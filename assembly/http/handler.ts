@@ -90,6 +90,17 @@ function rearm(slot: u32, k: usize): void {
   }
 }
 
+/** Answered for good: later input is ignored, and the connection closes once its output is out. */
+function answeredForGood(slot: u32, k: usize): void {
+  setPhase(k, PH_DONE);
+  closeWhenFlushed(slot);
+}
+
+/** Whether the connection closes after the answer just ended: it said so, or the server is shutting down. */
+function answerCloses(k: usize): bool {
+  return !keepsAlive(k) || (connFlags(k) & CF_DRAIN) != 0;
+}
+
 /** (Re-)arms the answer timeout, if there is one. */
 function armAnswerTimer(slot: u32, k: usize): void {
   if (answerTimeoutMs() != 0) timerSet(slot, k, TIMER_ANSWER, nowMs() + answerTimeoutMs());
@@ -105,8 +116,7 @@ export function httpTick(): void {
       const k = inBuf(<u32>slot);
       // A connection that never sent a byte is closed quietly; a request cut short hears why.
       if (phase(k) != PH_HEAD || input(k) != 0) requestTimedOut(<u32>slot, k);
-      setPhase(k, PH_DONE);
-      closeWhenFlushed(<u32>slot);
+      answeredForGood(<u32>slot, k);
       continue;
     }
     slot = popExpired(TIMER_ANSWER, now);
@@ -115,14 +125,12 @@ export function httpTick(): void {
       const k = inBuf(<u32>slot);
       if ((reqFlags(k) & RF_ANSWER_BEGUN) == 0) sendStatus(<u32>slot, 503, PERSIST_CLOSE);
       streamAbandon(<u32>slot, k, HTTP_CLOSED_ANSWER_TIMEOUT);
-      setPhase(k, PH_DONE);
-      closeWhenFlushed(<u32>slot);
+      answeredForGood(<u32>slot, k);
       continue;
     }
     slot = popExpired(TIMER_IDLE, now);
     if (slot < 0) return;
-    setPhase(inBuf(<u32>slot), PH_DONE);
-    closeWhenFlushed(<u32>slot);
+    answeredForGood(<u32>slot, inBuf(<u32>slot));
   }
 }
 
@@ -151,8 +159,7 @@ export function httpData(slot: u32, ptr: usize, len: u32): void {
   if ((ph == PH_BODY || ph == PH_CHUNKED) && requestTimeoutMs() != 0 && reached(started(k) + requestTimeoutMs(), nowMs())) {
     // A body trickling in past the request timeout (a stalled one meets the header timeout).
     requestTimedOut(slot, k);
-    setPhase(k, PH_DONE);
-    closeWhenFlushed(slot);
+    answeredForGood(slot, k);
   }
   updateHold(slot, k);
   rearm(slot, k);
@@ -203,25 +210,22 @@ export function httpResponse(slot: u32, ptr: usize, len: u32): void {
     // Answered before the body ended: the rest of the body is read and dropped, then the
     // next request is read (or the connection closes, if the answer said so).
     addReqFlags(k, RF_ANSWERED);
-    if (!keepsAlive(k) || (connFlags(k) & CF_DRAIN) != 0) {
-      setPhase(k, PH_DONE);
-      closeWhenFlushed(slot);
+    if (answerCloses(k)) {
+      answeredForGood(slot, k);
     }
     updateHold(slot, k);
     rearm(slot, k);
     return;
   }
   streamDone(k);
-  if (!keepsAlive(k) || (connFlags(k) & CF_DRAIN) != 0) {
-    setPhase(k, PH_DONE);
-    closeWhenFlushed(slot);
+  if (answerCloses(k)) {
+    answeredForGood(slot, k);
   } else {
     resetForHead(k);
     runBuffered(slot, k); // requests pipelined behind this one
     // A client that has finished sending is answered every whole request it sent, then closed.
     if ((connFlags(k) & CF_PEER_EOF) != 0 && phase(k) != PH_WAIT_ANSWER && phase(k) != PH_DONE) {
-      setPhase(k, PH_DONE);
-      closeWhenFlushed(slot);
+      answeredForGood(slot, k);
     }
   }
   updateHold(slot, k);
@@ -384,8 +388,7 @@ function finishRequest(slot: u32, k: usize, hadBody: bool): void {
   if (keepAlive) {
     resetForHead(k);
   } else {
-    setPhase(k, PH_DONE);
-    closeWhenFlushed(slot);
+    answeredForGood(slot, k);
   }
 }
 
@@ -398,11 +401,10 @@ function finishStreamed(slot: u32, k: usize, hadBody: bool): void {
     return;
   }
   streamDone(k);
-  if (keepsAlive(k) && (connFlags(k) & CF_DRAIN) == 0) {
+  if (!answerCloses(k)) {
     resetForHead(k);
   } else {
-    setPhase(k, PH_DONE);
-    closeWhenFlushed(slot);
+    answeredForGood(slot, k);
   }
 }
 
@@ -423,8 +425,7 @@ function fail(slot: u32, k: usize, status: u32, len: u32): u32 {
     setPhase(k, PH_LINGER);
     timerSet(slot, k, TIMER_IDLE, nowMs() + idleTimeoutMs());
   } else {
-    setPhase(k, PH_DONE);
-    closeWhenFlushed(slot);
+    answeredForGood(slot, k);
   }
   return len;
 }
