@@ -6,7 +6,7 @@
 // Every record in both rings is 16 bytes: { op: u32, conn: u32, a: u32, b: u32 }.
 
 export const ABI_MAGIC: u32 = 0x31415257; // "WRA1" little-endian
-export const ABI_VERSION: u32 = 5;
+export const ABI_VERSION: u32 = 6;
 
 export const RECORD_BYTES: u32 = 16;
 export const HEADER_BYTES: u32 = 64;

@@ -97,7 +97,7 @@ const OPT_MAX_LINE = 11;
 const OPT_CPU_BUDGET = 12;
 const OPT_CALL_TIMEOUT_MS = 13;
 /** The ABI version this host speaks (docs/ABI.md); a module of another is refused. */
-export const ABI_VERSION = 5;
+export const ABI_VERSION = 6;
 const HTTP_OPTIONS: [keyof HttpConfig, number][] = [
   ["maxHeaderBytes", 1], ["maxUriBytes", 2], ["maxBodyBytes", 3], ["headerTimeoutMs", 4], ["idleTimeoutMs", 5],
   ["jsHandler", 6], ["wsMaxPayload", 7], ["wsMaxBuffered", 8], ["wsDropOnLimit", 9],

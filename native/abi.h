@@ -6,7 +6,7 @@
 namespace wr {
 
 constexpr uint32_t kAbiMagic = 0x31415257;  // "WRA1" little-endian
-constexpr uint32_t kAbiVersion = 5;
+constexpr uint32_t kAbiVersion = 6;
 
 struct Record {  // both rings: 16 bytes, little-endian like WebAssembly memory
   uint32_t op;

@@ -4,18 +4,18 @@
 // as EV_RESPONSE. HttpExchanges follows every connection's current exchange; the
 // worker pool, whose requests arrive whole, uses handleRequest alone.
 import { EventEmitter } from "node:events";
-import { EV, OUT } from "../host/door.js";
+import { EV, OUT, SLOT_MASK } from "../host/door.js";
 import { piece } from "./pieces.js";
 import { IncomingRequest } from "./http-request.js";
 import { ServerResponse, type ResponseSink } from "./http-response.js";
-import { RequestSocket, type SocketAddresses } from "./http-socket.js";
+import { RequestSocket } from "./http-socket.js";
+import type { ConnectionPeers } from "./peers.js";
 
 export { IncomingRequest, type Headers, type IncomingRequestEvents } from "./http-request.js";
 export { ServerResponse, type ServerResponseEvents, type WriteCallback } from "./http-response.js";
 export { RequestSocket } from "./http-socket.js";
 
 const P_ABORT_END = 32 | 2; // respond.ts: close the connection now
-const SLOT_MASK = (1 << 20) - 1;
 
 /** A request the module hands to JS (an HTTP_REQUEST outbox entry). */
 export interface RequestHandoff {
@@ -41,19 +41,17 @@ export interface ExchangeHooks {
   listeners: () => RequestListener[];
   /** A listener threw or rejected (answered with a 500), or misused its response. */
   onError: (err: unknown) => void;
-  /** The address the listener of this index is bound to. */
-  local: (listener: number) => { address: string; family: "IPv4" | "IPv6"; port: number } | undefined;
+  /** The connections' addresses, for req.socket. */
+  peers: ConnectionPeers;
   /** The limit of req.buffer()/text()/json(). */
   maxBodySize: number;
   /** Every response handed out, for the test kit's bookkeeping. */
   onResponse?: (res: ServerResponse) => void;
 }
 
-/** What JS knows of one connection: its peer (from the accept) and its current exchange. */
+/** What JS knows of one connection: its socket and its current exchange. */
 interface Connection {
   id: number;
-  listenerAndPort: number;
-  address: number;
   socket?: RequestSocket;
   req?: IncomingRequest;
   res?: ServerResponse;
@@ -74,12 +72,8 @@ export class HttpExchanges {
 
   /** One HTTP entry of the module's outbox; false for an entry of another kind. */
   entry(kind: number, conn: number, payload: Buffer): boolean {
-    if (kind === OUT.CONN_PEER) {
-      this.conns[conn & SLOT_MASK] = { id: conn, listenerAndPort: payload.readUInt32LE(0), address: payload.readUInt32LE(4) };
-      return true;
-    }
     const c = this.conns[conn & SLOT_MASK];
-    if (kind === OUT.HTTP_REQUEST) this.request(c?.id === conn ? c : this.unknownPeer(conn), payload);
+    if (kind === OUT.HTTP_REQUEST) this.request(c?.id === conn ? c : this.newConnection(conn), payload);
     else if (c?.id !== conn) return kind === OUT.HTTP_BODY || kind === OUT.HTTP_FLOW || kind === OUT.HTTP_CLOSED;
     else if (kind === OUT.HTTP_BODY) this.body(c, payload);
     else if (kind === OUT.HTTP_FLOW) c.res?.flow(payload.readUInt32LE(0), payload.readUInt32LE(4));
@@ -88,9 +82,9 @@ export class HttpExchanges {
     return true;
   }
 
-  /** A connection JS never heard the accept of (a module that does not report peers). */
-  private unknownPeer(conn: number): Connection {
-    const c: Connection = { id: conn, listenerAndPort: 0, address: 0 };
+  /** A connection's first request. */
+  private newConnection(conn: number): Connection {
+    const c: Connection = { id: conn };
     this.conns[conn & SLOT_MASK] = c;
     return c;
   }
@@ -99,7 +93,7 @@ export class HttpExchanges {
     c.res?.handedOver(); // pipelined: the previous answer is wholly in the module, ahead of this one
     if (!c.socket) {
       // Destroying the socket (or res) closes the connection in the module, and ends the exchange here.
-      c.socket = new RequestSocket(addresses(c, this.hooks.local), () => {
+      c.socket = new RequestSocket(this.hooks.peers.addresses(c.id), () => {
         this.hooks.inject(EV.RESPONSE, c.id, piece([P_ABORT_END, 0, 0]));
         this.closed(c);
       });
@@ -145,20 +139,6 @@ export class HttpExchanges {
     c.res?.closed();
     c.socket?.closed(true);
   }
-}
-
-/** req.socket's addresses: the peer from the ACCEPT record's words, ours from the listener. */
-function addresses(c: Connection, local: ExchangeHooks["local"]): SocketAddresses {
-  const bound = local(c.listenerAndPort & 0xffff);
-  const v4 = c.address === 0 ? undefined
-    : `${c.address & 255}.${(c.address >>> 8) & 255}.${(c.address >>> 16) & 255}.${c.address >>> 24}`;
-  // On an IPv6 socket an IPv4 peer is IPv4-mapped, as node:net reports it.
-  const remoteAddress = v4 && bound?.family === "IPv6" ? `::ffff:${v4}` : v4;
-  return {
-    remoteAddress, remotePort: remoteAddress ? c.listenerAndPort >>> 16 : undefined,
-    remoteFamily: remoteAddress ? (bound?.family ?? "IPv4") : undefined,
-    localAddress: bound?.address, localPort: bound?.port, localFamily: bound?.family,
-  };
 }
 
 /**

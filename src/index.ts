@@ -7,6 +7,6 @@ export {
   IncomingRequest, ServerResponse, RequestSocket, type WriteCallback, type Headers, type IncomingRequestEvents, type RequestListener, type NodeRequestListener, type ServerResponseEvents,
 } from "./http.js";
 export type { RouteBody, RouteSpec } from "./routes.js";
-export { WebSocket, type WebSocketData, type WebSocketEvents } from "./websocket.js";
+export { WebSocket, type SendCallback, type WebSocketData, type WebSocketEvents } from "./websocket.js";
 export type { EventMap, TypedEventEmitter } from "./typed-events.js";
 export type { HostCallFunction, HostCallInfo, HostCallResult } from "./calls.js";

@@ -6,9 +6,12 @@
 import { forEachOutboxEntry, OUT } from "../host/door.js";
 import type { HostCalls } from "./calls.js";
 import type { HttpExchanges, RequestHandoff } from "./http.js";
+import type { ConnectionPeers } from "./peers.js";
 import type { WebSocketRegistry } from "./websocket.js";
 
 export interface OutboxTargets {
+  /** Each connection's peer, reported at its accept. */
+  peers: ConnectionPeers;
   /** The request listeners' exchanges (streamed requests). */
   http?: HttpExchanges;
   /** The worker pool: whole requests. */
@@ -20,6 +23,7 @@ export interface OutboxTargets {
 /** Each entry of one outbox, in order, to whoever it is for. */
 export function deliverOutbox(outbox: Buffer, to: OutboxTargets): void {
   forEachOutboxEntry(outbox, (kind, conn, payload) => {
+    if (to.peers.entry(kind, conn, payload)) return;
     if (kind === OUT.HOST_CALL) to.calls?.call(conn, payload);
     else if (to.pool && kind === OUT.HTTP_REQUEST) to.pool({ conn, descriptor: payload });
     else if (!to.http?.entry(kind, conn, payload)) to.websockets.entry(kind, conn, payload);

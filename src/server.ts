@@ -11,6 +11,7 @@ import { NetHost } from "../host/net.js";
 import { ThreadedHost } from "../host/threads.js";
 import { FlightRecorder, moduleDigest, TraceWriter, type Recorder } from "../host/trace.js";
 import { EV } from "../host/door.js";
+import { ConnectionPeers } from "./peers.js";
 import { WebSocketRegistry, type WebSocket, type WebSocketData } from "./websocket.js";
 import { HandlerPool } from "./handler-pool.js";
 import { HttpExchanges, type IncomingRequest, type NodeRequestListener, type RequestListener, type ServerResponse } from "./http.js";
@@ -133,8 +134,9 @@ export class Server extends typedEmitter<ServerEvents>() {
   private pool: HandlerPool | undefined;
   private calls: HostCalls | undefined;
   private exchanges: HttpExchanges | undefined;
+  private readonly peers = new ConnectionPeers((listener) => this.bound[listener]);
   private readonly websockets = new WebSocketRegistry((op, conn, bytes) => this.host?.inject(op, conn, bytes),
-    (ws, req) => this.emit("connection", ws, req), () => this.options.subprotocols);
+    (ws, req) => this.emit("connection", ws, req), () => this.options.subprotocols, this.peers);
 
   constructor(options: ServerOptions = {}) {
     super();
@@ -225,7 +227,7 @@ export class Server extends typedEmitter<ServerEvents>() {
       inject: (op, conn, bytes) => this.host?.inject(op, conn, bytes),
       listeners: () => this.listeners("request") as RequestListener[],
       onError: (err) => this.reportHandlerError(err),
-      local: (listener) => this.bound[listener],
+      peers: this.peers,
       maxBodySize: this.options.maxBodySize,
     }) : undefined;
     const toJs = config.http?.jsHandler || this.options.protocol === "ws" || this.calls ? (outbox: Buffer) => this.handle(outbox) : undefined;
@@ -260,7 +262,7 @@ export class Server extends typedEmitter<ServerEvents>() {
 
   /** What the module passed to JS: requests for the 'request' listeners (or the pool), WebSocket events, host calls. */
   private handle(outbox: Buffer): void {
-    deliverOutbox(outbox, { http: this.exchanges, pool: this.pool && ((request) => this.pool!.dispatch(request)), websockets: this.websockets,
+    deliverOutbox(outbox, { peers: this.peers, http: this.exchanges, pool: this.pool && ((request) => this.pool!.dispatch(request)), websockets: this.websockets,
       calls: this.calls });
   }
 
@@ -283,9 +285,9 @@ export class Server extends typedEmitter<ServerEvents>() {
     this.websockets.broadcast(data, options.binary);
   }
 
-  /** Open WebSockets (protocol ws). */
-  get clients(): number {
-    return this.websockets.size;
+  /** The open WebSockets (protocol ws), as the `ws` package's server.clients: a live Set. */
+  get clients(): Set<WebSocket> {
+    return this.websockets.clients;
   }
 
   private makeRecorder(config: ModuleConfig, host: Backend): Recorder | undefined {

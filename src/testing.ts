@@ -24,6 +24,7 @@ import { HttpExchanges, type IncomingRequest, type RequestListener, type ServerR
 import { httpConfig, moduleLimits, resolveOptions, type ServerOptions } from "./options.js";
 import { HostCalls } from "./calls.js";
 import { deliverOutbox } from "./outbox.js";
+import { ConnectionPeers } from "./peers.js";
 import { parseFaults } from "./simulate.js";
 import { WebSocketRegistry, type WebSocket } from "./websocket.js";
 
@@ -191,16 +192,17 @@ export function simulateModule(options: SimulationOptions): VirtualNetwork {
   }
   let virtual: VirtualNetwork | undefined;
   const inject = (op: number, conn: number, bytes: Uint8Array) => network.inject(op, conn, bytes);
-  const websockets = new WebSocketRegistry(inject, (ws, req) => options.onWebSocket?.(ws, req), () => server.subprotocols);
+  const peers = new ConnectionPeers(() => ({ address: "127.0.0.1", family: "IPv4", port: server.port || 80 }));
+  const websockets = new WebSocketRegistry(inject, (ws, req) => options.onWebSocket?.(ws, req), () => server.subprotocols, peers);
   const listeners = options.onRequest ? [options.onRequest] : [];
   const calls = server.calls && new HostCalls(server.calls, inject, (err) => virtual!.errors.push(err));
   const http = new HttpExchanges({
     inject, listeners: () => listeners, maxBodySize: server.maxBodySize,
     onError: (err) => virtual!.errors.push(err instanceof Error ? err : new Error(String(err))),
-    local: () => ({ address: "127.0.0.1", family: "IPv4", port: server.port || 80 }),
+    peers,
     onResponse: (res) => virtual!.trackResponse(res),
   });
-  const toJs = (outbox: Buffer) => deliverOutbox(outbox, { http, websockets, calls });
+  const toJs = (outbox: Buffer) => deliverOutbox(outbox, { peers, http, websockets, calls });
   const network = new ScriptedNetwork({
     protocol: server.protocol, moduleFile: server.module, seed, faults, connections: 0, active: 0, messagesPerClient: 0,
     maxMessageBytes: 1, maxLineLength: server.maxLineLength, idleTimeoutMs: server.idleTimeout || undefined,

@@ -4,7 +4,10 @@
 // Messages from JS go back as EV_WS_SEND pieces, which the module frames.
 import { EV, OUT } from "../host/door.js";
 import { IncomingRequest } from "./http.js";
+import { RequestSocket } from "./http-socket.js";
+import type { ConnectionPeers } from "./peers.js";
 import { piece, slices } from "./pieces.js";
+import { SendCallbacks } from "./websocket-sends.js";
 import { typedEmitter } from "./typed-events.js";
 
 const OPCODE = { TEXT: 1, BINARY: 2, PING: 9, PONG: 10 } as const;
@@ -34,14 +37,39 @@ export interface WebSocketEvents {
   message: (data: Buffer, isBinary: boolean) => void;
   /**
    * The connection is closed: `code` is the close code (1005 if the peer sent none, 1006
-   * if the connection dropped without a close handshake).
+   * if the connection dropped without a close handshake), `reason` the peer's reason.
    */
   close: (code: number, reason: Buffer) => void;
   /** send() returned false earlier, and what was buffered has gone out: send more. */
   drain: () => void;
-  /** An error on this socket. The module reports protocol errors as close codes, so today this does not fire. */
-  error: (err: Error) => void;
+  /**
+   * The client broke the protocol (a malformed frame, invalid UTF-8, a message over
+   * maxPayload): the module has closed with 1002, 1007 or 1009 and 'close' follows.
+   * `err.code` names the kind, as ws's do. Emitted only if there is a listener.
+   */
+  error: (err: Error & { code: string }) => void;
+  /** A ping from the client; the module has already answered it with a pong. */
+  ping: (data: Buffer) => void;
+  /** A pong from the client: the answer to ping() (the heartbeat pattern), or unsolicited. */
+  pong: (data: Buffer) => void;
 }
+
+/** Called once a message's bytes went to the socket, or with an error if they never will. */
+export type SendCallback = (err?: Error) => void;
+
+/** Close codes an endpoint may send (RFC 6455 §7.4.1, IANA's 1012–1014, and the 3000–4999 of libraries and applications). */
+export function isSendableCloseCode(code: number): boolean {
+  return Number.isInteger(code) && ((code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999));
+}
+
+/** What the module's close code says when it closed because the client broke the protocol. */
+const PEER_ERRORS: Record<number, [string, string]> = {
+  1002: ["WS_ERR_PROTOCOL", "the client broke the WebSocket protocol (RFC 6455)"],
+  1007: ["WS_ERR_INVALID_UTF8", "the client sent invalid UTF-8 in a text message or close reason"],
+  1009: ["WS_ERR_UNSUPPORTED_MESSAGE_LENGTH", "the client sent a message over maxPayload"],
+};
+/** In OUT_WS_CLOSED's code word (assembly/ws/js.ts). */
+const CLOSED_PEER_ERROR = 1 << 16;
 
 /**
  * One open WebSocket (protocol "ws"), shaped like the `ws` package's: the module has done
@@ -52,12 +80,17 @@ export class WebSocket extends typedEmitter<WebSocketEvents>() {
   static readonly OPEN = 1;
   static readonly CLOSING = 2;
   static readonly CLOSED = 3;
+  readonly CONNECTING = 0;
+  readonly OPEN = 1;
+  readonly CLOSING = 2;
+  readonly CLOSED = 3;
   readyState: number = WebSocket.OPEN;
   /** The subprotocol chosen in the handshake ("" if none). */
   protocol = "";
   private unsentReported = 0;
   private sentSinceReport = 0;
   private full = false;
+  private readonly sends = new SendCallbacks();
 
   /** @internal the server makes one per opened connection. */
   constructor(private readonly conn: number, private readonly inject: Inject) {
@@ -72,75 +105,118 @@ export class WebSocket extends typedEmitter<WebSocketEvents>() {
     return this.unsentReported + this.sentSinceReport;
   }
 
-  /** Sends a message: a string as text, bytes as binary (or as `options.binary` says). Returns false past 1 MiB buffered. */
-  send(data: WebSocketData, options: { binary?: boolean } | ((err?: Error) => void) = {}, cb?: (err?: Error) => void): boolean {
+  /**
+   * Sends a message: a string as text, bytes as binary (or as `options.binary` says).
+   * Returns false past 1 MiB buffered ('drain' says when to go on). The callback runs
+   * once the message's bytes went to the socket, or with an error if they never will.
+   */
+  send(data: WebSocketData, options: { binary?: boolean } | SendCallback = {}, cb?: SendCallback): boolean {
     const done = typeof options === "function" ? options : cb;
     if (this.readyState !== WebSocket.OPEN) {
-      done?.(new Error("wasm-reactor: WebSocket is not open"));
+      if (done) queueMicrotask(() => done(notOpen(this.readyState)));
       return false;
     }
     const { payload, text } = toPayload(data);
     const binary = typeof options === "object" && options.binary !== undefined ? options.binary : !text;
     for (const piece of messagePieces(binary ? OPCODE.BINARY : OPCODE.TEXT, payload)) this.inject(EV.WS_SEND, this.conn, piece);
+    this.sends.handed(payload.length, done);
     this.sentSinceReport += payload.length;
-    done?.();
     this.full ||= this.bufferedAmount > HIGH_WATER;
     return !this.full;
   }
 
-  ping(data: WebSocketData = ""): void {
-    this.control(OPCODE.PING, data);
+  /** Sends a ping (at most 125 bytes); the client's answer is the 'pong' event. `mask` is ignored: a server never masks. */
+  ping(data?: WebSocketData | SendCallback, mask?: boolean | SendCallback, cb?: SendCallback): void {
+    this.control(OPCODE.PING, data, mask, cb);
   }
 
-  pong(data: WebSocketData = ""): void {
-    this.control(OPCODE.PONG, data);
+  /** Sends an unsolicited pong (the module answers pings by itself). */
+  pong(data?: WebSocketData | SendCallback, mask?: boolean | SendCallback, cb?: SendCallback): void {
+    this.control(OPCODE.PONG, data, mask, cb);
   }
 
-  private control(opcode: number, data: WebSocketData): void {
-    if (this.readyState !== WebSocket.OPEN) return;
-    const { payload } = toPayload(data);
+  private control(opcode: number, data: WebSocketData | SendCallback | undefined, mask: boolean | SendCallback | undefined,
+    cb: SendCallback | undefined): void {
+    const done = [data, mask, cb].find((a): a is SendCallback => typeof a === "function");
+    const { payload } = toPayload(typeof data === "function" || data === undefined ? "" : data);
     if (payload.length > 125) throw new RangeError("wasm-reactor: a control frame's payload is at most 125 bytes");
+    if (this.readyState !== WebSocket.OPEN) {
+      if (done) queueMicrotask(() => done(notOpen(this.readyState)));
+      return;
+    }
     this.inject(EV.WS_SEND, this.conn, messagePieces(opcode, payload)[0]);
+    this.sends.handed(payload.length, done);
   }
 
-  /** Starts the close handshake with `code` and `reason` (at most 123 bytes). */
-  close(code = 1000, reason = ""): void {
+  /**
+   * Starts the close handshake with `code` (1000–1003, 1007–1014, 3000–4999) and a
+   * `reason` of at most 123 bytes; the connection closes once the client answers.
+   */
+  close(code = 1000, reason: string | Buffer = ""): void {
     if (this.readyState !== WebSocket.OPEN) return;
-    if (!(code === 1000 || (code >= 3000 && code <= 4999))) {
-      throw new RangeError(`wasm-reactor: close code must be 1000 or 3000-4999, got ${code}`);
+    if (!isSendableCloseCode(code)) {
+      throw new RangeError(`wasm-reactor: a close code must be 1000-1003, 1007-1014 or 3000-4999, got ${code}`);
     }
-    const text = Buffer.from(reason, "utf8");
+    const text = Buffer.from(reason);
     if (text.length > 123) throw new RangeError("wasm-reactor: a close reason is at most 123 bytes");
-    const bytes = Buffer.alloc(4 + text.length);
+    this.closeConnection(code, text);
+  }
+
+  /** Drops the connection at once, without the close handshake: what is unsent is lost ('close' reports 1006). */
+  terminate(): void {
+    if (this.readyState === WebSocket.CLOSED) return;
+    this.closeConnection(0, Buffer.alloc(0));
+  }
+
+  private closeConnection(code: number, reason: Buffer): void {
+    const bytes = Buffer.alloc(4 + reason.length);
     bytes.writeUInt32LE(code, 0);
-    text.copy(bytes, 4);
+    reason.copy(bytes, 4);
     this.readyState = WebSocket.CLOSING;
     this.inject(EV.WS_CLOSE, this.conn, bytes);
   }
 
-  /** @internal the module reported how much is still unsent after a send completed. */
-  reportUnsent(unsent: number): void {
+  /** @internal a message from the client. */
+  received(payload: Buffer, binary: boolean): void {
+    this.emit("message", Buffer.from(payload), binary);
+  }
+
+  /** @internal the module reported how much is still unsent after a send completed, and how much of JS's it has taken. */
+  reportUnsent(unsent: number, taken: number): void {
     this.unsentReported = unsent;
     this.sentSinceReport = 0;
+    this.sends.report(unsent, taken);
     if (this.full && this.bufferedAmount <= HIGH_WATER / 4) {
       this.full = false;
       this.emit("drain");
     }
   }
 
-  /** @internal the connection is gone. */
-  closed(code: number): void {
+  /** @internal the connection is gone; `word` is the module's code word. */
+  closed(word: number, reason: Buffer): void {
+    const code = word & 0xffff;
     this.readyState = WebSocket.CLOSED;
-    this.emit("close", code, Buffer.alloc(0));
+    const peerError = PEER_ERRORS[code];
+    if ((word & CLOSED_PEER_ERROR) !== 0 && peerError && this.listenerCount("error") > 0) {
+      this.emit("error", Object.assign(new Error(`wasm-reactor: ${peerError[1]} (closed with ${code})`), { code: peerError[0] }));
+    }
+    this.sends.fail(new Error(`wasm-reactor: the WebSocket closed (${code}) before the data was sent`));
+    this.emit("close", code, Buffer.from(reason));
   }
+}
+
+function notOpen(state: number): Error {
+  return new Error(`wasm-reactor: WebSocket is not open: readyState ${state} (${["CONNECTING", "OPEN", "CLOSING", "CLOSED"][state]})`);
 }
 
 /** The open WebSockets of one server, fed from the outbox of each batch. */
 export class WebSocketRegistry {
   private readonly sockets = new Map<number, WebSocket>();
+  /** The open sockets, as ws's server.clients. */
+  readonly clients = new Set<WebSocket>();
 
   constructor(private readonly inject: Inject, private readonly onConnection: (ws: WebSocket, req: IncomingRequest) => void,
-    private readonly subprotocols: () => string[] | undefined) {}
+    private readonly subprotocols: () => string[] | undefined, private readonly peers: ConnectionPeers) {}
 
   get size(): number {
     return this.sockets.size;
@@ -148,22 +224,33 @@ export class WebSocketRegistry {
 
   /** One WebSocket entry of the module's outbox (host/door.ts forEachOutboxEntry). */
   entry(kind: number, conn: number, payload: Buffer): void {
-    if (kind === OUT.WS_OPEN) {
-      const ws = new WebSocket(conn, this.inject);
-      const req = new IncomingRequest(payload);
-      ws.protocol = chosenSubprotocol(req.headers["sec-websocket-protocol"], this.subprotocols());
-      this.sockets.set(conn, ws);
-      this.onConnection(ws, req);
-      return;
-    }
+    if (kind === OUT.WS_OPEN) return this.opened(conn, payload);
     const ws = this.sockets.get(conn);
     if (!ws) return;
-    if (kind === OUT.WS_TEXT || kind === OUT.WS_BINARY) ws.emit("message", Buffer.from(payload), kind === OUT.WS_BINARY);
-    else if (kind === OUT.WS_BUFFERED) ws.reportUnsent(payload.readUInt32LE(0));
+    if (kind === OUT.WS_TEXT || kind === OUT.WS_BINARY) ws.received(payload, kind === OUT.WS_BINARY);
+    else if (kind === OUT.WS_BUFFERED) ws.reportUnsent(payload.readUInt32LE(0), payload.readUInt32LE(4));
+    else if (kind === OUT.WS_PING) ws.emit("ping", Buffer.from(payload));
+    else if (kind === OUT.WS_PONG) ws.emit("pong", Buffer.from(payload));
     else if (kind === OUT.WS_CLOSED) {
-      this.sockets.delete(conn);
-      ws.closed(payload.readUInt32LE(0));
+      this.forget(conn, ws);
+      ws.closed(payload.readUInt32LE(0), payload.subarray(4));
     }
+  }
+
+  private opened(conn: number, descriptor: Buffer): void {
+    const ws = new WebSocket(conn, this.inject);
+    const socket = new RequestSocket(this.peers.addresses(conn), () => ws.terminate());
+    ws.once("close", () => socket.closed());
+    const req = new IncomingRequest(descriptor, socket);
+    ws.protocol = chosenSubprotocol(req.headers["sec-websocket-protocol"], this.subprotocols());
+    this.sockets.set(conn, ws);
+    this.clients.add(ws);
+    this.onConnection(ws, req);
+  }
+
+  private forget(conn: number, ws: WebSocket): void {
+    this.sockets.delete(conn);
+    this.clients.delete(ws);
   }
 
   /** Frames once in the module, sent to every open WebSocket. */
@@ -174,8 +261,10 @@ export class WebSocketRegistry {
 
   /** A trap ended the instance: its WebSockets are gone. */
   dropAll(): void {
-    for (const ws of this.sockets.values()) ws.closed(1006);
-    this.sockets.clear();
+    for (const [conn, ws] of [...this.sockets]) {
+      this.forget(conn, ws);
+      ws.closed(1006, Buffer.alloc(0));
+    }
   }
 }
 

@@ -167,7 +167,7 @@ test("ws with a JS handler: a poisoning connection is closed; the WebSockets, th
     const got = await Promise.all(echoes);
     got.forEach((messages, i) => assert.equal(messages, Array.from({ length: LINES }, (_, k) => `ws ${i} message ${k}`), `ws ${i}`));
     assert.is(traps.length, 1);
-    assert.is(server.clients, 50, "every WebSocket still open on the JS side");
+    assert.is(server.clients.size, 50, "every WebSocket still open on the JS side");
     for (const ws of sockets) ws.close();
   } finally {
     await server.close();

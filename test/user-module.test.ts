@@ -62,7 +62,7 @@ for (const [what, make, message] of [
     writeFileSync(file, Buffer.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]));
     return file;
   }, "is not a wasm-reactor handler module (it does not export init, dispatch"],
-  ["a module built for another ABI", () => buildModule(fixtureSource("old-abi")), "was built for ABI 99, and this wasm-reactor speaks ABI 5"],
+  ["a module built for another ABI", () => buildModule(fixtureSource("old-abi")), "was built for ABI 99, and this wasm-reactor speaks ABI 6"],
   ["a module that imports a clock", () => buildModule(fixtureSource("clock-import")), "imports env.Date.now, which the sandbox does not provide"],
 ] as const) {
   test(`${what} is refused at createServer with one line, and serve --module exits 2`, () => {

@@ -4,36 +4,11 @@ import * as assert from "uvu/assert";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import WebSocket from "ws";
 import { replayTrace } from "../host/replay.js";
-import { createServer, type Server } from "../src/server.js";
-import type { ServerOptions } from "../src/options.js";
 import type { WebSocket as ServerSocket } from "../src/websocket.js";
-import type { IncomingRequest } from "../src/http.js";
 import { BACKENDS, connect, receive, sleep, waitFor } from "./helpers.js";
+import { closeOf, open, withServer } from "./ws-clients.js";
 import { clientFrame, SWITCHING, upgrade } from "./ws-scenarios.js";
-
-async function withServer(options: ServerOptions, onConnection: (ws: ServerSocket, req: IncomingRequest, server: Server) => void,
-  body: (port: number, server: Server) => Promise<void>) {
-  const server = createServer({ host: "127.0.0.1", port: 0, protocol: "ws", ...options });
-  server.on("connection", (ws, req) => onConnection(ws, req, server));
-  await server.listen();
-  try {
-    await body(server.address()!.port, server);
-  } finally {
-    await server.close();
-  }
-}
-
-function open(port: number, path = "/"): Promise<WebSocket> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`);
-    ws.once("open", () => resolve(ws));
-    ws.once("error", reject);
-  });
-}
-
-const closeOf = (ws: WebSocket) => new Promise<[number, string]>((r) => ws.once("close", (code, reason) => r([code, reason.toString()])));
 
 for (const backend of BACKENDS) {
   const test = suite(`WebSocket JS API on the ${backend} host`);
@@ -84,7 +59,7 @@ for (const backend of BACKENDS) {
   test("broadcast reaches every client, in slices when the batch is small", async () => {
     await withServer({ backend, eventCapacity: 16 }, () => {}, async (port, server) => {
       const clients = await Promise.all(Array.from({ length: 100 }, () => open(port)));
-      await waitFor(() => server.clients === 100, 5000, "100 connections");
+      await waitFor(() => server.clients.size === 100, 5000, "100 connections");
       const got = clients.map((ws) => new Promise<string>((r) => ws.once("message", (d) => r(d.toString()))));
       server.broadcast("news for all");
       assert.ok((await Promise.all(got)).every((m) => m === "news for all"));

@@ -40,9 +40,16 @@ const BODY_WINDOW: u32 = 256 << 10;
 // Input buffered behind a request the JS handler has, past which reading stops.
 const HOLD_INPUT_BYTES: u32 = 64 * 1024;
 
+// Whether JS hears every connection's peer even without streaming (the ws module: the upgrade request's socket).
+const PEERS_TO_JS = memory.data(4);
+
+export function reportPeers(): void {
+  store<u32>(PEERS_TO_JS, 1);
+}
+
 /** A connection opened: with streaming on, JS hears its peer (for req.socket). */
 export function streamOpened(slot: u32): void {
-  if (handlerStreams()) outboxPutWords(OUT_CONN_PEER, connId(slot), acceptedListenerAndPort(), acceptedAddress());
+  if (load<u32>(PEERS_TO_JS) != 0 || handlerStreams()) outboxPutWords(OUT_CONN_PEER, connId(slot), acceptedListenerAndPort(), acceptedAddress());
 }
 
 /** The head was parsed: JS gets it now; `bodyLength` is the Content-Length, 0, or BODY_CHUNKED. */

@@ -15,11 +15,11 @@
 import { allocBlock, classOf, freeBlock } from "../alloc";
 import { WS_ON } from "../http/config";
 import { registerHttp } from "../http/register";
-import { moduleClose, moduleSend, setModuleHooks } from "../ws/inmodule";
+import { moduleClose, modulePing, moduleSend, setModuleHooks } from "../ws/inmodule";
 import { utf8Length, writeUtf8 } from "./format";
 
-// [open hook, message hook, close hook, ping hook]
-const HOOKS = memory.data(16);
+// [open hook, message hook, close hook, ping hook, pong hook]
+const HOOKS = memory.data(20);
 
 /** A WebSocket was opened (the upgrade is done). */
 export function onOpen(fn: (conn: u32) => void): void {
@@ -48,9 +48,15 @@ export function onPing(fn: (conn: u32, data: usize, length: u32) => void): void 
   useWebSocket();
 }
 
+/** A pong from the client (the answer to a ping you sent, or an unsolicited heartbeat): valid during the hook only. */
+export function onPong(fn: (conn: u32, data: usize, length: u32) => void): void {
+  store<u32>(HOOKS, changetype<u32>(fn), 16);
+  useWebSocket();
+}
+
 /** The http protocol's hooks with WebSocket upgrades on, with its default limits (http/config.ts); idempotent. */
 function useWebSocket(): void {
-  setModuleHooks(load<u32>(HOOKS, 0), load<u32>(HOOKS, 4), load<u32>(HOOKS, 8), load<u32>(HOOKS, 12));
+  setModuleHooks(load<u32>(HOOKS, 0), load<u32>(HOOKS, 4), load<u32>(HOOKS, 8), load<u32>(HOOKS, 12), load<u32>(HOOKS, 16));
   registerHttp(WS_ON);
 }
 
@@ -66,6 +72,11 @@ export function sendText(conn: u32, text: string): void {
   writeUtf8(bytes, text);
   moduleSend(conn, bytes, length, false); // copied out: the block goes back at once
   freeBlock(bytes, classOf(length));
+}
+
+/** Sends a ping with up to 125 bytes at `data`; the client's pong reaches onPong (the heartbeat pattern). */
+export function ping(conn: u32, data: usize = 0, length: u32 = 0): void {
+  modulePing(conn, data, length);
 }
 
 /** Closes with `code` (1000 normal; 1001, 1003, 1007–1011, 3000–4999), after the close handshake. */

@@ -12,7 +12,7 @@ import { bufAppend, bufData, bufFree, bufLength } from "../buffer";
 import { closeWhenFlushed, send } from "../output";
 import { UTF8_ACCEPT, UTF8_REJECT, utf8Step } from "./utf8";
 import {
-  CLOSE_SENT, FS_HEADER, FS_PAYLOAD, W_CLOSE, W_CLOSE_CODE, W_CONTROL, W_FIN, W_HAVE, W_HEADER, W_LEFT, W_MASK, W_MASK_OFFSET,
+  CLOSE_SENT, FS_HEADER, FS_PAYLOAD, W_CLOSE, W_CLOSE_CODE, W_CLOSE_PAYLOAD, W_CONTROL, W_FIN, W_HAVE, W_HEADER, W_LEFT, W_MASK, W_MASK_OFFSET,
   W_MESSAGE, W_MESSAGE_LEN, W_MESSAGE_OPCODE, W_NEED, W_OPCODE, W_STATE, W_UTF8,
 } from "./state";
 
@@ -35,7 +35,7 @@ const CLOSE_PAYLOAD = memory.data(128); // code (2 bytes) and a reason of at mos
 
 /**
  * What the protocol does with a whole message (ws-echo: send it back; ws: hand it to
- * JS), or with a ping (opcode OP_PING) once its pong has gone out. `headroom` bytes
+ * JS), with a ping (opcode OP_PING) once its pong has gone out, or a pong. `headroom` bytes
  * before p are the client's spent frame header, free to overwrite.
  */
 export type MessageSink = (slot: u32, opcode: u8, p: usize, len: u32, headroom: u32) => void;
@@ -255,18 +255,23 @@ function control(slot: u32, w: usize, opcode: u8, sink: MessageSink): u32 {
   const p: usize = buf == 0 ? 0 : bufData(buf);
   const len = bufLength(buf);
   let code: u32 = 0;
+  let keep = false;
   if (opcode == OP_PING) {
     sendFrame(slot, OP_PONG, p, len);
     sink(slot, OP_PING, p, len, 0);
+  } else if (opcode == OP_PONG) {
+    sink(slot, OP_PONG, p, len, 0);
   } else if (opcode == OP_CLOSE) {
     code = closeFrameCode(p, len);
     if (code == 0) {
-      // JS hears the client's code (1005: none given); the client hears it echoed (1000 for none).
+      // JS hears the client's code (1005: none given) and reason; the client hears the code echoed (1000 for none).
       store<u16>(w, len >= 2 ? bswap<u16>(load<u16>(p)) : CLOSE_NO_STATUS, W_CLOSE_CODE);
+      keep = len > 2 && load<u32>(w, W_CLOSE_PAYLOAD) == 0;
+      if (keep) store<u32>(w, buf, W_CLOSE_PAYLOAD);
       closeWith(slot, w, len >= 2 ? bswap<u16>(load<u16>(p)) : CLOSE_NORMAL);
     }
   }
-  bufFree(buf);
+  if (!keep) bufFree(buf);
   store<u32>(w, 0, W_CONTROL);
   return code;
 }

@@ -5,7 +5,7 @@
 import { wsMaxPayload } from "../http/config";
 import { moduleMessage } from "./inmodule";
 import { closeWith, CLOSE_GOING_AWAY, wsFeed } from "./frames";
-import { wsBlockFree, wsBlockNew } from "./state";
+import { CLOSE_PEER_ERROR, W_CLOSE, wsBlockFree, wsBlockNew } from "./state";
 
 export function wsOpen(): usize {
   return wsBlockNew();
@@ -17,7 +17,9 @@ export function wsFree(w: usize): void {
 
 export function wsData(slot: u32, w: usize, p: usize, len: u32): void {
   const code = wsFeed(slot, w, p, len, wsMaxPayload(), moduleMessage);
-  if (code != 0) closeWith(slot, w, code);
+  if (code == 0) return;
+  store<u8>(w, load<u8>(w, W_CLOSE) | CLOSE_PEER_ERROR, W_CLOSE);
+  closeWith(slot, w, code);
 }
 
 /** Shutdown: tell the client we are going away (1001), then close. */

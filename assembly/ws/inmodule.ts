@@ -5,25 +5,30 @@
 import { inBuf } from "../handles";
 import { request } from "../http/conn";
 import { send } from "../output";
-import { closeWith, headerSize, OP_BINARY, OP_PING, OP_TEXT, sendFrame, writeFrameHeader } from "./frames";
+import { closeWith, headerSize, OP_BINARY, OP_PING, OP_PONG, OP_TEXT, sendFrame, writeFrameHeader } from "./frames";
 import { CLOSE_SENT, W_CLOSE, W_CLOSE_CODE } from "./state";
 
 type ConnHook = (conn: u32) => void;
 type MessageHook = (conn: u32, data: usize, length: u32, binary: bool) => void;
 type CloseHook = (conn: u32, code: u32) => void;
-type PingHook = (conn: u32, data: usize, length: u32) => void;
+type PingHook = (conn: u32, data: usize, length: u32) => void; // and pongs
 
-// The hooks (function references, 0 when not registered): open, message, close, ping.
-const HOOKS = memory.data(16);
+// The hooks (function references, 0 when not registered): open, message, close, ping, pong.
+const HOOKS = memory.data(20);
 // The message the hook has: where it lies, and the bytes of the client's spent frame
 // header before it, free to overwrite (0 once used, or when the message was assembled).
 const CURRENT = memory.data(12);
 
-export function setModuleHooks(open: u32, message: u32, close: u32, ping: u32): void {
+// The WebSocket block of the connection whose close hook runs (0 otherwise), for closingBlock().
+// In memory, not a global, so that rollback and checkpoints carry it (test/checkpoint.test.ts).
+const CLOSING = memory.data(4);
+
+export function setModuleHooks(open: u32, message: u32, close: u32, ping: u32, pong: u32): void {
   store<u32>(HOOKS, open, 0);
   store<u32>(HOOKS, message, 4);
   store<u32>(HOOKS, close, 8);
   store<u32>(HOOKS, ping, 12);
+  store<u32>(HOOKS, pong, 16);
 }
 
 /** The upgrade is done: the connection speaks frames. */
@@ -32,11 +37,11 @@ export function moduleOpened(slot: u32): void {
   if (hook != 0) changetype<ConnHook>(hook)(slot);
 }
 
-/** A whole message from the client, or a ping once its pong is queued (wsFeed's sink). */
+/** A whole message from the client, a ping once its pong is queued, or a pong (wsFeed's sink). */
 export function moduleMessage(slot: u32, opcode: u8, p: usize, len: u32, headroom: u32): void {
-  if (opcode == OP_PING) {
-    const ping = load<u32>(HOOKS, 12);
-    if (ping != 0) changetype<PingHook>(ping)(slot, p, len);
+  if (opcode == OP_PING || opcode == OP_PONG) {
+    const hook = load<u32>(HOOKS + (opcode == OP_PING ? 12 : 16));
+    if (hook != 0) changetype<PingHook>(hook)(slot, p, len);
     return;
   }
   const hook = load<u32>(HOOKS, 4);
@@ -53,7 +58,14 @@ export function moduleMessage(slot: u32, opcode: u8, p: usize, len: u32, headroo
 export function moduleClosed(slot: u32, w: usize): void {
   const hook = load<u32>(HOOKS, 8);
   const code = load<u16>(w, W_CLOSE_CODE);
+  store<u32>(CLOSING, <u32>w);
   if (hook != 0) changetype<CloseHook>(hook)(slot, code != 0 ? code : 1006);
+  store<u32>(CLOSING, 0);
+}
+
+/** During the close hook: the closing connection's WebSocket block (its close reason, flags). */
+export function closingBlock(): usize {
+  return <usize>load<u32>(CLOSING);
 }
 
 @inline function block(slot: u32): usize {
@@ -76,6 +88,11 @@ export function moduleSend(slot: u32, p: usize, len: u32, binary: bool): void {
     return;
   }
   sendFrame(slot, opcode, p, len);
+}
+
+/** Sends a ping (the client answers with a pong: the pong hook), unless the connection is closing. */
+export function modulePing(slot: u32, p: usize, len: u32): void {
+  if ((load<u8>(block(slot), W_CLOSE) & CLOSE_SENT) == 0) sendFrame(slot, OP_PING, p, min<u32>(len, 125));
 }
 
 /** Starts the close handshake with `code`, then the connection closes. */

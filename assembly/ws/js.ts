@@ -4,7 +4,11 @@
 // and are framed here.
 //
 //   EV_WS_SEND / EV_WS_BROADCAST piece: flags u32 (1 FIRST, 2 LAST) · opcode u32 · message length u32 · payload
-//   EV_WS_CLOSE: code u32 · reason
+//   EV_WS_CLOSE: code u32 · reason (code 0: terminate, the connection closes at once)
+//
+// Send callbacks: with each report of unsent bytes goes the count of payload bytes of
+// JS's messages the module has taken so far, so JS knows which of its messages the
+// unsent bytes can still hold (src/websocket.ts SendCallbacks).
 //
 // Backpressure: a message that finds more than the configured unsent bytes waiting is
 // refused, and the connection closes with 1008 (or the message is dropped, if so
@@ -13,7 +17,9 @@
 import { EV_WS_CLOSE, EV_WS_SEND } from "../abi";
 import { bufData, bufFree, bufLength } from "../buffer";
 import { connId, inBuf, outBuf } from "../handles";
-import { OUT_WS_BINARY, OUT_WS_BUFFERED, OUT_WS_CLOSED, OUT_WS_OPEN, OUT_WS_TEXT, outboxPut, outboxPutWord } from "../outbox";
+import {
+  OUT_WS_BINARY, OUT_WS_BUFFERED, OUT_WS_CLOSED, OUT_WS_OPEN, OUT_WS_PING, OUT_WS_PONG, OUT_WS_TEXT, outboxPut, outboxPutWords, outboxPutWordThen,
+} from "../outbox";
 import { closeNow, send } from "../output";
 import { wsDropOnLimit, wsMaxBuffered } from "../http/config";
 import { phase, PH_WS, request } from "../http/conn";
@@ -21,12 +27,15 @@ import { httpHostEvent } from "../http/register";
 import { describeRequest } from "../http/request";
 import { httpSendCompleted } from "../http/stream";
 import { closeWith, writeFrameHeader } from "./frames";
-import { CLOSE_SENT, W_CLOSE, W_CLOSE_CODE, W_DROPPING } from "./state";
+import { closingBlock } from "./inmodule";
+import { CLOSE_PEER_ERROR, CLOSE_SENT, W_CLOSE, W_CLOSE_CODE, W_CLOSE_PAYLOAD, W_DROPPING, W_JS_TAKEN } from "./state";
 
 export const PIECE_FIRST: u32 = 1;
 export const PIECE_LAST: u32 = 2;
 export const PIECE_HEADER: u32 = 12;
 const CLOSE_POLICY: u32 = 1008;
+/** In OUT_WS_CLOSED's code word: the module closed because the client broke the protocol. */
+const WS_CLOSED_PEER_ERROR: u32 = 1 << 16;
 const FRAME = memory.data(16);
 
 /** A WebSocket opened: JS gets the upgrade request (parsed just now, still in place). */
@@ -41,9 +50,22 @@ export function jsMessage(conn: u32, data: usize, length: u32, binary: bool): vo
   outboxPut(binary ? OUT_WS_BINARY : OUT_WS_TEXT, connId(conn), data, length);
 }
 
-/** The connection is gone: JS hears the close code. */
+/** A ping from the client (its pong is queued), or a pong: JS's 'ping' and 'pong' events. */
+export function jsPing(conn: u32, data: usize, length: u32): void {
+  outboxPut(OUT_WS_PING, connId(conn), data, length);
+}
+
+export function jsPong(conn: u32, data: usize, length: u32): void {
+  outboxPut(OUT_WS_PONG, connId(conn), data, length);
+}
+
+/** The connection is gone: JS hears the close code, the client's reason, and whether the client broke the protocol. */
 export function jsClosed(conn: u32, code: u32): void {
-  outboxPutWord(OUT_WS_CLOSED, connId(conn), code);
+  const w = closingBlock();
+  const flags = (load<u8>(w, W_CLOSE) & CLOSE_PEER_ERROR) != 0 ? WS_CLOSED_PEER_ERROR : 0;
+  const payload = <usize>load<u32>(w, W_CLOSE_PAYLOAD); // code and reason; kept only when there is a reason
+  const reasonLen = payload == 0 ? 0 : bufLength(payload) - 2;
+  outboxPutWordThen(OUT_WS_CLOSED, connId(conn), code | flags, payload == 0 ? 0 : bufData(payload) + 2, reasonLen);
 }
 
 /** Whether slot is an upgraded WebSocket. */
@@ -54,7 +76,7 @@ export function isWebSocket(slot: u32): bool {
 
 /** A send completed: JS's bufferedAmount is what is still unsent. */
 export function jsSendCompleted(slot: u32, unsent: u32): void {
-  if (isWebSocket(slot)) outboxPutWord(OUT_WS_BUFFERED, connId(slot), unsent);
+  if (isWebSocket(slot)) outboxPutWords(OUT_WS_BUFFERED, connId(slot), unsent, load<u32>(request(inBuf(slot)), W_JS_TAKEN));
   else httpSendCompleted(slot, unsent);
 }
 
@@ -70,6 +92,7 @@ export function jsHostEvent(slot: u32, op: u32, p: usize, len: u32): void {
 /** A piece of a message from JS for this connection. */
 function jsSendPiece(slot: u32, w: usize, p: usize, len: u32): void {
   if (len < PIECE_HEADER || (load<u8>(w, W_CLOSE) & CLOSE_SENT) != 0) return;
+  store<u32>(w, load<u32>(w, W_JS_TAKEN) + len - PIECE_HEADER, W_JS_TAKEN);
   const flags = load<u32>(p);
   if ((flags & PIECE_FIRST) != 0) {
     const refused = bufLength(outBuf(slot)) > wsMaxBuffered();
@@ -85,7 +108,10 @@ function jsSendPiece(slot: u32, w: usize, p: usize, len: u32): void {
   if (load<u8>(w, W_DROPPING) == 0) send(slot, p + PIECE_HEADER, len - PIECE_HEADER);
 }
 
-/** JS closes: a close frame with its code and reason, then the connection closes. */
+/** JS closes: a close frame with its code and reason, then the connection closes; code 0 (terminate) closes at once. */
 function jsClose(slot: u32, w: usize, p: usize, len: u32): void {
-  if (len >= 4) closeWith(slot, w, load<u32>(p), p + 4, len - 4);
+  if (len < 4) return;
+  const code = load<u32>(p);
+  if (code == 0) closeNow(slot);
+  else closeWith(slot, w, code, p + 4, len - 4);
 }

@@ -8,13 +8,17 @@ import { onHostEvent, onSendCompleted, onServerEvent, onTick, onWantsMore } from
 import { httpTick } from "../http/handler";
 import { setRequestHook } from "../http/inmodule";
 import { requestToJs } from "../http/js";
-import { onClose, onMessage, onOpen } from "../sdk/websocket";
+import { onClose, onMessage, onOpen, onPing, onPong } from "../sdk/websocket";
 import { broadcasting, broadcastPiece, broadcastSome } from "./broadcast";
-import { jsClosed, jsHostEvent, jsMessage, jsOpened, jsSendCompleted } from "./js";
+import { jsClosed, jsHostEvent, jsMessage, jsOpened, jsPing, jsPong, jsSendCompleted } from "./js";
+import { reportPeers } from "../http/stream";
 
 onOpen(jsOpened);
 onMessage(jsMessage);
+onPing(jsPing);
+onPong(jsPong);
 onClose(jsClosed);
+reportPeers(); // for the upgrade request's socket
 setRequestHook(requestToJs);
 
 // After the SDK's calls, which register the HTTP hooks these extend.
