@@ -50,6 +50,7 @@ export const EV_WS_CLOSE: u32 = 10; // ws: JS closes the connection: code u32, r
 export const EV_WS_BROADCAST: u32 = 11; // ws, conn = 0: a piece of a message for every open WebSocket
 export const EV_CALL_RESULT: u32 = 12; // the application's answer to a host call: a = pointer, b = length of { call id u32, status u32, data } (calls.ts)
 export const EV_BODY_READ: u32 = 13; // http: a = pointer, b = length of { n u32 }: JS read n bytes of the body streamed to it (http/stream.ts)
+export const EV_WS_ACCEPT: u32 = 14; // ws: JS's verifyClient accepted the upgrade waiting for it (a refusal is an EV_RESPONSE answer)
 
 // Submissions: module → host.
 export const OP_SEND: u32 = 1; // a = pointer, b = length; reported (EV_SENT) only if short
@@ -87,3 +88,4 @@ export const OPT_CALL_TIMEOUT_MS: u32 = 13; // (the core's) a host call unanswer
 export const OPT_ANSWER_TIMEOUT_MS: u32 = 14; // http: the host's handler silent this long (no piece, no body read) → 503 or close (0: never)
 export const OPT_REQUEST_TIMEOUT_MS: u32 = 15; // http: a request (head and body) still arriving this long after it began → 408 (0: never)
 export const OPT_MAX_STREAMED_BODY_BYTES: u32 = 16; // http: the largest body streamed to the host (413; 0: up to 4 GiB − 1)
+export const OPT_WS_VERIFY: u32 = 17; // ws: 1: an upgrade waits for JS's verdict (verifyClient) before its 101

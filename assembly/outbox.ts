@@ -24,6 +24,7 @@ export const OUT_HTTP_CLOSED: u32 = 10; // payload: why u32 (HTTP_CLOSED_*): a s
 export const OUT_CONN_PEER: u32 = 11; // payload: the ACCEPT record's a and b (listener | port << 16, IPv4 address)
 export const OUT_WS_PING: u32 = 12; // payload: a ping's data (its pong is already queued)
 export const OUT_WS_PONG: u32 = 13; // payload: a pong's data
+export const OUT_WS_UPGRADE: u32 = 14; // payload: an upgrade request waiting for JS's verdict (http/request.ts format)
 
 const STATE = memory.data(4); // the outbox buffer
 const ENTRY = memory.data(12);

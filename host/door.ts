@@ -6,10 +6,11 @@
 import type { ModuleInstance } from "./module.js";
 
 export const EV = { ACCEPT: 1, DATA: 2, EOF: 3, ERROR: 4, WRITABLE: 5, SENT: 6, SHUTDOWN: 7, RESPONSE: 8,
-  WS_SEND: 9, WS_CLOSE: 10, WS_BROADCAST: 11, CALL_RESULT: 12, BODY_READ: 13 } as const;
+  WS_SEND: 9, WS_CLOSE: 10, WS_BROADCAST: 11, CALL_RESULT: 12, BODY_READ: 13, WS_ACCEPT: 14 } as const;
 export const OP = { SEND: 1, SEND_NOTIFY: 2, INTEREST: 3, CLOSE: 4, OUTBOX: 6 } as const;
 /** Events that carry bytes in the arena (a, b), which a host puts there and a trace records. */
-export const EVENTS_WITH_BYTES: number[] = [EV.DATA, EV.RESPONSE, EV.WS_SEND, EV.WS_CLOSE, EV.WS_BROADCAST, EV.CALL_RESULT, EV.BODY_READ];
+export const EVENTS_WITH_BYTES: number[] = [EV.DATA, EV.RESPONSE, EV.WS_SEND, EV.WS_CLOSE, EV.WS_BROADCAST, EV.CALL_RESULT, EV.BODY_READ,
+  EV.WS_ACCEPT];
 /** Submissions that name bytes in module memory (a, b). */
 export const SUBMISSIONS_WITH_BYTES: number[] = [OP.SEND, OP.SEND_NOTIFY, OP.OUTBOX];
 export const INTEREST = { IN: 1, OUT: 2 } as const;
@@ -41,7 +42,7 @@ export function writeClock(memory: WebAssembly.Memory, header: number, nowMs: nu
 
 /** Kinds of outbox entries (assembly/outbox.ts). */
 export const OUT = { WS_OPEN: 1, WS_TEXT: 2, WS_BINARY: 3, WS_CLOSED: 4, WS_BUFFERED: 5, HTTP_REQUEST: 6, HOST_CALL: 7,
-  HTTP_BODY: 8, HTTP_FLOW: 9, HTTP_CLOSED: 10, CONN_PEER: 11, WS_PING: 12, WS_PONG: 13 } as const;
+  HTTP_BODY: 8, HTTP_FLOW: 9, HTTP_CLOSED: 10, CONN_PEER: 11, WS_PING: 12, WS_PONG: 13, WS_UPGRADE: 14 } as const;
 
 /** The ACCEPT record's words: listener index | peer port << 16, and the peer's IPv4 address (its bytes in order; 0: unknown). */
 export function acceptWords(listener: number, address: string | undefined, port: number | undefined): [number, number] {

@@ -86,6 +86,8 @@ export interface HttpConfig {
   wsMaxBuffered: number;
   /** WebSocket (JS): a refused message is dropped (else the connection closes with 1008). */
   wsDropOnLimit: boolean;
+  /** WebSocket (JS): an upgrade waits for JS's verdict (verifyClient) before its 101. */
+  wsVerify?: boolean;
   /** WebSocket: the subprotocols the server speaks; the client's first offered match is chosen. */
   wsProtocols?: string[];
   routes: StaticRoute[];
@@ -101,7 +103,7 @@ export const ABI_VERSION = 6;
 const HTTP_OPTIONS: [keyof HttpConfig, number][] = [
   ["maxHeaderBytes", 1], ["maxUriBytes", 2], ["maxBodyBytes", 3], ["headerTimeoutMs", 4], ["idleTimeoutMs", 5],
   ["jsHandler", 6], ["wsMaxPayload", 7], ["wsMaxBuffered", 8], ["wsDropOnLimit", 9],
-  ["answerTimeoutMs", 14], ["requestTimeoutMs", 15], ["maxStreamedBodyBytes", 16],
+  ["answerTimeoutMs", 14], ["requestTimeoutMs", 15], ["maxStreamedBodyBytes", 16], ["wsVerify", 17],
 ];
 /** jsHandler: requests go whole to the host (the worker pool), or streamed (request listeners: src/http.ts). */
 export const JS_HANDLER_WHOLE = 1;

@@ -8,5 +8,6 @@ export {
 } from "./http.js";
 export type { RouteBody, RouteSpec } from "./routes.js";
 export { WebSocket, type SendCallback, type WebSocketData, type WebSocketEvents } from "./websocket.js";
+export type { VerifyClient, VerifyClientDone, VerifyClientInfo } from "./websocket-verify.js";
 export type { EventMap, TypedEventEmitter } from "./typed-events.js";
 export type { HostCallFunction, HostCallInfo, HostCallResult } from "./calls.js";

@@ -1,4 +1,5 @@
 // The options of createServer, their defaults and their validation.
+import type { VerifyClient } from "./websocket-verify.js";
 import path from "node:path";
 import { JS_HANDLER_STREAMED, JS_HANDLER_WHOLE, loadModule, PROTOCOL_NAMES, startInstance, type HttpConfig, type ModuleLimit, type Protocol } from "../host/module.js";
 import type { HostCallFunction } from "./calls.js";
@@ -75,6 +76,14 @@ export interface ServerOptions {
   /** WebSocket: what a refused send does: "close" the connection with 1008 (default) or "drop" the message. */
   onBackpressure?: "close" | "drop";
   /**
+   * WebSocket (protocol ws): decides each upgrade before its 101, shaped like the `ws`
+   * package's: `(info) => boolean` (or a Promise of one), or `(info, done) => void` calling
+   * `done(result, code?, message?, headers?)`. Refused upgrades are answered `code`
+   * (default 401) and closed. `info.req` is the upgrade request, with its headers and
+   * `req.socket.remoteAddress`. A verdict that takes longer than answerTimeout is a 503.
+   */
+  verifyClient?: VerifyClient;
+  /**
    * Main–sub reactors: run this many sub-reactors, each a worker thread with its own
    * epoll instance and module instance, sharing the ports with SO_REUSEPORT (default 1:
    * one reactor in the main thread's event loop). Native backend, in-module protocols.
@@ -150,7 +159,8 @@ export interface ServerOptions {
 }
 
 /** The options without a default: absent means "not used". @inline */
-type Optional = "backend" | "record" | "flightRecorder" | "routes" | "path" | "subprotocols" | "handler" | "module" | "calls";
+type Optional = "backend" | "record" | "flightRecorder" | "routes" | "path" | "subprotocols" | "handler" | "module" | "calls"
+  | "verifyClient";
 /** The options with every default filled in, as `server.options` shows them. */
 export type ResolvedOptions = Required<Omit<ServerOptions, Optional>> & Pick<ServerOptions, Optional>;
 
@@ -161,6 +171,7 @@ const DEFAULTS: ResolvedOptions = {
   routes: undefined,
   path: undefined,
   subprotocols: undefined,
+  verifyClient: undefined,
   calls: undefined,
   handler: undefined,
   module: undefined,
@@ -216,7 +227,7 @@ const PROTOCOL_OPTIONS: Record<Protocol, readonly (keyof ServerOptions)[]> = {
   line: ["idleTimeout", "maxLineLength"],
   http: [...HTTP_OPTIONS, "workers", "handler"],
   "ws-echo": WS_OPTIONS,
-  ws: [...WS_OPTIONS, "maxBufferedAmount", "onBackpressure"],
+  ws: [...WS_OPTIONS, "maxBufferedAmount", "onBackpressure", "verifyClient"],
   module: ["idleTimeout", "module", "calls", "callTimeout", ...(Object.keys(MODULE_LIMITS) as (keyof typeof MODULE_LIMITS)[])],
 };
 const PROTOCOL_SPECIFIC = new Set(Object.values(PROTOCOL_OPTIONS).flat());
@@ -315,6 +326,9 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   for (const p of o.subprotocols ?? []) {
     if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(p)) throw new TypeError(`wasm-reactor: subprotocol "${p}" is not a token`);
   }
+  if (o.verifyClient !== undefined && typeof o.verifyClient !== "function") {
+    throw new TypeError(`wasm-reactor: verifyClient must be a function, got ${typeof o.verifyClient}`);
+  }
   if (o.onBackpressure !== "close" && o.onBackpressure !== "drop") {
     throw new TypeError(`wasm-reactor: onBackpressure must be "close" or "drop", got "${o.onBackpressure}"`);
   }
@@ -360,6 +374,7 @@ export function httpConfig(o: ResolvedOptions, listening: boolean): HttpConfig {
     wsPath: o.path,
     wsMaxBuffered: o.maxBufferedAmount,
     wsDropOnLimit: o.onBackpressure === "drop",
+    wsVerify: o.verifyClient !== undefined,
     wsProtocols: o.subprotocols,
     routes: staticRoutes(o.routes ?? (hasRequestHandler ? {} : DEFAULT_ROUTES)),
   };

@@ -135,12 +135,19 @@ export class Server extends typedEmitter<ServerEvents>() {
   private calls: HostCalls | undefined;
   private exchanges: HttpExchanges | undefined;
   private readonly peers = new ConnectionPeers((listener) => this.bound[listener]);
-  private readonly websockets = new WebSocketRegistry((op, conn, bytes) => this.host?.inject(op, conn, bytes),
-    (ws, req) => this.emit("connection", ws, req), () => this.options.subprotocols, this.peers);
+  private readonly websockets: WebSocketRegistry;
 
   constructor(options: ServerOptions = {}) {
     super();
     this.options = resolveOptions(options);
+    this.websockets = new WebSocketRegistry({
+      inject: (op, conn, bytes) => this.host?.inject(op, conn, bytes),
+      onConnection: (ws, req) => this.emit("connection", ws, req),
+      subprotocols: () => this.options.subprotocols,
+      peers: this.peers,
+      verifyClient: this.options.verifyClient,
+      onError: (err) => this.reportHandlerError(err),
+    });
   }
 
   /**

@@ -120,7 +120,8 @@ export class VirtualNetwork {
   readonly errors: Error[] = [];
 
   /** @internal */
-  constructor(readonly seed: number, network: ScriptedNetwork, private readonly calls?: HostCalls) {
+  constructor(readonly seed: number, network: ScriptedNetwork, private readonly calls?: HostCalls,
+    private readonly verdictsPending: () => number = () => 0) {
     this.network = network;
   }
 
@@ -157,14 +158,14 @@ export class VirtualNetwork {
 
   /**
    * run(), then waits for JS handlers that answer later (after an await) and runs again,
-   * until every request is answered and nothing is left to deliver. Virtual time does not
+   * until every request is answered (and every upgrade verifyClient has is decided) and nothing is left to deliver. Virtual time does not
    * move while it waits. Rejects if a handler has not answered after 10 s of real time.
    */
   async settle(): Promise<void> {
     const giveUp = Date.now() + HANDLER_WAIT_MS;
     for (;;) {
       this.network.settle();
-      const waiting = this.unanswered.size + (this.calls?.pending ?? 0);
+      const waiting = this.unanswered.size + (this.calls?.pending ?? 0) + this.verdictsPending();
       if (waiting === 0 && !this.network.injecting) return;
       if (Date.now() > giveUp) throw new Error(`${waiting} request(s) or host call(s) still unanswered after ${HANDLER_WAIT_MS} ms`);
       await new Promise((resolve) => setTimeout(resolve, this.network.injecting ? 0 : 1));
@@ -193,7 +194,8 @@ export function simulateModule(options: SimulationOptions): VirtualNetwork {
   let virtual: VirtualNetwork | undefined;
   const inject = (op: number, conn: number, bytes: Uint8Array) => network.inject(op, conn, bytes);
   const peers = new ConnectionPeers(() => ({ address: "127.0.0.1", family: "IPv4", port: server.port || 80 }));
-  const websockets = new WebSocketRegistry(inject, (ws, req) => options.onWebSocket?.(ws, req), () => server.subprotocols, peers);
+  const websockets = new WebSocketRegistry({ inject, onConnection: (ws, req) => options.onWebSocket?.(ws, req), subprotocols: () => server.subprotocols,
+    peers, verifyClient: server.verifyClient, onError: (err) => virtual!.errors.push(err instanceof Error ? err : new Error(String(err))) });
   const listeners = options.onRequest ? [options.onRequest] : [];
   const calls = server.calls && new HostCalls(server.calls, inject, (err) => virtual!.errors.push(err));
   const http = new HttpExchanges({
@@ -211,7 +213,7 @@ export function simulateModule(options: SimulationOptions): VirtualNetwork {
     isolateTraps: server.isolateTraps, trapOnMagic: server.trapOnMagic, cpuBudget: server.cpuBudget,
     callTimeoutMs: server.protocol === "module" ? server.callTimeout : undefined,
   }, toJs);
-  virtual = new VirtualNetwork(seed, network, calls);
+  virtual = new VirtualNetwork(seed, network, calls, () => websockets.verifying);
   return virtual;
 }
 

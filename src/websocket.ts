@@ -4,10 +4,12 @@
 // Messages from JS go back as EV_WS_SEND pieces, which the module frames.
 import { EV, OUT } from "../host/door.js";
 import { IncomingRequest } from "./http.js";
+import { ServerResponse } from "./http-response.js";
 import { RequestSocket } from "./http-socket.js";
 import type { ConnectionPeers } from "./peers.js";
 import { piece, slices } from "./pieces.js";
 import { SendCallbacks } from "./websocket-sends.js";
+import { refusalCode, runVerifyClient, type Verdict, type VerifyClient } from "./websocket-verify.js";
 import { typedEmitter } from "./typed-events.js";
 
 const OPCODE = { TEXT: 1, BINARY: 2, PING: 9, PONG: 10 } as const;
@@ -209,24 +211,45 @@ function notOpen(state: number): Error {
   return new Error(`wasm-reactor: WebSocket is not open: readyState ${state} (${["CONNECTING", "OPEN", "CLOSING", "CLOSED"][state]})`);
 }
 
+/** What a server tells its WebSockets: where to send, whom to call, what it speaks. */
+export interface WebSocketHooks {
+  inject: Inject;
+  onConnection: (ws: WebSocket, req: IncomingRequest) => void;
+  subprotocols: () => string[] | undefined;
+  peers: ConnectionPeers;
+  /** Decides upgrades before their 101 (the module asks only when the option is set). */
+  verifyClient?: VerifyClient;
+  /** verifyClient threw or rejected (the upgrade was refused with a 500). */
+  onError: (err: unknown) => void;
+}
+
+const P_ABORT_END = 32 | 2; // respond.ts: close the connection now
+
 /** The open WebSockets of one server, fed from the outbox of each batch. */
 export class WebSocketRegistry {
   private readonly sockets = new Map<number, WebSocket>();
+  /** Upgrades verifyClient has (or has accepted, until the module opens them). */
+  private readonly verifyingRequests = new Map<number, IncomingRequest>();
   /** The open sockets, as ws's server.clients. */
   readonly clients = new Set<WebSocket>();
 
-  constructor(private readonly inject: Inject, private readonly onConnection: (ws: WebSocket, req: IncomingRequest) => void,
-    private readonly subprotocols: () => string[] | undefined, private readonly peers: ConnectionPeers) {}
+  constructor(private readonly hooks: WebSocketHooks) {}
 
   get size(): number {
     return this.sockets.size;
   }
 
+  /** Upgrades waiting for verifyClient's verdict. */
+  get verifying(): number {
+    return this.verifyingRequests.size;
+  }
+
   /** One WebSocket entry of the module's outbox (host/door.ts forEachOutboxEntry). */
   entry(kind: number, conn: number, payload: Buffer): void {
     if (kind === OUT.WS_OPEN) return this.opened(conn, payload);
+    if (kind === OUT.WS_UPGRADE) return this.verify(conn, payload);
     const ws = this.sockets.get(conn);
-    if (!ws) return;
+    if (!ws) return this.verifyAbandoned(kind, conn);
     if (kind === OUT.WS_TEXT || kind === OUT.WS_BINARY) ws.received(payload, kind === OUT.WS_BINARY);
     else if (kind === OUT.WS_BUFFERED) ws.reportUnsent(payload.readUInt32LE(0), payload.readUInt32LE(4));
     else if (kind === OUT.WS_PING) ws.emit("ping", Buffer.from(payload));
@@ -237,15 +260,51 @@ export class WebSocketRegistry {
     }
   }
 
+  /** The upgrade request, with a socket that (until the WebSocket exists) aborts the connection. */
+  private upgradeRequest(conn: number, descriptor: Buffer): IncomingRequest {
+    const abort = () => this.sockets.get(conn)?.terminate() ?? this.hooks.inject(EV.RESPONSE, conn, piece([P_ABORT_END, 0, 0]));
+    return new IncomingRequest(descriptor, new RequestSocket(this.hooks.peers.addresses(conn), abort));
+  }
+
+  /** The module opened a WebSocket: with verifyClient, on the request it was verified on (the payload is empty). */
   private opened(conn: number, descriptor: Buffer): void {
-    const ws = new WebSocket(conn, this.inject);
-    const socket = new RequestSocket(this.peers.addresses(conn), () => ws.terminate());
-    ws.once("close", () => socket.closed());
-    const req = new IncomingRequest(descriptor, socket);
-    ws.protocol = chosenSubprotocol(req.headers["sec-websocket-protocol"], this.subprotocols());
+    const req = descriptor.length === 0 ? this.verifyingRequests.get(conn) : this.upgradeRequest(conn, descriptor);
+    this.verifyingRequests.delete(conn);
+    if (!req) return;
+    const ws = new WebSocket(conn, this.hooks.inject);
+    ws.once("close", () => req.socket?.closed());
+    ws.protocol = chosenSubprotocol(req.headers["sec-websocket-protocol"], this.hooks.subprotocols());
     this.sockets.set(conn, ws);
     this.clients.add(ws);
-    this.onConnection(ws, req);
+    this.hooks.onConnection(ws, req);
+  }
+
+  /** An upgrade waits for verifyClient's verdict. */
+  private verify(conn: number, descriptor: Buffer): void {
+    const req = this.upgradeRequest(conn, descriptor);
+    this.verifyingRequests.set(conn, req);
+    const verifyClient = this.hooks.verifyClient ?? (() => true);
+    runVerifyClient(verifyClient, req, (verdict) => this.decided(conn, req, verdict), this.hooks.onError);
+  }
+
+  private decided(conn: number, req: IncomingRequest, verdict: Verdict): void {
+    if (this.verifyingRequests.get(conn) !== req) return; // the client left (or a timeout answered) meanwhile
+    if (verdict.accept) return this.hooks.inject(EV.WS_ACCEPT, conn, new Uint8Array(0));
+    this.verifyingRequests.delete(conn);
+    const res = new ServerResponse({ send: (p) => this.hooks.inject(EV.RESPONSE, conn, p), flowControlled: false, misuse: this.hooks.onError }, req);
+    const fields: Record<string, string | string[]> = { "Content-Type": "text/plain; charset=utf-8" };
+    for (const [name, value] of Object.entries(verdict.headers)) if (value !== undefined) fields[name] = typeof value === "number" ? String(value) : value;
+    res.writeHead(refusalCode(verdict.code), fields);
+    res.end(verdict.message);
+    req.socket?.closed();
+  }
+
+  /** An upgrade verifyClient had ended without a WebSocket (the module's OUT_WS_CLOSED for it). */
+  private verifyAbandoned(kind: number, conn: number): void {
+    const req = this.verifyingRequests.get(conn);
+    if (kind !== OUT.WS_CLOSED || !req) return;
+    this.verifyingRequests.delete(conn);
+    req.socket?.closed(true);
   }
 
   private forget(conn: number, ws: WebSocket): void {
@@ -256,11 +315,13 @@ export class WebSocketRegistry {
   /** Frames once in the module, sent to every open WebSocket. */
   broadcast(data: WebSocketData, binary?: boolean): void {
     const { payload, text } = toPayload(data);
-    for (const piece of messagePieces(binary ?? !text ? OPCODE.BINARY : OPCODE.TEXT, payload)) this.inject(EV.WS_BROADCAST, 0, piece);
+    for (const piece of messagePieces(binary ?? !text ? OPCODE.BINARY : OPCODE.TEXT, payload)) this.hooks.inject(EV.WS_BROADCAST, 0, piece);
   }
 
   /** A trap ended the instance: its WebSockets are gone. */
   dropAll(): void {
+    for (const req of this.verifyingRequests.values()) req.socket?.closed(true);
+    this.verifyingRequests.clear();
     for (const [conn, ws] of [...this.sockets]) {
       this.forget(conn, ws);
       ws.closed(1006, Buffer.alloc(0));

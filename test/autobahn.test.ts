@@ -6,7 +6,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { createServer, type Server } from "../src/server.js";
-import { AUTOBAHN_CASES, DEVIATIONS, judge, play, type Verdict } from "./autobahn.js";
+import { AUTOBAHN_CASES, DEVIATIONS, play, tally, verdicts } from "./autobahn.js";
 import { BACKENDS, HOST } from "./helpers.js";
 
 const SERVERS: Record<string, (backend: (typeof BACKENDS)[number]) => Server> = {
@@ -28,23 +28,15 @@ for (const backend of BACKENDS) {
       const server = make(backend);
       await server.listen();
       const port = server.address()!.port;
-      const counts: Record<Verdict, number> = { OK: 0, "NON-STRICT": 0, INFORMATIONAL: 0, FAILED: 0 };
-      const wrong: string[] = [];
       const started = Date.now();
       try {
-        for (const c of AUTOBAHN_CASES) {
-          const { verdict, detail } = judge(c, await play(c, HOST, port));
-          counts[verdict]++;
-          const deviation = DEVIATIONS[c.id];
-          if (deviation !== undefined && verdict !== "FAILED") wrong.push(`${c.id} no longer deviates (${deviation}): ${verdict}; ${detail}`);
-          if (deviation === undefined && verdict === "FAILED") wrong.push(`${c.id} ${c.description}: ${detail}`);
-        }
+        const { counts, wrong } = await verdicts((c) => play(c, HOST, port));
+        const seconds = ((Date.now() - started) / 1000).toFixed(1);
+        console.log(`\n  Autobahn, ${name} on ${backend}: ${tally(counts)} (${seconds} s)`);
+        assert.equal(wrong, []);
       } finally {
         await server.close();
       }
-      const seconds = ((Date.now() - started) / 1000).toFixed(1);
-      console.log(`\n  Autobahn, ${name} on ${backend}: ${Object.entries(counts).map(([v, n]) => `${n} ${v}`).join(", ")} (${seconds} s)`);
-      assert.equal(wrong, []);
     });
   }
 

@@ -1,11 +1,13 @@
 // The Autobahn WebSocket testsuite's cases (crossbario/autobahn-testsuite at b8a5120,
 // Apache-2.0: test/corpus/autobahn-LICENSE), ported by hand as data: what each case
 // sends, what it expects back and how the connection must end. Then a runner that plays
-// a case over a raw socket the way Autobahn's fuzzing client does, and judges it the way
-// Autobahn does. Left out: 9.x (performance) and 12.x/13.x (permessage-deflate, which we
-// do not negotiate); see test/corpus/README.md.
+// a case the way Autobahn's fuzzing client does, over a raw socket or a client of the
+// simulator, and judges it the way Autobahn does. Left out: 9.x (performance) and
+// 12.x/13.x (permessage-deflate, which we do not negotiate); see test/corpus/README.md.
 import { createHash, randomBytes } from "node:crypto";
 import net from "node:net";
+import { Random } from "../host/sim.js";
+import type { VirtualNetwork } from "../src/testing.js";
 
 const OP = { cont: 0, text: 1, binary: 2, close: 8, ping: 9, pong: 10 } as const;
 
@@ -428,7 +430,6 @@ const pause = (seconds: number) => seconds * 500;
 const CASE_LIMIT_MS = 5000;
 /** Autobahn writes chops and sync frames a reactor turn apart: here a millisecond, so they tend to arrive in separate reads. */
 const TURN_MS = 1;
-const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
 /** What happened on the connection, as Autobahn's client records it. */
@@ -479,7 +480,24 @@ const masked = (data: Buffer, mask: Buffer, offset = 0) => Buffer.from(data.map(
 
 type State = "connecting" | "open" | "closing" | "closed";
 
-/** Plays one case against a WebSocket echo server: the client's side of Autobahn's fuzzing run. */
+/** The connection a case is played over, and the clock its waits and deadlines run on. */
+interface Wire {
+  /** What the handshake's Host field names. */
+  readonly authority: string;
+  write(bytes: Buffer): void;
+  /** Drops the connection: the fuzzer's closed() follows. */
+  drop(): void;
+  /** Bytes for the handshake's key and the frames' masks. */
+  random(n: number): Buffer;
+  sleep(ms: number): Promise<void>;
+  /** Calls f after ms, unless the connection has closed by then. */
+  after(ms: number, f: () => void): void;
+}
+
+/**
+ * Plays one case against a WebSocket echo server: the client's side of Autobahn's fuzzing
+ * run. The wire tells it of the connection (connected, receive, closed).
+ */
 class Fuzzer {
   readonly run: Run = { opened: false, received: [], closedByMe: false, wasClean: false, droppedByMe: false, remoteCode: null, sent: [] };
   private state: State = "connecting";
@@ -488,32 +506,26 @@ class Fuzzer {
   private closeSeen = false;
   private message: { opcode: number; parts: Buffer[] } | undefined;
   /** The frame begun by a `head` step: its mask and how much of its payload went out. */
-  private streaming = { mask: Buffer.alloc(4), at: 0 };
-  private readonly timers: NodeJS.Timeout[] = [];
-  private readonly socket: net.Socket;
-  private readonly key = randomBytes(16).toString("base64");
+  private streaming: { mask: Buffer; at: number } = { mask: Buffer.alloc(4), at: 0 };
+  private readonly key: string;
 
-  constructor(private readonly c: AutobahnCase, host: string, port: number, private readonly done: (run: Run) => void) {
-    this.socket = net.connect({ host, port });
-    this.socket.setNoDelay(true);
-    this.socket.on("connect", () => this.socket.write(`GET / HTTP/1.1\r\nHost: ${host}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n`
-      + `Sec-WebSocket-Key: ${this.key}\r\nSec-WebSocket-Version: 13\r\n\r\n`));
-    this.socket.on("data", (d: Buffer) => this.receive(d));
-    this.socket.on("error", () => {}); // a reset is one way for a server to fail a connection: 'close' follows
-    this.socket.on("close", () => {
-      this.state = "closed";
-      for (const t of this.timers) clearTimeout(t);
-      this.done(this.run);
-    });
+  constructor(private readonly c: AutobahnCase, private readonly wire: Wire, private readonly done: (run: Run) => void) {
+    this.key = wire.random(16).toString("base64");
     // However the case goes (a handshake never answered, too), the connection ends.
-    this.after(CASE_LIMIT_MS, () => this.drop("the case overran"));
+    wire.after(CASE_LIMIT_MS, () => this.drop("the case overran"));
   }
 
-  private after(t: number, f: () => void): void {
-    this.timers.push(setTimeout(f, t));
+  connected(): void {
+    this.wire.write(Buffer.from(`GET / HTTP/1.1\r\nHost: ${this.wire.authority}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n`
+      + `Sec-WebSocket-Key: ${this.key}\r\nSec-WebSocket-Version: 13\r\n\r\n`));
   }
 
-  private receive(d: Buffer): void {
+  closed(): void {
+    this.state = "closed";
+    this.done(this.run);
+  }
+
+  receive(d: Buffer): void {
     this.inbox = Buffer.concat([this.inbox, d]);
     if (this.state === "connecting") {
       const end = this.inbox.indexOf("\r\n\r\n");
@@ -613,13 +625,13 @@ class Fuzzer {
 
   /** A frame's bytes, masked, noted in the run's log. */
   private frameBytes(opcode: number, payload: Buffer, fin = true, rsv = 0): Buffer {
-    const mask = randomBytes(4);
+    const mask = this.wire.random(4);
     this.run.sent.push(`${OP_NAMES[opcode] ?? `op${opcode}`}${fin ? "" : " (no FIN)"}${rsv ? ` rsv=${rsv}` : ""} ${show(payload)}`);
     return Buffer.concat([header(fin, rsv, opcode, payload.length, mask), masked(payload, mask)]);
   }
 
   private put(bytes: Buffer): void {
-    if (this.state !== "closed") this.socket.write(bytes);
+    if (this.state !== "closed") this.wire.write(bytes);
   }
 
   private write(opcode: number, payload: Buffer, fin = true, rsv = 0): void {
@@ -633,7 +645,7 @@ class Fuzzer {
     this.run.droppedByMe = true;
     this.run.wasClean = false;
     this.state = "closed";
-    this.socket.destroy();
+    this.wire.drop();
   }
 
   /** The state as it is now (a plain read is narrowed by checks made before an await). */
@@ -649,7 +661,7 @@ class Fuzzer {
       else if ("head" in step || "data" in step) {
         if (this.state !== "open") return; // Autobahn's streaming sends go out only while open
         if ("head" in step) {
-          this.streaming = { mask: randomBytes(4), at: 0 };
+          this.streaming = { mask: this.wire.random(4), at: 0 };
           this.run.sent.push(`text (no FIN) header for ${step.head} bytes`);
           this.put(header(false, 0, OP.text, step.head, this.streaming.mask));
         } else {
@@ -658,17 +670,17 @@ class Fuzzer {
           this.streaming.at += step.data.length;
         }
       } else {
-        await sleep(pause(step.wait));
+        await this.wire.sleep(pause(step.wait));
         if (step.tag === undefined ? this.is("closed") : !this.is("open")) return;
         if (step.tag !== undefined) this.run.received.push({ kind: "timeout", tag: step.tag });
       }
     }
     const end = this.c.end;
-    if ("kill" in end) this.after(deadline(end.kill), () => this.drop());
+    if ("kill" in end) this.wire.after(deadline(end.kill), () => this.drop());
     else {
-      this.after(deadline(end.closeAfter), () => this.sendClose());
+      this.wire.after(deadline(end.closeAfter), () => this.sendClose());
       // Autobahn's close handshake timeout: a second for the server to answer and close.
-      this.after(deadline(end.closeAfter) + 1000, () => this.drop());
+      this.wire.after(deadline(end.closeAfter) + 1000, () => this.drop());
     }
   }
 
@@ -677,13 +689,13 @@ class Fuzzer {
     const bytes = this.frameBytes(f.opcode, payload, f.fin, f.rsv);
     if (!f.chop) {
       this.put(bytes);
-      if (f.sync) await sleep(TURN_MS);
+      if (f.sync) await this.wire.sleep(TURN_MS);
       return;
     }
     this.run.sent[this.run.sent.length - 1] += ` in chops of ${f.chop}`;
     for (let i = 0; i < bytes.length && this.state !== "closed"; i += f.chop) {
       this.put(bytes.subarray(i, i + f.chop));
-      await sleep(TURN_MS);
+      await this.wire.sleep(TURN_MS);
     }
   }
 }
@@ -698,8 +710,101 @@ function sameEvents(a: Event[], b: Event[]): boolean {
   });
 }
 
+/** Plays a case over a TCP connection to host:port, in real time. */
 export function play(c: AutobahnCase, host: string, port: number): Promise<Run> {
-  return new Promise((resolve) => new Fuzzer(c, host, port, resolve));
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    socket.setNoDelay(true);
+    const timers: NodeJS.Timeout[] = [];
+    const fuzzer = new Fuzzer(c, {
+      authority: `${host}:${port}`,
+      write: (bytes) => socket.write(bytes),
+      drop: () => socket.destroy(),
+      random: randomBytes,
+      sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+      after: (ms, f) => {
+        timers.push(setTimeout(f, ms));
+      },
+    }, resolve);
+    socket.on("connect", () => fuzzer.connected());
+    socket.on("data", (d: Buffer) => fuzzer.receive(d));
+    socket.on("error", () => {}); // a reset is one way for a server to fail a connection: 'close' follows
+    socket.on("close", () => {
+      for (const t of timers) clearTimeout(t);
+      fuzzer.closed();
+    });
+  });
+}
+
+/** Lets the fuzzer's promise chain (its play() after a wait or a send) run to its next wait. */
+const turn = () => new Promise((r) => setImmediate(r));
+
+/**
+ * Plays a case over a new client of the simulator, in virtual time. What a socket's event
+ * loop does in real time is done in turns: run the network until nothing more happens,
+ * hand the fuzzer what arrived, let it write; once neither side has more to say, move the
+ * virtual clock on to the fuzzer's next timer (a wait, a turn between chops, a deadline),
+ * the server's own timers firing on the way. So a wait keeps its meaning (the server has
+ * done all it will, timers included, by the time it ends; the server's clock sees it at
+ * least as long, since the simulator's clock also ticks while it runs) at no cost in real
+ * time. Each chop is delivered before the next is written, so chops still arrive as reads
+ * of their own, unless the network's faults cut them further. The key and the masks come
+ * from the seed, so a seed replays a run byte for byte.
+ */
+export async function playSimulated(c: AutobahnCase, network: VirtualNetwork): Promise<Run> {
+  const client = network.connect();
+  const random = new Random(network.seed);
+  const timers: { at: number; f: () => void }[] = [];
+  let now = 0;
+  let wrote = false;
+  let dropped = false;
+  let seen = 0;
+  let run: Run | undefined;
+  const after = (ms: number, f: () => void) => {
+    timers.push({ at: now + ms, f });
+  };
+  const fuzzer = new Fuzzer(c, {
+    authority: "autobahn.test",
+    write: (bytes) => {
+      client.write(bytes);
+      wrote = true;
+    },
+    // A virtual client cannot reset: it half-closes, and the server then closes its side.
+    drop: () => {
+      client.end();
+      dropped = true;
+    },
+    random: (n) => Buffer.from(Array.from({ length: n }, () => random.int(256))),
+    sleep: (ms) => new Promise((r) => after(ms, r)),
+    after,
+  }, (r) => (run = r));
+  // What the server sent since the last look, to the fuzzer; true once the connection is gone.
+  const deliver = () => {
+    if (dropped) return true;
+    const got = client.received();
+    if (got.length > seen) fuzzer.receive(got.subarray(seen));
+    seen = got.length;
+    return dropped || client.closed;
+  };
+  fuzzer.connected();
+  for (;;) {
+    await network.settle();
+    if (deliver()) break;
+    await turn();
+    if (wrote) {
+      wrote = false;
+      continue;
+    }
+    // The case limit's timer is always there while the connection lasts.
+    const next = timers.sort((a, b) => a.at - b.at).shift()!;
+    network.advance(next.at - now);
+    now = next.at;
+    if (deliver()) break;
+    next.f();
+    await turn();
+  }
+  fuzzer.closed();
+  return run!;
 }
 
 export type Verdict = "OK" | "NON-STRICT" | "INFORMATIONAL" | "FAILED";
@@ -747,3 +852,23 @@ function describe(e: Event): string {
   if (e.kind === "message") return `${e.binary ? "binary" : "text"} ${show(e.data)}`;
   return `${e.kind} ${show(e.data)}`;
 }
+
+/**
+ * Every case played (by `playCase`) and judged: how many came out with each verdict, and
+ * what is wrong, in words: a case FAILED, or one of the DEVIATIONS no longer fails.
+ */
+export async function verdicts(playCase: (c: AutobahnCase) => Promise<Run>): Promise<{ counts: Record<Verdict, number>; wrong: string[] }> {
+  const counts: Record<Verdict, number> = { OK: 0, "NON-STRICT": 0, INFORMATIONAL: 0, FAILED: 0 };
+  const wrong: string[] = [];
+  for (const c of AUTOBAHN_CASES) {
+    const { verdict, detail } = judge(c, await playCase(c));
+    counts[verdict]++;
+    const deviation = DEVIATIONS[c.id];
+    if (deviation !== undefined && verdict !== "FAILED") wrong.push(`${c.id} no longer deviates (${deviation}): ${verdict}; ${detail}`);
+    if (deviation === undefined && verdict === "FAILED") wrong.push(`${c.id} ${c.description}: ${detail}`);
+  }
+  return { counts, wrong };
+}
+
+/** The counts of verdicts, in words. */
+export const tally = (counts: Record<Verdict, number>) => Object.entries(counts).map(([v, n]) => `${n} ${v}`).join(", ");

@@ -1,9 +1,10 @@
 // The llhttp request corpus (test/corpus/llhttp-requests.json, imported by
 // scripts/import-llhttp-corpus.mjs): each case's bytes, sent to our HTTP server over a
-// real socket, and what came back, judged against what llhttp's strict mode makes of
-// the same bytes.
+// real socket or a client of the simulator, and what came back, judged against what
+// llhttp's strict mode makes of the same bytes.
 import { readFileSync } from "node:fs";
 import net from "node:net";
+import type { VirtualNetwork } from "../src/testing.js";
 
 export interface CorpusCase {
   file: string;
@@ -42,8 +43,20 @@ export interface Outcome {
   closed: boolean;
 }
 
+/** How one case's bytes reach the server, on a new connection, and what comes back. */
+export type Exchange = (bytes: Buffer) => Outcome | Promise<Outcome>;
+
+/** How long a server that neither answers nor closes is listened to. */
+const QUIET_MS = 150;
+
+/** The final statuses in what came back (a 100 Continue is not an answer). */
+function outcome(got: string, closed: boolean): Outcome {
+  const statuses = [...got.matchAll(/HTTP\/1\.[01] (\d{3}) [^\r\n]*\r\n/g)].map((m) => Number(m[1])).filter((s) => s !== 100);
+  return { statuses, closed };
+}
+
 /** Sends the bytes and listens until the server closes or is quiet for `quietMs`. */
-export function exchange(port: number, bytes: Buffer, quietMs = 150): Promise<Outcome> {
+export function exchange(port: number, bytes: Buffer, quietMs = QUIET_MS): Promise<Outcome> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, "127.0.0.1");
     let got = "";
@@ -51,8 +64,7 @@ export function exchange(port: number, bytes: Buffer, quietMs = 150): Promise<Ou
     const finish = (closed: boolean) => {
       clearTimeout(timer);
       socket.destroy();
-      const statuses = [...got.matchAll(/HTTP\/1\.[01] (\d{3}) [^\r\n]*\r\n/g)].map((m) => Number(m[1])).filter((s) => s !== 100);
-      resolve({ statuses, closed });
+      resolve(outcome(got, closed));
     };
     const quiet = () => {
       clearTimeout(timer);
@@ -69,6 +81,17 @@ export function exchange(port: number, bytes: Buffer, quietMs = 150): Promise<Ou
     socket.on("close", () => finish(true));
     socket.on("error", (err: NodeJS.ErrnoException) => (err.code === "ECONNRESET" ? finish(true) : reject(err)));
   });
+}
+
+/**
+ * The same over a new client of the simulator. Without real time, "quiet" is the network
+ * run until nothing more happens, and then the quiet period passed on the virtual clock,
+ * so that a server timer shorter than it fires as it would on a socket.
+ */
+export function exchangeSimulated(network: VirtualNetwork, bytes: Buffer): Outcome {
+  const client = network.connect().write(bytes);
+  network.advance(QUIET_MS);
+  return outcome(client.received().toString("latin1"), client.closed);
 }
 
 /** llhttp's pauses (code 21, 22: CONNECT, Upgrade, PRI) end its parse without an error in the request. */
@@ -95,12 +118,12 @@ export type Verdict = "agree" | "deviates" | "differs";
 /**
  * Judges our outcome against llhttp's: a request llhttp completes is answered (404 here,
  * no route), one it refuses is refused (an error status and a close) — or, when llhttp
- * refuses before the head has ended, not answered yet; `more()` then sends the end of a
- * head, which we must refuse.
+ * refuses before the head has ended, not answered yet; the bytes are then sent again with
+ * the end of a head, which we must refuse.
  */
-export async function judge(c: CorpusCase, port: number): Promise<{ verdict: Verdict; detail: string }> {
+export async function judge(c: CorpusCase, send: Exchange): Promise<{ verdict: Verdict; detail: string }> {
   const bytes = withHost(Buffer.from(c.input, "base64"));
-  let o = await exchange(port, bytes);
+  let o = await send(bytes);
   const paused = c.error !== undefined && PAUSE.test(c.error.reason);
   // After a Connection: close request llhttp refuses what follows; a server answers it, closes and ignores the rest.
   const closesAfter = c.error !== undefined && /^Data after `Connection: close`/.test(c.error.reason);
@@ -117,7 +140,7 @@ export async function judge(c: CorpusCase, port: number): Promise<{ verdict: Ver
     agree = answered === c.complete && (o.closed || errors.includes(413));
   } else if (!o.closed && answered === c.complete) {
     // llhttp refused bytes we are still reading a head from: end the head; it must be refused then.
-    o = await exchange(port, Buffer.concat([bytes, Buffer.from("\r\n\r\n")]));
+    o = await send(Buffer.concat([bytes, Buffer.from("\r\n\r\n")]));
     const then = o.statuses.filter((s) => s >= 400 && s !== ANSWERED);
     agree = then.length === 1 && (o.closed || then[0] === 413);
   } else {
@@ -126,4 +149,19 @@ export async function judge(c: CorpusCase, port: number): Promise<{ verdict: Ver
   const detail = `llhttp: ${c.complete} complete${c.error ? `, then "${c.error.reason}"` : ""}; ours: [${o.statuses.join(", ")}]${o.closed ? " closed" : " open"}`;
   if (DEVIATIONS[c.name] !== undefined) return { verdict: agree ? "agree" : "deviates", detail };
   return { verdict: agree ? "agree" : "differs", detail };
+}
+
+/**
+ * Every case judged, over `send`: what is wrong, in words. A case must agree with
+ * llhttp, and one of the DEVIATIONS must still deviate (so a change on either side shows).
+ */
+export async function disagreements(send: Exchange): Promise<string[]> {
+  const wrong: string[] = [];
+  for (const c of LLHTTP_CASES) {
+    const { verdict, detail } = await judge(c, send);
+    const deviation = DEVIATIONS[c.name];
+    if (deviation !== undefined && verdict !== "deviates") wrong.push(`${c.file} "${c.name}" no longer deviates (${deviation}): ${detail}`);
+    if (deviation === undefined && verdict !== "agree") wrong.push(`${c.file} "${c.name}": ${detail}`);
+  }
+  return wrong;
 }

@@ -171,6 +171,20 @@ test("a JS WebSocket handler runs on the simulator: messages both ways, and the 
   assert.ok(client.closed);
 });
 
+test("verifyClient runs on the simulator under faults: a refusal is 401 and closes, an accepted upgrade's early frame arrives after the verdict", async () => {
+  const net = simulateModule({ protocol: "ws", seed: 3, faults: "all",
+    options: { verifyClient: async ({ req }) => req.url === "/members" },
+    onWebSocket: (ws) => ws.on("message", (data) => ws.send(`got ${data}`)) });
+  const refused = net.connect().write(webSocketUpgrade("/")).write(webSocketFrame("early"));
+  const accepted = net.connect().write(webSocketUpgrade("/members")).write(webSocketFrame("early"));
+  await net.settle();
+  assert.match(refused.text(), /^HTTP\/1\.1 401 Unauthorized\r\n/);
+  assert.not.match(refused.text(), /101/);
+  assert.ok(refused.closed);
+  assert.match(accepted.text(), /^HTTP\/1\.1 101 /);
+  assert.equal(webSocketMessages(accepted.received()).map((m) => m.text), ["got early"]);
+});
+
 test("JS handlers on a protocol that has none are refused with a clear error", () => {
   assert.throws(() => simulateModule({ protocol: "echo", onRequest: () => {} }), /onRequest needs protocol "http" or "ws", not "echo"/);
   assert.throws(() => simulateModule({ protocol: "http", onWebSocket: () => {} }), /onWebSocket needs protocol "ws", not "http"/);

@@ -25,6 +25,7 @@ export const PH_DONE: u8 = 3; // answered for good (an error or Connection: clos
 export const PH_WAIT_ANSWER: u8 = 4; // the handler deferred its answer (JS has the request); later input waits for it
 export const PH_WS: u8 = 6; // upgraded: WebSocket frames (ws/), with the ws state in the request word
 export const PH_LINGER: u8 = 5; // answered 413 while the body still streams in: read and drop it, then close
+export const PH_VERIFY: u8 = 7; // an upgrade waits for the host's verdict, its 101 ready in the request word; later input waits
 
 // Flags of the request being read.
 export const RF_KEEP_ALIVE: u8 = 1;

@@ -6,7 +6,7 @@
 
 import { bufAppend, bufConsume, bufData, bufFree, bufLength } from "../buffer";
 import { inBuf, setInBuf } from "../handles";
-import { closeNow, closeWhenFlushed, dirtyRoom } from "../output";
+import { closeNow, closeWhenFlushed, dirtyRoom, send } from "../output";
 import { CR, LF } from "./bytes";
 import {
   CHUNKED_DATA, CHUNKED_DONE, chunkedFeed, chunkedStart, chunkedStatus, consumed, dataLen, dataPtr,
@@ -14,7 +14,7 @@ import {
 import { nowMs, reached } from "../clock";
 import {
   answerTimeoutMs, handlerStreams, headerTimeoutMs, idleTimeoutMs, handlerOn, maxBodyBytes, maxHeaderBytes, maxStreamedBodyBytes,
-  maxUriBytes, requestTimeoutMs, WS_OFF, wsMode, wsPathMatches,
+  maxUriBytes, requestTimeoutMs, WS_OFF, wsMode, wsPathMatches, wsVerifies,
 } from "./config";
 import { hasTimers, nextDeadline, popExpired, timerDeadline, TIMER_ANSWER, TIMER_HEADERS, TIMER_IDLE, timerClear, timerList, timerSet } from "./timers";
 import {
@@ -25,13 +25,13 @@ import {
   connBlockFree, connBlockNew, firstLine, input, phase, PH_BODY, PH_CHUNKED, PH_DONE, PH_HEAD, remaining,
   reqFlags, request, resetForHead, scanned, RF_HEAD, RF_HTTP10, RF_KEEP_ALIVE, RF_METHOD_OK, RF_TO_HANDLER, addConnFlags, connFlags, CF_DRAIN, CF_PEER_EOF,
   route, setBodyTotal, setInput, setPhase, setRemaining, setReqFlags, setRequest, setRoute, PH_WAIT_ANSWER, PH_LINGER, PH_WS, bodyTotal,
-  addReqFlags, RF_ANSWERED, RF_ANSWER_BEGUN, RF_STREAMED, setStarted, started,
+  addReqFlags, RF_ANSWERED, RF_ANSWER_BEGUN, RF_STREAMED, setStarted, started, PH_VERIFY,
 } from "./conn";
 import {
   REQ_HEAD, REQ_HTTP10, REQ_KEEP_ALIVE, requestBegin, requestBody,
 } from "./request";
 import { keepsAlive, P_ABORT, respondPiece } from "./respond";
-import { checkUpgrade, sendSwitchingProtocols } from "../ws/handshake";
+import { checkUpgrade, sendSwitchingProtocols, switchingProtocols } from "../ws/handshake";
 import { wsData, wsFree, wsGoingAway, wsOpen } from "../ws/handler";
 import {
   contentLength, H_CHUNKED, H_CLOSE, H_CONNECTION_UPGRADE, H_CONTENT_LENGTH, H_EXPECT_CONTINUE, H_KEEP_ALIVE,
@@ -40,7 +40,7 @@ import {
 } from "./head";
 import { findRoute, sendRoute } from "./routes";
 import { ANSWERED, askHandler, DEFERRED, hasRequestHook } from "./inmodule";
-import { moduleClosed, moduleOpened } from "../ws/inmodule";
+import { moduleClosed, moduleOpened, moduleVerify, moduleVerifyAbandoned } from "../ws/inmodule";
 import { PERSIST_CLOSE, PERSIST_DEFAULT, PERSIST_KEEP_ALIVE, sendContinue, sendStatus } from "./status";
 
 // A request line this much longer than the URI limit is answered 414 before it ends.
@@ -58,6 +58,7 @@ export function httpClose(slot: u32): void {
   if (k == 0) return;
   streamAbandon(slot, k, HTTP_CLOSED_GONE);
   timerClear(slot, k);
+  if (phase(k) == PH_VERIFY) moduleVerifyAbandoned(slot);
   if (phase(k) == PH_WS) {
     moduleClosed(slot, request(k));
     wsFree(request(k));
@@ -78,8 +79,8 @@ function rearm(slot: u32, k: usize): void {
   if (ph == PH_LINGER || ph == PH_WS) return; // linger: one timer from the 413 on; WebSocket: none
   if (ph == PH_DONE) {
     timerClear(slot, k);
-  } else if (ph == PH_WAIT_ANSWER || ((ph == PH_BODY || ph == PH_CHUNKED) && bodyWaitsOnJs(slot))) {
-    // The handler has the request (or holds the body unread): its silence is timed.
+  } else if (ph == PH_WAIT_ANSWER || ph == PH_VERIFY || ((ph == PH_BODY || ph == PH_CHUNKED) && bodyWaitsOnJs(slot))) {
+    // The handler has the request or the upgrade (or holds the body unread): its silence is timed.
     if (timerList(k) != TIMER_ANSWER) armAnswerTimer(slot, k);
   } else if (ph != PH_HEAD) {
     timerSet(slot, k, TIMER_HEADERS, nowMs() + headerTimeoutMs());
@@ -92,6 +93,7 @@ function rearm(slot: u32, k: usize): void {
 
 /** Answered for good: later input is ignored, and the connection closes once its output is out. */
 function answeredForGood(slot: u32, k: usize): void {
+  if (phase(k) == PH_VERIFY) moduleVerifyAbandoned(slot);
   setPhase(k, PH_DONE);
   closeWhenFlushed(slot);
 }
@@ -194,6 +196,7 @@ export function httpResponse(slot: u32, ptr: usize, len: u32): void {
     streamDone(k);
     return closeNow(slot);
   }
+  if (phase(k) == PH_VERIFY) refuseUpgrade(slot, k);
   const ph = phase(k);
   const f = reqFlags(k);
   // A streamed request may be answered while its body still arrives (node:http's way).
@@ -267,8 +270,8 @@ function run(slot: u32, k: usize, p: usize, len: u32): u32 {
       if (chunkedStatus() == CHUNKED_DATA) forwardBody(slot, k, dataPtr(), dataLen());
       if (chunkedStatus() == CHUNKED_DONE) finishRequest(slot, k, true);
       else if (chunkedStatus() != CHUNKED_DATA) break;
-    } else if (ph == PH_WAIT_ANSWER) {
-      break; // the rest waits for the JS handler's answer
+    } else if (ph == PH_WAIT_ANSWER || ph == PH_VERIFY) {
+      break; // the rest waits for the JS handler's answer, or its verdict on the upgrade
     } else if (ph == PH_WS) {
       wsData(slot, request(k), p + pos, len - pos); // frames sent right behind the upgrade
       return len;
@@ -354,12 +357,47 @@ function startRequest(slot: u32, k: usize): u32 {
 function upgrade(slot: u32, k: usize, isGet: bool, http10: bool): u32 {
   const status = checkUpgrade(isGet, http10, wsVersionPtr(), wsVersionLen(), wsKeyPtr(), wsKeyLen());
   if (status != 0) return status;
+  if (wsVerifies()) {
+    // The host decides (verifyClient): the 101 waits in the request word, input waits behind it.
+    bufFree(request(k));
+    setRequest(k, switchingProtocols(wsKeyPtr(), wsKeyLen(), wsProtocolPtr(), wsProtocolLen()));
+    setReqFlags(k, 0); // a refusal is answered, then the connection closes
+    setPhase(k, PH_VERIFY);
+    moduleVerify(slot); // the head just parsed is still there for the hook
+    return 0;
+  }
   sendSwitchingProtocols(slot, wsKeyPtr(), wsKeyLen(), wsProtocolPtr(), wsProtocolLen());
+  becomeWebSocket(slot, k);
+  return 0;
+}
+
+/** The 101 has gone: the connection speaks frames from now on. */
+function becomeWebSocket(slot: u32, k: usize): void {
   setPhase(k, PH_WS);
   setRequest(k, wsOpen());
-  moduleOpened(slot); // the head just parsed is still there for the hook (upgradeRequest)
+  moduleOpened(slot); // without a verdict, the head just parsed is still there for the hook (upgradeRequest)
   timerClear(slot, k); // an open WebSocket may be quiet for as long as it likes
-  return 0;
+}
+
+/** The host accepted the upgrade waiting for its verdict (EV_WS_ACCEPT): the 101, then frames sent behind the request. */
+export function httpAcceptUpgrade(slot: u32): void {
+  const k = inBuf(slot);
+  if (k == 0 || phase(k) != PH_VERIFY) return; // late: the connection timed out or closed meanwhile
+  const response = request(k);
+  send(slot, bufData(response), bufLength(response));
+  bufFree(response);
+  setRequest(k, 0);
+  becomeWebSocket(slot, k);
+  runBuffered(slot, k);
+  updateHold(slot, k);
+}
+
+/** The host refuses the upgrade waiting for its verdict: its answer (EV_RESPONSE) is an ordinary one, then the connection closes. */
+function refuseUpgrade(slot: u32, k: usize): void {
+  moduleVerifyAbandoned(slot);
+  bufFree(request(k));
+  setRequest(k, 0);
+  setPhase(k, PH_WAIT_ANSWER);
 }
 
 /** The whole request has been read: answer it, then read the next or close. */

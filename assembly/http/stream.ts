@@ -23,7 +23,7 @@ import { acceptedAddress, acceptedListenerAndPort } from "../peer";
 import { handlerStreams } from "./config";
 import {
   addConnFlags, bodyInFlight, CF_JS_FLOW, clearReqFlags, connFlags, input, phase, PH_BODY, PH_CHUNKED, PH_WAIT_ANSWER,
-  reqFlags, RF_ANSWERED, RF_STREAMED, setBodyInFlight,
+  reqFlags, RF_ANSWERED, RF_STREAMED, setBodyInFlight, PH_VERIFY,
 } from "./conn";
 import { describeRequest } from "./request";
 
@@ -114,7 +114,7 @@ export function httpSendCompleted(slot: u32, unsent: u32): void {
  */
 export function updateHold(slot: u32, k: usize): void {
   const ph = phase(k);
-  const hold = (ph == PH_WAIT_ANSWER && bufLength(input(k)) > HOLD_INPUT_BYTES)
+  const hold = ((ph == PH_WAIT_ANSWER || ph == PH_VERIFY) && bufLength(input(k)) > HOLD_INPUT_BYTES)
     || ((reqFlags(k) & (RF_STREAMED | RF_ANSWERED)) == RF_STREAMED && (ph == PH_BODY || ph == PH_CHUNKED)
       && bodyInFlight(k) >= BODY_WINDOW);
   if (hold == hasFlag(slot, F_HOLD_IN)) return;

@@ -3,6 +3,7 @@
 // Sec-WebSocket-Accept = base64(SHA-1(key + GUID)). Another version gets 426 with the
 // version we speak; a missing or malformed key gets 400.
 
+import { bufAppend, bufData, bufFree, bufLength } from "../buffer";
 import { send } from "../output";
 import { elementEnd, elementStart, nextListElement, writeText } from "../http/bytes";
 import { base64Encode, isKeyOf16Bytes } from "./base64";
@@ -61,16 +62,23 @@ function selectProtocol(offer: usize, offerLen: u32): void {
 }
 
 export function sendSwitchingProtocols(slot: u32, key: usize, keyLen: u32, offer: usize, offerLen: u32): void {
+  const b = switchingProtocols(key, keyLen, offer, offerLen);
+  send(slot, bufData(b), bufLength(b));
+  bufFree(b);
+}
+
+/** The 101 response for this key and subprotocol offer, in a new buffer (kept while an upgrade is verified). */
+export function switchingProtocols(key: usize, keyLen: u32, offer: usize, offerLen: u32): usize {
   const p = SCRATCH + 64;
   let n = writeText(p, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ");
   n += acceptValue(p + n, key, keyLen);
   n += writeText(p + n, "\r\n");
-  send(slot, p, n);
+  let b = bufAppend(0, p, n);
   selectProtocol(offer, offerLen);
   if (load<u32>(SELECTED, 4) != 0) {
-    send(slot, p, writeText(p, "Sec-WebSocket-Protocol: "));
-    send(slot, load<u32>(SELECTED), load<u32>(SELECTED, 4));
-    send(slot, p, writeText(p, "\r\n"));
+    b = bufAppend(b, p, writeText(p, "Sec-WebSocket-Protocol: "));
+    b = bufAppend(b, load<u32>(SELECTED), load<u32>(SELECTED, 4));
+    b = bufAppend(b, p, writeText(p, "\r\n"));
   }
-  send(slot, p, writeText(p, "\r\n"));
+  return bufAppend(b, p, writeText(p, "\r\n"));
 }

@@ -31,6 +31,27 @@ export function setModuleHooks(open: u32, message: u32, close: u32, ping: u32, p
   store<u32>(HOOKS, pong, 16);
 }
 
+// The host's verdict on upgrades (verifyClient, the JS bridge): asked with the upgrade
+// request still parsed; told when an upgrade it was asked about ends without one.
+const VERIFY_HOOKS = memory.data(8);
+
+export function setVerifyHooks(ask: u32, abandoned: u32): void {
+  store<u32>(VERIFY_HOOKS, ask);
+  store<u32>(VERIFY_HOOKS, abandoned, 4);
+}
+
+/** An upgrade waits for the host's verdict (http/handler.ts PH_VERIFY). */
+export function moduleVerify(slot: u32): void {
+  const hook = load<u32>(VERIFY_HOOKS);
+  if (hook != 0) changetype<ConnHook>(hook)(slot);
+}
+
+/** An upgrade that waited for a verdict ends without one (refused, timed out, or the client left). */
+export function moduleVerifyAbandoned(slot: u32): void {
+  const hook = load<u32>(VERIFY_HOOKS, 4);
+  if (hook != 0) changetype<ConnHook>(hook)(slot);
+}
+
 /** The upgrade is done: the connection speaks frames. */
 export function moduleOpened(slot: u32): void {
   const hook = load<u32>(HOOKS, 0);

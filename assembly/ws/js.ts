@@ -14,15 +14,17 @@
 // refused, and the connection closes with 1008 (or the message is dropped, if so
 // configured), so a client that stops reading cannot grow the server's memory.
 
-import { EV_WS_CLOSE, EV_WS_SEND } from "../abi";
+import { EV_WS_ACCEPT, EV_WS_CLOSE, EV_WS_SEND } from "../abi";
 import { bufData, bufFree, bufLength } from "../buffer";
 import { connId, inBuf, outBuf } from "../handles";
 import {
-  OUT_WS_BINARY, OUT_WS_BUFFERED, OUT_WS_CLOSED, OUT_WS_OPEN, OUT_WS_PING, OUT_WS_PONG, OUT_WS_TEXT, outboxPut, outboxPutWords, outboxPutWordThen,
+  OUT_WS_BINARY, OUT_WS_BUFFERED, OUT_WS_CLOSED, OUT_WS_OPEN, OUT_WS_PING, OUT_WS_PONG, OUT_WS_TEXT, OUT_WS_UPGRADE, outboxPut, outboxPutWord,
+  outboxPutWords, outboxPutWordThen,
 } from "../outbox";
 import { closeNow, send } from "../output";
-import { wsDropOnLimit, wsMaxBuffered } from "../http/config";
+import { wsDropOnLimit, wsMaxBuffered, wsVerifies } from "../http/config";
 import { phase, PH_WS, request } from "../http/conn";
+import { httpAcceptUpgrade } from "../http/handler";
 import { httpHostEvent } from "../http/register";
 import { describeRequest } from "../http/request";
 import { httpSendCompleted } from "../http/stream";
@@ -38,10 +40,25 @@ const CLOSE_POLICY: u32 = 1008;
 const WS_CLOSED_PEER_ERROR: u32 = 1 << 16;
 const FRAME = memory.data(16);
 
-/** A WebSocket opened: JS gets the upgrade request (parsed just now, still in place). */
+/** A WebSocket opened: JS gets the upgrade request (parsed just now, still in place), unless it had it to verify. */
 export function jsOpened(conn: u32): void {
+  if (wsVerifies()) return outboxPut(OUT_WS_OPEN, connId(conn), 0, 0);
+  jsUpgradeRequest(OUT_WS_OPEN, conn);
+}
+
+/** An upgrade waits for verifyClient: JS gets its request. */
+export function jsVerify(conn: u32): void {
+  jsUpgradeRequest(OUT_WS_UPGRADE, conn);
+}
+
+/** The upgrade JS was asked about ended without a WebSocket (refused, timed out, the client left). */
+export function jsVerifyAbandoned(conn: u32): void {
+  outboxPutWord(OUT_WS_CLOSED, connId(conn), 1006);
+}
+
+function jsUpgradeRequest(kind: u32, conn: u32): void {
   const d = describeRequest(0); // an upgrade is never HTTP/1.0
-  outboxPut(OUT_WS_OPEN, connId(conn), bufData(d), bufLength(d));
+  outboxPut(kind, connId(conn), bufData(d), bufLength(d));
   bufFree(d);
 }
 
@@ -82,6 +99,7 @@ export function jsSendCompleted(slot: u32, unsent: u32): void {
 
 /** From JS: a piece of a response (plain HTTP), or of a WebSocket message, or a close. */
 export function jsHostEvent(slot: u32, op: u32, p: usize, len: u32): void {
+  if (op == EV_WS_ACCEPT) return httpAcceptUpgrade(slot);
   if (op != EV_WS_SEND && op != EV_WS_CLOSE) return httpHostEvent(slot, op, p, len);
   if (!isWebSocket(slot)) return; // late: the connection is gone or never upgraded
   const w = request(inBuf(slot));

@@ -10,7 +10,8 @@ import { setRequestHook } from "../http/inmodule";
 import { requestToJs } from "../http/js";
 import { onClose, onMessage, onOpen, onPing, onPong } from "../sdk/websocket";
 import { broadcasting, broadcastPiece, broadcastSome } from "./broadcast";
-import { jsClosed, jsHostEvent, jsMessage, jsOpened, jsPing, jsPong, jsSendCompleted } from "./js";
+import { jsClosed, jsHostEvent, jsMessage, jsOpened, jsPing, jsPong, jsSendCompleted, jsVerify, jsVerifyAbandoned } from "./js";
+import { setVerifyHooks } from "./inmodule";
 import { reportPeers } from "../http/stream";
 
 onOpen(jsOpened);
@@ -18,6 +19,7 @@ onMessage(jsMessage);
 onPing(jsPing);
 onPong(jsPong);
 onClose(jsClosed);
+setVerifyHooks(changetype<u32>(jsVerify), changetype<u32>(jsVerifyAbandoned));
 reportPeers(); // for the upgrade request's socket
 setRequestHook(requestToJs);
 
