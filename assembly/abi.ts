@@ -51,6 +51,8 @@ export const EV_WS_BROADCAST: u32 = 11; // ws, conn = 0: a piece of a message fo
 export const EV_CALL_RESULT: u32 = 12; // the application's answer to a host call: a = pointer, b = length of { call id u32, status u32, data } (calls.ts)
 export const EV_BODY_READ: u32 = 13; // http: a = pointer, b = length of { n u32 }: JS read n bytes of the body streamed to it (http/stream.ts)
 export const EV_WS_ACCEPT: u32 = 14; // ws: JS's verifyClient accepted the upgrade waiting for it (a refusal is an EV_RESPONSE answer)
+export const EV_WS_PUBLISH: u32 = 15; // ws, conn = 0: a piece of a message for a topic's subscribers (ws/fanout.ts)
+export const EV_WS_SUBSCRIBE: u32 = 16; // ws: subscribe (1) or unsubscribe (0) u32 · topic: JS's ws.subscribe (ws/topics.ts)
 
 // Submissions: module → host.
 export const OP_SEND: u32 = 1; // a = pointer, b = length; reported (EV_SENT) only if short

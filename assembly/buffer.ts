@@ -76,6 +76,13 @@ export function bufConsume(buf: usize, n: u32): void {
   store<u32>(buf, start, B_START);
 }
 
+/** Drops n readable bytes from the back. */
+export function bufDropLast(buf: usize, n: u32): void {
+  const end = load<u32>(buf, B_END) - n;
+  assert(end >= load<u32>(buf, B_START), "dropped past the start of a buffer");
+  store<u32>(buf, end, B_END);
+}
+
 export function bufFree(buf: usize): void {
   if (buf != 0) freeBlock(buf, load<u32>(buf, B_CLASS));
 }

@@ -5,7 +5,7 @@
 
 import { noteAccept } from "./peer";
 import {
-  EV_ACCEPT, EV_CALL_RESULT, EV_DATA, EV_EOF, EV_ERROR, EV_SENT, EV_SHUTDOWN, EV_WRITABLE, EV_WS_BROADCAST, NOT_A_RECORD, RECORD_BYTES,
+  EV_ACCEPT, EV_CALL_RESULT, EV_DATA, EV_EOF, EV_ERROR, EV_SENT, EV_SHUTDOWN, EV_WRITABLE, EV_WS_BROADCAST, EV_WS_PUBLISH, NOT_A_RECORD, RECORD_BYTES,
 } from "./abi";
 import { checkTrapMagic } from "./faults";
 import { F_CLOSING, F_OPEN, F_PEER_EOF, flags, findConn, openConn, setFlag, tableCapacity } from "./handles";
@@ -70,7 +70,7 @@ function handle(op: u32, id: u32, a: u32, b: u32): void {
     drainCursor = 0;
     return;
   }
-  if (op == EV_WS_BROADCAST) {
+  if (op == EV_WS_BROADCAST || op == EV_WS_PUBLISH) {
     hookServerEvent(op, a, b); // from the application, for the whole server
     return;
   }

@@ -38,7 +38,7 @@ export let hookClose: SlotHook | null = null;
 export let hookDrain: SlotHook | null = null;
 /** An event for one connection from the host's application side (EV_RESPONSE, EV_WS_SEND, …). */
 export let hookHostEvent: HostEventHook = ignoreHostEvent;
-/** An event for the whole server from the application side (conn 0: EV_WS_BROADCAST). */
+/** An event for the whole server from the application side (conn 0: EV_WS_BROADCAST, EV_WS_PUBLISH). */
 export let hookServerEvent: (op: u32, ptr: usize, len: u32) => void = ignoreBroadcast;
 /** A send completed (EV_SENT) with `unsent` bytes left. */
 export let hookSendCompleted: (slot: u32, unsent: u32) => void = ignoreSendCompleted;

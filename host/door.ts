@@ -6,11 +6,12 @@
 import type { ModuleInstance } from "./module.js";
 
 export const EV = { ACCEPT: 1, DATA: 2, EOF: 3, ERROR: 4, WRITABLE: 5, SENT: 6, SHUTDOWN: 7, RESPONSE: 8,
-  WS_SEND: 9, WS_CLOSE: 10, WS_BROADCAST: 11, CALL_RESULT: 12, BODY_READ: 13, WS_ACCEPT: 14 } as const;
+  WS_SEND: 9, WS_CLOSE: 10, WS_BROADCAST: 11, CALL_RESULT: 12, BODY_READ: 13, WS_ACCEPT: 14,
+  WS_PUBLISH: 15, WS_SUBSCRIBE: 16 } as const;
 export const OP = { SEND: 1, SEND_NOTIFY: 2, INTEREST: 3, CLOSE: 4, OUTBOX: 6 } as const;
 /** Events that carry bytes in the arena (a, b), which a host puts there and a trace records. */
 export const EVENTS_WITH_BYTES: number[] = [EV.DATA, EV.RESPONSE, EV.WS_SEND, EV.WS_CLOSE, EV.WS_BROADCAST, EV.CALL_RESULT, EV.BODY_READ,
-  EV.WS_ACCEPT];
+  EV.WS_ACCEPT, EV.WS_PUBLISH, EV.WS_SUBSCRIBE];
 /** Submissions that name bytes in module memory (a, b). */
 export const SUBMISSIONS_WITH_BYTES: number[] = [OP.SEND, OP.SEND_NOTIFY, OP.OUTBOX];
 export const INTEREST = { IN: 1, OUT: 2 } as const;

@@ -27,7 +27,7 @@ constexpr uint32_t kFlagMore = 1, kFlagTimer = 2;
 constexpr uint32_t kEvAccept = 1, kEvData = 2, kEvEof = 3, kEvError = 4, kEvWritable = 5,
                    kEvSent = 6, kEvShutdown = 7, kEvResponse = 8,
                    kEvWsSend = 9, kEvWsClose = 10, kEvWsBroadcast = 11, kEvCallResult = 12,
-                   kEvBodyRead = 13, kEvWsAccept = 14;
+                   kEvBodyRead = 13, kEvWsAccept = 14, kEvWsPublish = 15, kEvWsSubscribe = 16;
 // Submissions: module -> host.
 constexpr uint32_t kOpSend = 1, kOpSendNotify = 2, kOpInterest = 3, kOpClose = 4, kOpOutbox = 6;
 constexpr uint32_t kInterestIn = 1, kInterestOut = 2;

@@ -288,8 +288,29 @@ export class Server extends typedEmitter<ServerEvents>() {
 
   /** Sends one message to every open WebSocket (protocol ws), framed once in the module. */
   broadcast(data: WebSocketData, options: { binary?: boolean } = {}): void {
-    if (this.options.protocol !== "ws") throw new Error("wasm-reactor: broadcast() needs protocol \"ws\"");
+    this.needsWebSocketModule("broadcast");
     this.websockets.broadcast(data, options.binary);
+  }
+
+  /**
+   * Publishes a message to a topic's subscribers (ws.subscribe(), or the SDK's subscribe in
+   * your module): framed once in the module and sent to each, in publish order. Protocols
+   * ws, ws-echo and module (a module on the SDK's WebSocket level).
+   */
+  publish(topic: string, data: WebSocketData, options: { binary?: boolean } = {}): void {
+    this.needsWebSocketModule("publish");
+    this.websockets.publish(topic, data, options.binary);
+  }
+
+  private needsWebSocketModule(method: string): void {
+    if (!["ws", "ws-echo", "module"].includes(this.options.protocol)) {
+      throw new Error(`wasm-reactor: ${method}() needs protocol "ws" (or "ws-echo", "module"), and this server's is "${this.options.protocol}"`);
+    }
+  }
+
+  /** How many open WebSockets subscribe to the topic through JS (ws.subscribe) in this server. */
+  subscriberCount(topic: string): number {
+    return this.websockets.topics.count(topic);
   }
 
   /** The open WebSockets (protocol ws), as the `ws` package's server.clients: a live Set. */

@@ -9,6 +9,7 @@ import { RequestSocket } from "./http-socket.js";
 import type { ConnectionPeers } from "./peers.js";
 import { piece, slices } from "./pieces.js";
 import { SendCallbacks } from "./websocket-sends.js";
+import { publishPieces, subscription, topicBytes, TopicCounts } from "./websocket-topics.js";
 import { refusalCode, runVerifyClient, type Verdict, type VerifyClient } from "./websocket-verify.js";
 import { typedEmitter } from "./typed-events.js";
 
@@ -93,10 +94,46 @@ export class WebSocket extends typedEmitter<WebSocketEvents>() {
   private sentSinceReport = 0;
   private full = false;
   private readonly sends = new SendCallbacks();
+  private readonly topics = new Set<string>();
 
   /** @internal the server makes one per opened connection. */
-  constructor(private readonly conn: number, private readonly inject: Inject) {
+  constructor(private readonly conn: number, private readonly inject: Inject, private readonly topicCounts: TopicCounts) {
     super();
+  }
+
+  /**
+   * Subscribes to a topic: server.publish(topic, …) (and other sockets' publish) reach
+   * this socket, sent by the module without JS per subscriber. Ends with the connection.
+   */
+  subscribe(topic: string): void {
+    const bytes = topicBytes(topic);
+    if (this.readyState !== WebSocket.OPEN || this.topics.has(topic)) return;
+    this.topics.add(topic);
+    this.topicCounts.add(topic);
+    this.inject(EV.WS_SUBSCRIBE, this.conn, subscription(true, bytes));
+  }
+
+  unsubscribe(topic: string): void {
+    const bytes = topicBytes(topic);
+    if (!this.topics.delete(topic)) return;
+    this.topicCounts.remove(topic);
+    if (this.readyState === WebSocket.OPEN) this.inject(EV.WS_SUBSCRIBE, this.conn, subscription(false, bytes));
+  }
+
+  isSubscribed(topic: string): boolean {
+    return this.topics.has(topic);
+  }
+
+  /** The topics this socket subscribes to. */
+  getTopics(): string[] {
+    return [...this.topics];
+  }
+
+  /** Publishes to a topic's subscribers but this socket (a chat message to the others in the room). */
+  publish(topic: string, data: WebSocketData, options: { binary?: boolean } = {}): void {
+    const { payload, text } = toPayload(data);
+    const opcode = options.binary ?? !text ? OPCODE.BINARY : OPCODE.TEXT;
+    for (const p of publishPieces(topicBytes(topic), this.conn, opcode, payload)) this.inject(EV.WS_PUBLISH, 0, p);
   }
 
   /**
@@ -203,6 +240,8 @@ export class WebSocket extends typedEmitter<WebSocketEvents>() {
       this.emit("error", Object.assign(new Error(`wasm-reactor: ${peerError[1]} (closed with ${code})`), { code: peerError[0] }));
     }
     this.sends.fail(new Error(`wasm-reactor: the WebSocket closed (${code}) before the data was sent`));
+    for (const topic of this.topics) this.topicCounts.remove(topic); // the module dropped them with the connection
+    this.topics.clear();
     this.emit("close", code, Buffer.from(reason));
   }
 }
@@ -232,6 +271,8 @@ export class WebSocketRegistry {
   private readonly verifyingRequests = new Map<number, IncomingRequest>();
   /** The open sockets, as ws's server.clients. */
   readonly clients = new Set<WebSocket>();
+  /** Subscribers by topic (subscriptions made through JS). */
+  readonly topics = new TopicCounts();
 
   constructor(private readonly hooks: WebSocketHooks) {}
 
@@ -271,7 +312,7 @@ export class WebSocketRegistry {
     const req = descriptor.length === 0 ? this.verifyingRequests.get(conn) : this.upgradeRequest(conn, descriptor);
     this.verifyingRequests.delete(conn);
     if (!req) return;
-    const ws = new WebSocket(conn, this.hooks.inject);
+    const ws = new WebSocket(conn, this.hooks.inject, this.topics);
     ws.once("close", () => req.socket?.closed());
     ws.protocol = chosenSubprotocol(req.headers["sec-websocket-protocol"], this.hooks.subprotocols());
     this.sockets.set(conn, ws);
@@ -316,6 +357,14 @@ export class WebSocketRegistry {
   broadcast(data: WebSocketData, binary?: boolean): void {
     const { payload, text } = toPayload(data);
     for (const piece of messagePieces(binary ?? !text ? OPCODE.BINARY : OPCODE.TEXT, payload)) this.hooks.inject(EV.WS_BROADCAST, 0, piece);
+  }
+
+  /** Frames once in the module, sent to the topic's subscribers. */
+  publish(topic: string, data: WebSocketData, binary?: boolean): void {
+    const { payload, text } = toPayload(data);
+    for (const p of publishPieces(topicBytes(topic), 0, binary ?? !text ? OPCODE.BINARY : OPCODE.TEXT, payload)) {
+      this.hooks.inject(EV.WS_PUBLISH, 0, p);
+    }
   }
 
   /** A trap ended the instance: its WebSockets are gone. */

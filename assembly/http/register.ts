@@ -2,15 +2,17 @@
 // registers with the core: one HTTP handler, whose WebSocket mode says whether upgrades
 // are accepted (their frames then go to the hooks of ws/inmodule.ts).
 
-import { EV_BODY_READ, EV_RESPONSE } from "../abi";
+import { EV_BODY_READ, EV_RESPONSE, EV_WS_PUBLISH } from "../abi";
 import {
-  onClose, onData, onDeadline, onDrain, onEof, onHostEvent, onOpen, onOption, onSendCompleted, onTick, useReplyArena,
+  onClose, onData, onDeadline, onDrain, onEof, onHostEvent, onOpen, onOption, onSendCompleted, onServerEvent, onTick, onWantsMore,
+  useReplyArena,
 } from "../handler";
-import { setHttpOption, setWsMode } from "./config";
+import { setHttpOption, setWsMode, WS_OFF } from "./config";
 import {
   httpBodyRead, httpClose, httpData, httpDeadline, httpDrain, httpEof, httpHasTimers, httpOpen, httpResponse, httpTick,
 } from "./handler";
 import { httpSendCompleted } from "./stream";
+import { fanningOut, fanOutPiece, fanOutSome } from "../ws/fanout";
 
 // The reply arena: 256 KiB a batch holds about 2,000 short responses.
 const REPLY_HALF_BYTES: u32 = 256 << 10;
@@ -21,6 +23,15 @@ export function httpHostEvent(slot: u32, op: u32, ptr: usize, len: u32): void {
   else if (op == EV_BODY_READ && len >= 4) httpBodyRead(slot, load<u32>(ptr));
 }
 
+function fanOutServerEvent(op: u32, ptr: usize, len: u32): void {
+  fanOutPiece(op == EV_WS_PUBLISH, ptr, len);
+}
+
+function fanOutAndHttpTick(): void {
+  fanOutSome();
+  httpTick();
+}
+
 export function registerHttp(wsMode: u32): void {
   setWsMode(wsMode);
   onOpen(httpOpen);
@@ -29,7 +40,15 @@ export function registerHttp(wsMode: u32): void {
   onClose(httpClose);
   onDrain(httpDrain);
   onHostEvent(httpHostEvent);
-  onTick(httpTick);
+  if (wsMode == WS_OFF) {
+    onTick(httpTick);
+  } else {
+    // server.broadcast() (EV_WS_BROADCAST) and server.publish() (EV_WS_PUBLISH) are framed
+    // once, then go out a batch at a time, asking for batches until done (ws/fanout.ts).
+    onServerEvent(fanOutServerEvent);
+    onTick(fanOutAndHttpTick);
+    onWantsMore(fanningOut);
+  }
   onDeadline(httpHasTimers, httpDeadline);
   onOption(setHttpOption);
   onSendCompleted(httpSendCompleted);

@@ -15,7 +15,12 @@
 import { allocBlock, classOf, freeBlock } from "../alloc";
 import { WS_ON } from "../http/config";
 import { registerHttp } from "../http/register";
+import { inBuf } from "../handles";
+import { request } from "../http/conn";
+import { publishFromModule } from "../ws/fanout";
+import { OP_BINARY, OP_TEXT } from "../ws/frames";
 import { moduleClose, modulePing, moduleSend, setModuleHooks } from "../ws/inmodule";
+import { isSubscribed as subscribedTo, subscribe as subscribeTo, unsubscribe as unsubscribeFrom } from "../ws/topics";
 import { utf8Length, writeUtf8 } from "./format";
 
 // [open hook, message hook, close hook, ping hook, pong hook]
@@ -68,15 +73,69 @@ export function send(conn: u32, data: usize, length: u32, binary: bool): void {
 /** Sends a text message. */
 export function sendText(conn: u32, text: string): void {
   const length = utf8Length(text);
-  const bytes = allocBlock(length);
-  writeUtf8(bytes, text);
+  const bytes = encode(text, length);
   moduleSend(conn, bytes, length, false); // copied out: the block goes back at once
-  freeBlock(bytes, classOf(length));
+  release(bytes, length);
 }
 
 /** Sends a ping with up to 125 bytes at `data`; the client's pong reaches onPong (the heartbeat pattern). */
 export function ping(conn: u32, data: usize = 0, length: u32 = 0): void {
   modulePing(conn, data, length);
+}
+
+/**
+ * Topics (pub/sub, in the module): subscribe a WebSocket, and publish a message that is
+ * framed once and sent to every subscriber, in order, a batch at a time. A subscription
+ * ends with its connection. JS subscribers of the same module hear your publishes too.
+ */
+export function subscribe(conn: u32, topic: string): bool {
+  const n = utf8Length(topic);
+  const name = encode(topic, n);
+  const done = subscribeTo(conn, request(inBuf(conn)), name, n);
+  release(name, n);
+  return done;
+}
+
+export function unsubscribe(conn: u32, topic: string): bool {
+  const n = utf8Length(topic);
+  const name = encode(topic, n);
+  const done = unsubscribeFrom(request(inBuf(conn)), name, n);
+  release(name, n);
+  return done;
+}
+
+export function isSubscribed(conn: u32, topic: string): bool {
+  const n = utf8Length(topic);
+  const name = encode(topic, n);
+  const yes = subscribedTo(request(inBuf(conn)), name, n);
+  release(name, n);
+  return yes;
+}
+
+/** Publishes `length` bytes at `data` (binary, or text that must be UTF-8) to the topic's subscribers; copied at once. */
+export function publish(topic: string, data: usize, length: u32, binary: bool): void {
+  const n = utf8Length(topic);
+  const name = encode(topic, n);
+  publishFromModule(name, n, binary ? OP_BINARY : OP_TEXT, data, length);
+  release(name, n);
+}
+
+export function publishText(topic: string, text: string): void {
+  const n = utf8Length(text);
+  const bytes = encode(text, n);
+  publish(topic, bytes, n, false);
+  release(bytes, n);
+}
+
+/** The text's n UTF-8 bytes in a block (the runtime has no collector: release() gives it back). */
+function encode(text: string, n: u32): usize {
+  const bytes = allocBlock(max<u32>(n, 1));
+  writeUtf8(bytes, text);
+  return bytes;
+}
+
+function release(bytes: usize, n: u32): void {
+  freeBlock(bytes, classOf(max<u32>(n, 1)));
 }
 
 /** Closes with `code` (1000 normal; 1001, 1003, 1007–1011, 3000–4999), after the close handshake. */

@@ -4,6 +4,7 @@
 
 import { wsMaxPayload } from "../http/config";
 import { moduleMessage } from "./inmodule";
+import { leaveAllTopics } from "./topics";
 import { closeWith, CLOSE_GOING_AWAY, wsFeed } from "./frames";
 import { CLOSE_PEER_ERROR, W_CLOSE, wsBlockFree, wsBlockNew } from "./state";
 
@@ -12,6 +13,7 @@ export function wsOpen(): usize {
 }
 
 export function wsFree(w: usize): void {
+  leaveAllTopics(w);
   wsBlockFree(w);
 }
 

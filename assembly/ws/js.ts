@@ -5,37 +5,37 @@
 //
 //   EV_WS_SEND / EV_WS_BROADCAST piece: flags u32 (1 FIRST, 2 LAST) · opcode u32 · message length u32 · payload
 //   EV_WS_CLOSE: code u32 · reason (code 0: terminate, the connection closes at once)
+//   EV_WS_SUBSCRIBE: 1 subscribe / 0 unsubscribe u32 · the topic's name (topics.ts)
 //
 // Send callbacks: with each report of unsent bytes goes the count of payload bytes of
 // JS's messages the module has taken so far, so JS knows which of its messages the
 // unsent bytes can still hold (src/websocket.ts SendCallbacks).
 //
-// Backpressure: a message that finds more than the configured unsent bytes waiting is
-// refused, and the connection closes with 1008 (or the message is dropped, if so
-// configured), so a client that stops reading cannot grow the server's memory.
+// Backpressure: ws/backpressure.ts.
 
-import { EV_WS_ACCEPT, EV_WS_CLOSE, EV_WS_SEND } from "../abi";
+import { EV_WS_ACCEPT, EV_WS_CLOSE, EV_WS_SEND, EV_WS_SUBSCRIBE } from "../abi";
 import { bufData, bufFree, bufLength } from "../buffer";
-import { connId, inBuf, outBuf } from "../handles";
+import { connId, inBuf } from "../handles";
 import {
   OUT_WS_BINARY, OUT_WS_BUFFERED, OUT_WS_CLOSED, OUT_WS_OPEN, OUT_WS_PING, OUT_WS_PONG, OUT_WS_TEXT, OUT_WS_UPGRADE, outboxPut, outboxPutWord,
   outboxPutWords, outboxPutWordThen,
 } from "../outbox";
 import { closeNow, send } from "../output";
-import { wsDropOnLimit, wsMaxBuffered, wsVerifies } from "../http/config";
+import { wsVerifies } from "../http/config";
 import { phase, PH_WS, request } from "../http/conn";
 import { httpAcceptUpgrade } from "../http/handler";
 import { httpHostEvent } from "../http/register";
 import { describeRequest } from "../http/request";
 import { httpSendCompleted } from "../http/stream";
+import { admits } from "./backpressure";
 import { closeWith, writeFrameHeader } from "./frames";
 import { closingBlock } from "./inmodule";
-import { CLOSE_PEER_ERROR, CLOSE_SENT, W_CLOSE, W_CLOSE_CODE, W_CLOSE_PAYLOAD, W_DROPPING, W_JS_TAKEN } from "./state";
+import { CLOSE_PEER_ERROR, CLOSE_SENT, W_CLOSE, W_CLOSE_PAYLOAD, W_DROPPING, W_JS_TAKEN } from "./state";
+import { subscribe, unsubscribe } from "./topics";
 
 export const PIECE_FIRST: u32 = 1;
 export const PIECE_LAST: u32 = 2;
 export const PIECE_HEADER: u32 = 12;
-const CLOSE_POLICY: u32 = 1008;
 /** In OUT_WS_CLOSED's code word: the module closed because the client broke the protocol. */
 const WS_CLOSED_PEER_ERROR: u32 = 1 << 16;
 const FRAME = memory.data(16);
@@ -100,10 +100,11 @@ export function jsSendCompleted(slot: u32, unsent: u32): void {
 /** From JS: a piece of a response (plain HTTP), or of a WebSocket message, or a close. */
 export function jsHostEvent(slot: u32, op: u32, p: usize, len: u32): void {
   if (op == EV_WS_ACCEPT) return httpAcceptUpgrade(slot);
-  if (op != EV_WS_SEND && op != EV_WS_CLOSE) return httpHostEvent(slot, op, p, len);
+  if (op != EV_WS_SEND && op != EV_WS_CLOSE && op != EV_WS_SUBSCRIBE) return httpHostEvent(slot, op, p, len);
   if (!isWebSocket(slot)) return; // late: the connection is gone or never upgraded
   const w = request(inBuf(slot));
   if (op == EV_WS_SEND) jsSendPiece(slot, w, p, len);
+  else if (op == EV_WS_SUBSCRIBE) jsSubscribe(slot, w, p, len);
   else jsClose(slot, w, p, len);
 }
 
@@ -113,17 +114,18 @@ function jsSendPiece(slot: u32, w: usize, p: usize, len: u32): void {
   store<u32>(w, load<u32>(w, W_JS_TAKEN) + len - PIECE_HEADER, W_JS_TAKEN);
   const flags = load<u32>(p);
   if ((flags & PIECE_FIRST) != 0) {
-    const refused = bufLength(outBuf(slot)) > wsMaxBuffered();
-    store<u8>(w, refused ? 1 : 0, W_DROPPING);
-    if (refused && !wsDropOnLimit()) {
-      // The client is not reading, so a close frame would never get through: drop the
-      // connection at once (JS hears 1008), freeing what it held.
-      store<u16>(w, <u16>CLOSE_POLICY, W_CLOSE_CODE);
-      return closeNow(slot);
-    }
-    if (!refused) send(slot, FRAME, writeFrameHeader(FRAME, <u8>load<u32>(p, 4), load<u32>(p, 8)));
+    const admitted = admits(slot, w); // if not, the message is dropped, or the connection is closed (and later pieces find it gone)
+    store<u8>(w, admitted ? 0 : 1, W_DROPPING);
+    if (admitted) send(slot, FRAME, writeFrameHeader(FRAME, <u8>load<u32>(p, 4), load<u32>(p, 8)));
   }
   if (load<u8>(w, W_DROPPING) == 0) send(slot, p + PIECE_HEADER, len - PIECE_HEADER);
+}
+
+/** JS subscribes the connection to a topic (1), or unsubscribes it (0): op u32 · the topic's name. */
+function jsSubscribe(slot: u32, w: usize, p: usize, len: u32): void {
+  if (len < 4) return;
+  if (load<u32>(p) != 0) subscribe(slot, w, p + 4, len - 4);
+  else unsubscribe(w, p + 4, len - 4);
 }
 
 /** JS closes: a close frame with its code and reason, then the connection closes; code 0 (terminate) closes at once. */

@@ -7,6 +7,7 @@
 //  24 payload bytes left in the frame · 28 masking key · 32 message buffer · 36 control payload buffer
 //  40 UTF-8 validator state · 44 message length so far · 48 close code u16 · 50 dropping u8
 //  52 the client's close frame payload (a buffer: code and reason) · 56 payload bytes of JS's messages taken (mod 2^32)
+//  60 the topics it subscribes to (a buffer: topics.ts)
 
 import { allocBlock, classOf, freeBlock } from "../alloc";
 import { bufFree } from "../buffer";
@@ -39,6 +40,7 @@ export const W_CLOSE_CODE: usize = 48; // u16: the code of the close frame recei
 export const W_DROPPING: usize = 50; // u8: the message JS is sending was refused (backpressure)
 export const W_CLOSE_PAYLOAD: usize = 52; // buffer: the first close frame the client sent, for its reason
 export const W_JS_TAKEN: usize = 56; // u32: payload bytes of JS's messages the module has taken, for send callbacks
+export const W_TOPICS: usize = 60; // buffer: the topics it subscribes to (topics.ts)
 
 export function wsBlockNew(): usize {
   const w = allocBlock(WS_BLOCK_BYTES);
