@@ -9,5 +9,6 @@ export {
 export type { RouteBody, RouteSpec } from "./routes.js";
 export { WebSocket, type SendCallback, type WebSocketData, type WebSocketEvents } from "./websocket.js";
 export type { VerifyClient, VerifyClientDone, VerifyClientInfo } from "./websocket-verify.js";
+export type { RedisPubSubOptions } from "./pubsub-redis.js";
 export type { EventMap, TypedEventEmitter } from "./typed-events.js";
 export type { HostCallFunction, HostCallInfo, HostCallResult } from "./calls.js";

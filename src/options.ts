@@ -1,4 +1,5 @@
 // The options of createServer, their defaults and their validation.
+import type { RedisPubSubOptions } from "./pubsub-redis.js";
 import type { VerifyClient } from "./websocket-verify.js";
 import path from "node:path";
 import { JS_HANDLER_STREAMED, JS_HANDLER_WHOLE, loadModule, PROTOCOL_NAMES, startInstance, type HttpConfig, type ModuleLimit, type Protocol } from "../host/module.js";
@@ -84,6 +85,13 @@ export interface ServerOptions {
    */
   verifyClient?: VerifyClient;
   /**
+   * WebSocket (protocol ws): relay publishes through Redis pub/sub, so every server on the
+   * same Redis (and channel prefix) delivers them to its subscribers: `{ redis:
+   * "redis://host:6379" }`. Needs the `redis` package. Redis down: publishes still reach
+   * this server's subscribers; it reconnects by itself (events 'pubsubDown', 'pubsubUp').
+   */
+  pubsub?: RedisPubSubOptions;
+  /**
    * Main–sub reactors: run this many sub-reactors, each a worker thread with its own
    * epoll instance and module instance, sharing the ports with SO_REUSEPORT (default 1:
    * one reactor in the main thread's event loop). Native backend, in-module protocols.
@@ -160,7 +168,7 @@ export interface ServerOptions {
 
 /** The options without a default: absent means "not used". @inline */
 type Optional = "backend" | "record" | "flightRecorder" | "routes" | "path" | "subprotocols" | "handler" | "module" | "calls"
-  | "verifyClient";
+  | "verifyClient" | "pubsub";
 /** The options with every default filled in, as `server.options` shows them. */
 export type ResolvedOptions = Required<Omit<ServerOptions, Optional>> & Pick<ServerOptions, Optional>;
 
@@ -172,6 +180,7 @@ const DEFAULTS: ResolvedOptions = {
   path: undefined,
   subprotocols: undefined,
   verifyClient: undefined,
+  pubsub: undefined,
   calls: undefined,
   handler: undefined,
   module: undefined,
@@ -227,7 +236,7 @@ const PROTOCOL_OPTIONS: Record<Protocol, readonly (keyof ServerOptions)[]> = {
   line: ["idleTimeout", "maxLineLength"],
   http: [...HTTP_OPTIONS, "workers", "handler"],
   "ws-echo": WS_OPTIONS,
-  ws: [...WS_OPTIONS, "maxBufferedAmount", "onBackpressure", "verifyClient"],
+  ws: [...WS_OPTIONS, "maxBufferedAmount", "onBackpressure", "verifyClient", "pubsub"],
   module: ["idleTimeout", "module", "calls", "callTimeout", ...(Object.keys(MODULE_LIMITS) as (keyof typeof MODULE_LIMITS)[])],
 };
 const PROTOCOL_SPECIFIC = new Set(Object.values(PROTOCOL_OPTIONS).flat());
@@ -325,6 +334,9 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   integer("maxBufferedAmount", o.maxBufferedAmount, 0, 2 ** 32 - 1);
   for (const p of o.subprotocols ?? []) {
     if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(p)) throw new TypeError(`wasm-reactor: subprotocol "${p}" is not a token`);
+  }
+  if (o.pubsub !== undefined && (typeof o.pubsub?.redis !== "string" || !/^rediss?:\/\//.test(o.pubsub.redis))) {
+    throw new TypeError(`wasm-reactor: pubsub.redis must be a redis:// or rediss:// URL, got ${JSON.stringify(o.pubsub?.redis)}`);
   }
   if (o.verifyClient !== undefined && typeof o.verifyClient !== "function") {
     throw new TypeError(`wasm-reactor: verifyClient must be a function, got ${typeof o.verifyClient}`);

@@ -12,6 +12,7 @@ import { ThreadedHost } from "../host/threads.js";
 import { FlightRecorder, moduleDigest, TraceWriter, type Recorder } from "../host/trace.js";
 import { EV } from "../host/door.js";
 import { ConnectionPeers } from "./peers.js";
+import { RedisRelay, type RedisPubSubOptions } from "./pubsub-redis.js";
 import { WebSocketRegistry, type WebSocket, type WebSocketData } from "./websocket.js";
 import { HandlerPool } from "./handler-pool.js";
 import { HttpExchanges, type IncomingRequest, type NodeRequestListener, type RequestListener, type ServerResponse } from "./http.js";
@@ -86,6 +87,10 @@ export interface ServerEvents {
   request: (req: IncomingRequest, res: ServerResponse) => void;
   /** A host function (the calls option) threw or rejected; the module's call was answered ANSWER_FAILED. Without a listener, it is logged. */
   callError: (err: Error, call: HostCallInfo) => void;
+  /** pubsub.redis is unreachable (said once per outage): publishes reach this server's subscribers only, until 'pubsubUp'. */
+  pubsubDown: (err: Error) => void;
+  /** pubsub.redis is reachable again: publishes cross servers again. */
+  pubsubUp: () => void;
   /** http: a request listener threw or rejected (a non-Error is wrapped in one); the client got a 500. Without a listener, it is logged. */
   requestError: (err: Error) => void;
   /** ws: a WebSocket was opened; `req` is the upgrade request. */
@@ -134,6 +139,7 @@ export class Server extends typedEmitter<ServerEvents>() {
   private pool: HandlerPool | undefined;
   private calls: HostCalls | undefined;
   private exchanges: HttpExchanges | undefined;
+  private relay: RedisRelay | undefined;
   private readonly peers = new ConnectionPeers((listener) => this.bound[listener]);
   private readonly websockets: WebSocketRegistry;
 
@@ -265,6 +271,24 @@ export class Server extends typedEmitter<ServerEvents>() {
     this.host = reactor;
     this.recorder = recorder;
     reactor.start();
+    if (this.options.pubsub) await this.startRelay(this.options.pubsub);
+  }
+
+  private async startRelay(options: RedisPubSubOptions): Promise<void> {
+    const where = options.redis.replace(/\/\/[^@/]*@/, "//"); // no password in what we print
+    this.relay = await RedisRelay.start(options, {
+      deliver: (topic, payload, binary) => this.websockets.topics.deliver(topic, payload, binary),
+      down: (err) => {
+        if (this.listenerCount("pubsubDown") > 0) this.emit("pubsubDown", err);
+        else console.warn(`wasm-reactor: Redis at ${where} is unreachable (${err.message}); publishes reach this server's subscribers only until it is back`);
+      },
+      up: () => {
+        if (this.listenerCount("pubsubUp") > 0) this.emit("pubsubUp");
+        else console.warn(`wasm-reactor: Redis at ${where} is back; publishes reach every server again`);
+      },
+    });
+    this.websockets.topics.relay = this.relay;
+    for (const topic of this.websockets.topics.topics()) this.relay.topicAdded(topic);
   }
 
   /** What the module passed to JS: requests for the 'request' listeners (or the pool), WebSocket events, host calls. */
@@ -356,6 +380,7 @@ export class Server extends typedEmitter<ServerEvents>() {
       this.state = "closing";
       await this.host?.close(this.options.closeTimeout);
       await this.pool?.close();
+      await this.relay?.close();
       if (this.recorder instanceof TraceWriter) this.recorder.end(); // the trace is complete from here on
       this.state = "closed";
       this.bound = [];

@@ -2,7 +2,10 @@
 // which frames a publish once and sends it to every subscriber; JS keeps a mirror of the
 // subscriptions made through it (ws.isSubscribed, server.subscriberCount without asking
 // the module), and builds the pieces that carry subscriptions and publishes to the module.
+import { EV } from "../host/door.js";
 import { piece, slices } from "./pieces.js";
+
+const EV_WS_PUBLISH = EV.WS_PUBLISH;
 
 const PIECE_FIRST = 1;
 const PIECE_LAST = 2;
@@ -40,31 +43,60 @@ export function publishPieces(topic: Buffer, skip: number, opcode: number, paylo
   });
 }
 
-/** How many WebSockets subscribe to each topic through JS in this server. */
-export class TopicCounts {
-  private readonly counts = new Map<string, number>();
+type Inject = (op: number, conn: number, bytes: Uint8Array) => void;
+const OPCODE = { TEXT: 1, BINARY: 2 } as const;
 
-  /** One more subscriber; true if it is the topic's first. */
-  add(topic: string): boolean {
+/** Where publishes also go beyond this server (src/pubsub-redis.ts), and which topics it must hear from there. */
+export interface TopicRelay {
+  publish(topic: string, payload: Buffer, binary: boolean): void;
+  topicAdded(topic: string): void;
+  topicRemoved(topic: string): void;
+}
+
+/**
+ * A server's topics on the JS side: how many WebSockets subscribe to each through JS,
+ * publishes to the module (and to the relay, if there is one), and the relay's
+ * publishes from other servers to this server's subscribers.
+ */
+export class Topics {
+  private readonly counts = new Map<string, number>();
+  /** Set once a relay (Redis) is connected. */
+  relay: TopicRelay | undefined;
+
+  constructor(private readonly inject: Inject) {}
+
+  /** One more subscriber. */
+  add(topic: string): void {
     const n = (this.counts.get(topic) ?? 0) + 1;
     this.counts.set(topic, n);
-    return n === 1;
+    if (n === 1) this.relay?.topicAdded(topic);
   }
 
-  /** One subscriber fewer; true if it was the topic's last. */
-  remove(topic: string): boolean {
+  /** One subscriber fewer. */
+  remove(topic: string): void {
     const n = (this.counts.get(topic) ?? 0) - 1;
-    if (n > 0) this.counts.set(topic, n);
-    else this.counts.delete(topic);
-    return n <= 0;
+    if (n > 0) return void this.counts.set(topic, n);
+    this.counts.delete(topic);
+    this.relay?.topicRemoved(topic);
   }
 
   count(topic: string): number {
     return this.counts.get(topic) ?? 0;
   }
 
-  /** The topics with at least one subscriber. */
+  /** The topics with at least one subscriber here. */
   topics(): IterableIterator<string> {
     return this.counts.keys();
+  }
+
+  /** To the topic's subscribers here but `skip` (a conn id, 0: none), and through the relay to other servers'. */
+  publish(topic: string, payload: Buffer, binary: boolean, skip = 0): void {
+    this.deliver(topic, payload, binary, skip);
+    this.relay?.publish(topic, payload, binary);
+  }
+
+  /** A publish from another server (the relay): to the subscribers here only. */
+  deliver(topic: string, payload: Buffer, binary: boolean, skip = 0): void {
+    for (const p of publishPieces(topicBytes(topic), skip, binary ? OPCODE.BINARY : OPCODE.TEXT, payload)) this.inject(EV_WS_PUBLISH, 0, p);
   }
 }

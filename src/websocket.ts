@@ -9,7 +9,7 @@ import { RequestSocket } from "./http-socket.js";
 import type { ConnectionPeers } from "./peers.js";
 import { piece, slices } from "./pieces.js";
 import { SendCallbacks } from "./websocket-sends.js";
-import { publishPieces, subscription, topicBytes, TopicCounts } from "./websocket-topics.js";
+import { subscription, topicBytes, Topics } from "./websocket-topics.js";
 import { refusalCode, runVerifyClient, type Verdict, type VerifyClient } from "./websocket-verify.js";
 import { typedEmitter } from "./typed-events.js";
 
@@ -97,7 +97,7 @@ export class WebSocket extends typedEmitter<WebSocketEvents>() {
   private readonly topics = new Set<string>();
 
   /** @internal the server makes one per opened connection. */
-  constructor(private readonly conn: number, private readonly inject: Inject, private readonly topicCounts: TopicCounts) {
+  constructor(private readonly conn: number, private readonly inject: Inject, private readonly serverTopics: Topics) {
     super();
   }
 
@@ -109,14 +109,14 @@ export class WebSocket extends typedEmitter<WebSocketEvents>() {
     const bytes = topicBytes(topic);
     if (this.readyState !== WebSocket.OPEN || this.topics.has(topic)) return;
     this.topics.add(topic);
-    this.topicCounts.add(topic);
+    this.serverTopics.add(topic);
     this.inject(EV.WS_SUBSCRIBE, this.conn, subscription(true, bytes));
   }
 
   unsubscribe(topic: string): void {
     const bytes = topicBytes(topic);
     if (!this.topics.delete(topic)) return;
-    this.topicCounts.remove(topic);
+    this.serverTopics.remove(topic);
     if (this.readyState === WebSocket.OPEN) this.inject(EV.WS_SUBSCRIBE, this.conn, subscription(false, bytes));
   }
 
@@ -129,11 +129,10 @@ export class WebSocket extends typedEmitter<WebSocketEvents>() {
     return [...this.topics];
   }
 
-  /** Publishes to a topic's subscribers but this socket (a chat message to the others in the room). */
+  /** Publishes to a topic's subscribers but this socket (a chat message to the others in the room), on every server of the relay. */
   publish(topic: string, data: WebSocketData, options: { binary?: boolean } = {}): void {
     const { payload, text } = toPayload(data);
-    const opcode = options.binary ?? !text ? OPCODE.BINARY : OPCODE.TEXT;
-    for (const p of publishPieces(topicBytes(topic), this.conn, opcode, payload)) this.inject(EV.WS_PUBLISH, 0, p);
+    this.serverTopics.publish(topic, payload, options.binary ?? !text, this.conn);
   }
 
   /**
@@ -240,7 +239,7 @@ export class WebSocket extends typedEmitter<WebSocketEvents>() {
       this.emit("error", Object.assign(new Error(`wasm-reactor: ${peerError[1]} (closed with ${code})`), { code: peerError[0] }));
     }
     this.sends.fail(new Error(`wasm-reactor: the WebSocket closed (${code}) before the data was sent`));
-    for (const topic of this.topics) this.topicCounts.remove(topic); // the module dropped them with the connection
+    for (const topic of this.topics) this.serverTopics.remove(topic); // the module dropped them with the connection
     this.topics.clear();
     this.emit("close", code, Buffer.from(reason));
   }
@@ -271,10 +270,12 @@ export class WebSocketRegistry {
   private readonly verifyingRequests = new Map<number, IncomingRequest>();
   /** The open sockets, as ws's server.clients. */
   readonly clients = new Set<WebSocket>();
-  /** Subscribers by topic (subscriptions made through JS). */
-  readonly topics = new TopicCounts();
+  /** Subscribers by topic (subscriptions made through JS), and publishes. */
+  readonly topics: Topics;
 
-  constructor(private readonly hooks: WebSocketHooks) {}
+  constructor(private readonly hooks: WebSocketHooks) {
+    this.topics = new Topics(hooks.inject);
+  }
 
   get size(): number {
     return this.sockets.size;
@@ -359,12 +360,10 @@ export class WebSocketRegistry {
     for (const piece of messagePieces(binary ?? !text ? OPCODE.BINARY : OPCODE.TEXT, payload)) this.hooks.inject(EV.WS_BROADCAST, 0, piece);
   }
 
-  /** Frames once in the module, sent to the topic's subscribers. */
+  /** Frames once in the module, sent to the topic's subscribers (and through the relay, if any, to other servers'). */
   publish(topic: string, data: WebSocketData, binary?: boolean): void {
     const { payload, text } = toPayload(data);
-    for (const p of publishPieces(topicBytes(topic), 0, binary ?? !text ? OPCODE.BINARY : OPCODE.TEXT, payload)) {
-      this.hooks.inject(EV.WS_PUBLISH, 0, p);
-    }
+    this.topics.publish(topic, payload, binary ?? !text);
   }
 
   /** A trap ended the instance: its WebSockets are gone. */

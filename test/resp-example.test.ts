@@ -4,38 +4,15 @@
 // free port. The test kit's simulator runs it too, in virtual time.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { promisify } from "node:util";
-import { existsSync } from "node:fs";
 import { createServer, type Server } from "../src/index.js";
 import { simulateModule } from "../src/testing.js";
 import { buildModule } from "./fixture-modules.js";
 import { connect, HOST, receiveAll, sleep } from "./helpers.js";
+import { cli, requireRedisTools, run, startRedis } from "./redis-server.js";
 
-for (const tool of ["redis-cli", "redis-benchmark", "redis-server"]) {
-  if (!["/usr/bin", "/usr/local/bin"].some((dir) => existsSync(`${dir}/${tool}`))) {
-    throw new Error(`${tool} is not installed: apt-get install redis-tools redis-server (.ci/run does this)`);
-  }
-}
+requireRedisTools(["redis-cli", "redis-benchmark", "redis-server"]);
 
 const resp = buildModule("examples/resp/handler.ts", "resp");
-const run = (command: string, args: string[]) => promisify(execFile)(command, args, { encoding: "utf8", timeout: 60_000 });
-
-/** redis-cli's output for one command (asynchronously: the server under test runs in this process). */
-async function cli(port: number, args: string[]): Promise<string> {
-  const r = await run("redis-cli", ["-h", HOST, "-p", String(port), ...args]).catch((err) => err);
-  return `${r.stdout}${r.stderr}`.trim();
-}
-
-/** A real redis-server on a free port, for the answers ours must give. */
-async function startRedis(): Promise<{ port: number; child: ChildProcess }> {
-  const probe = await createServer({ host: HOST, port: 0 }).listen();
-  const port = probe.address()!.port;
-  await probe.close();
-  const child = spawn("redis-server", ["--port", String(port), "--bind", HOST, "--save", "", "--appendonly", "no"], { stdio: "ignore" });
-  for (let i = 0; i < 100 && (await cli(port, ["PING"])) !== "PONG"; i++) await sleep(50);
-  return { port, child };
-}
 
 const SESSION = [
   ["PING"], ["PING", "hello"], ["ECHO", "echo me"], ["SET", "k", "v"], ["GET", "k"], ["GET", "missing"],
