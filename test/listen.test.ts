@@ -85,6 +85,21 @@ test("two servers in one process are independent", async () => {
   await line.close();
 });
 
+test("reusePort: two servers bind the same port and the kernel spreads connections over both (docs/SCALING.md)", async () => {
+  const a = await createServer({ protocol: "echo", host: HOST, port: 0, reusePort: true }).listen();
+  const b = await createServer({ protocol: "echo", host: HOST, port: a.address()!.port, reusePort: true }).listen();
+  try {
+    const sockets = await Promise.all(Array.from({ length: 64 }, () => connect(a.address()!.port)));
+    for (const s of sockets) assert.equal(await echoRoundTrip(s, Buffer.from("hi")), Buffer.from("hi"));
+    assert.ok(a.stats().accepted > 0 && b.stats().accepted > 0, `accepted ${a.stats().accepted} and ${b.stats().accepted}`);
+    assert.is(a.stats().accepted + b.stats().accepted, 64);
+    for (const s of sockets) s.destroy();
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
 test("bad options are rejected with a clear message", () => {
   assert.throws(() => createServer({ protocol: "smtp" as "echo" }), /unknown protocol "smtp"/);
   assert.throws(() => createServer({ port: 70000 }), /port must be an integer from 0 to 65535/);
