@@ -91,3 +91,4 @@ export const OPT_ANSWER_TIMEOUT_MS: u32 = 14; // http: the host's handler silent
 export const OPT_REQUEST_TIMEOUT_MS: u32 = 15; // http: a request (head and body) still arriving this long after it began → 408 (0: never)
 export const OPT_MAX_STREAMED_BODY_BYTES: u32 = 16; // http: the largest body streamed to the host (413; 0: up to 4 GiB − 1)
 export const OPT_WS_VERIFY: u32 = 17; // ws: 1: an upgrade waits for JS's verdict (verifyClient) before its 101
+export const OPT_THREAD_INDEX: u32 = 18; // ws: which sub-reactor this module serves (threads), for publishes that skip a connection

@@ -3,13 +3,14 @@
 import type { NativeStats } from "./addon.js";
 import type { IsolatedTrap } from "./rollback.js";
 /** Where a host hands the outbox of a dispatch (HTTP requests, WebSocket events for JS). */
-export type OutboxSink = (outbox: Buffer) => void;
+/** What the module hands JS; `thread`: which sub-reactor's module (threads), whose conn ids JS tells apart (threads.ts globalConn). */
+export type OutboxSink = (outbox: Buffer, thread?: number) => void;
 
 /**
  * How a host reports a trap: with `isolated`, the trap cost only that connection
  * (rollback isolation); without, the instance was restarted and its connections lost.
  */
-export type TrapReport = (err: Error, isolated?: { connection: number; recoveryMs: number }) => void;
+export type TrapReport = (err: Error, isolated?: { connection: number; recoveryMs: number }, thread?: number) => void;
 
 /**
  * What a host hands its instances for traps isolated to one connection: `counted` runs

@@ -88,6 +88,8 @@ export interface HttpConfig {
   wsDropOnLimit: boolean;
   /** WebSocket (JS): an upgrade waits for JS's verdict (verifyClient) before its 101. */
   wsVerify?: boolean;
+  /** With threads: the sub-reactor this module serves (a publish skipping a connection skips it on its own thread only). */
+  threadIndex?: number;
   /** WebSocket: the subprotocols the server speaks; the client's first offered match is chosen. */
   wsProtocols?: string[];
   routes: StaticRoute[];
@@ -103,7 +105,7 @@ export const ABI_VERSION = 6;
 const HTTP_OPTIONS: [keyof HttpConfig, number][] = [
   ["maxHeaderBytes", 1], ["maxUriBytes", 2], ["maxBodyBytes", 3], ["headerTimeoutMs", 4], ["idleTimeoutMs", 5],
   ["jsHandler", 6], ["wsMaxPayload", 7], ["wsMaxBuffered", 8], ["wsDropOnLimit", 9],
-  ["answerTimeoutMs", 14], ["requestTimeoutMs", 15], ["maxStreamedBodyBytes", 16], ["wsVerify", 17],
+  ["answerTimeoutMs", 14], ["requestTimeoutMs", 15], ["maxStreamedBodyBytes", 16], ["wsVerify", 17], ["threadIndex", 18],
 ];
 /** jsHandler: requests go whole to the host (the worker pool), or streamed (request listeners: src/http.ts). */
 export const JS_HANDLER_WHOLE = 1;

@@ -3,12 +3,13 @@
 // thread's calls (listen, start, close) and keeps its counters in shared memory.
 import { parentPort, workerData } from "node:worker_threads";
 import { NativeHost } from "./native.js";
-import { STAT_FIELDS, type ThreadInit, type ThreadMessage } from "./threads.js";
+import { STAT_FIELDS, type Injection, type ThreadInit, type ThreadMessage } from "./threads.js";
 
 const init = workerData as ThreadInit;
 const port = parentPort!;
 const host = new NativeHost(init.config,
-  (err, isolated) => port.postMessage({ kind: "trap", message: err.message, isolated } satisfies ThreadMessage));
+  (err, isolated) => port.postMessage({ kind: "trap", message: err.message, isolated } satisfies ThreadMessage), undefined,
+  init.toJs ? (outbox) => port.postMessage({ kind: "outbox", outbox } satisfies ThreadMessage) : undefined);
 const counters = new Float64Array(init.stats, init.index * STAT_FIELDS.length * 8, STAT_FIELDS.length);
 
 function publishStats(): void {
@@ -31,7 +32,11 @@ const methods: Record<string, (...args: never[]) => unknown> = {
   },
 };
 
-port.on("message", async ({ id, method, args }: { id: number; method: string; args: never[] }) => {
+port.on("message", async ({ id, method, args, inject }: { id: number; method: string; args: never[]; inject?: Injection[] }) => {
+  if (inject) {
+    for (const [op, conn, bytes] of inject) host.inject(op, conn, bytes);
+    return;
+  }
   try {
     const value = await methods[method](...args);
     port.postMessage({ id, ok: true, value } satisfies ThreadMessage);

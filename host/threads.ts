@@ -6,8 +6,13 @@
 //   Acceptor in its event loop) and hands each fd to a sub-reactor in turn, waking it
 //   through its eventfd.
 // Either way a connection lives on one sub-reactor for its whole life.
+//
+// JS handlers (protocol ws) run in the main thread: each sub-reactor posts its module's
+// outbox here, and what JS sends goes back to the thread that owns the connection. JS
+// tells the threads' connections apart by a global id, thread × 2³² + the module's conn
+// id; conn 0 (a broadcast, a publish) goes to every thread.
 import type { Worker } from "node:worker_threads";
-import { closeWithin, type HostStats, type ListenSpec, type ReactorHost, type TrapReport } from "./host.js";
+import { closeWithin, type HostStats, type ListenSpec, type OutboxSink, type ReactorHost, type TrapReport } from "./host.js";
 import { loadAddon, type NativeAcceptor } from "./addon.js";
 import type { ModuleConfig } from "./module.js";
 import { startWorker } from "./worker-script.js";
@@ -20,21 +25,35 @@ export interface ThreadInit {
   config: ModuleConfig;
   index: number;
   stats: SharedArrayBuffer;
+  /** Whether JS listens: the thread posts its module's outboxes to the main thread. */
+  toJs: boolean;
 }
 
+const THREAD_SPAN = 2 ** 32;
+/** JS's id for a connection of a thread's module. */
+export const globalConn = (thread: number, conn: number): number => thread * THREAD_SPAN + conn;
+/** [thread, the module's conn id] of a global id. */
+export const localConn = (id: number): [number, number] => [Math.floor(id / THREAD_SPAN), id % THREAD_SPAN];
+
+/** Events JS injects, batched per thread and posted once per turn of the event loop. */
+export type Injection = [op: number, conn: number, bytes: Uint8Array];
+
 type Reply = { id: number; ok: true; value?: unknown } | { id: number; ok: false; error: { message: string; code?: string; errno?: number } };
-export type ThreadMessage = { kind: "trap"; message: string; isolated?: { connection: number; recoveryMs: number } } | Reply;
+export type ThreadMessage = { kind: "trap"; message: string; isolated?: { connection: number; recoveryMs: number } }
+  | { kind: "outbox"; outbox: Uint8Array } | Reply;
 
 
 class Thread {
   readonly worker: Worker;
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private injections: Injection[] = [];
 
-  constructor(init: ThreadInit, onTrap: TrapReport) {
+  constructor(init: ThreadInit, onTrap: TrapReport, onOutbox?: OutboxSink) {
     this.worker = startWorker(new URL("./reactor-thread.js", import.meta.url), init);
     this.worker.on("message", (m: ThreadMessage) => {
-      if ("kind" in m) return onTrap(new Error(m.message), m.isolated);
+      if ("kind" in m && m.kind === "outbox") return onOutbox?.(Buffer.from(m.outbox.buffer, m.outbox.byteOffset, m.outbox.byteLength), init.index);
+      if ("kind" in m) return onTrap(new Error(m.message), m.isolated, init.index);
       const p = this.pending.get(m.id);
       this.pending.delete(m.id);
       if (m.ok) p?.resolve(m.value);
@@ -44,6 +63,18 @@ class Thread {
       for (const p of this.pending.values()) p.reject(err);
       this.pending.clear();
     });
+  }
+
+  /** An event for this thread's module; posted with the others of this turn. */
+  inject(op: number, conn: number, bytes: Uint8Array): void {
+    if (this.injections.length === 0) queueMicrotask(() => this.flushInjections());
+    this.injections.push([op, conn, bytes]);
+  }
+
+  private flushInjections(): void {
+    const batch = this.injections;
+    this.injections = [];
+    this.worker.postMessage({ inject: batch });
   }
 
   call(method: string, ...args: unknown[]): Promise<unknown> {
@@ -57,16 +88,23 @@ class Thread {
 
 export type AcceptMode = "reuseport" | "handoff";
 
+/** A sub-reactor's module knows which it is (for publishes that skip one connection). */
+function forThread(config: ModuleConfig, index: number): ModuleConfig {
+  return config.http ? { ...config, http: { ...config.http, threadIndex: index } } : config;
+}
+
 export class ThreadedHost implements ReactorHost {
   private readonly threads: Thread[];
   private readonly counters: Float64Array;
   private closing: Promise<void> | undefined;
   private acceptor: NativeAcceptor | undefined;
 
-  constructor(config: ModuleConfig, count: number, onTrap: TrapReport, private readonly accept: AcceptMode = "reuseport") {
+  constructor(config: ModuleConfig, count: number, onTrap: TrapReport, private readonly accept: AcceptMode = "reuseport",
+    onOutbox?: OutboxSink) {
     const stats = new SharedArrayBuffer(count * STAT_FIELDS.length * 8);
     this.counters = new Float64Array(stats);
-    this.threads = Array.from({ length: count }, (_, index) => new Thread({ config, index, stats }, onTrap));
+    this.threads = Array.from({ length: count }, (_, index) => new Thread({ config: forThread(config, index), index, stats,
+      toJs: onOutbox !== undefined }, onTrap, onOutbox));
   }
 
   /**
@@ -129,7 +167,13 @@ export class ThreadedHost implements ReactorHost {
     for (const t of this.threads) void t.call("setMaxConnections", share);
   }
 
-  inject(): void {
-    throw new Error("wasm-reactor: JS handlers do not run with threads yet (in-module protocols only)");
+  /** To the thread owning the connection (a global id), or to every thread for conn 0 (broadcasts, publishes). */
+  inject(op: number, conn: number, bytes: Uint8Array): void {
+    if (conn === 0) {
+      for (const t of this.threads) t.inject(op, 0, bytes);
+      return;
+    }
+    const [thread, local] = localConn(conn);
+    this.threads[thread]?.inject(op, local, bytes);
   }
 }

@@ -318,7 +318,6 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
     if (o.record !== undefined || o.flightRecorder !== undefined) {
       throw new TypeError("wasm-reactor: record and flightRecorder follow one module instance; use them without threads");
     }
-    if (o.protocol === "ws") throw new TypeError("wasm-reactor: threads run in-module protocols; protocol \"ws\" (JS handlers) needs threads: 1");
   }
   integer("maxHeaderSize", o.maxHeaderSize, 256, 1 << 24);
   integer("maxUriLength", o.maxUriLength, 16, 1 << 24);

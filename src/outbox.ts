@@ -4,6 +4,7 @@
 // the application's functions. The server and the test kit's simulator deliver it the
 // same way.
 import { forEachOutboxEntry, OUT } from "../host/door.js";
+import { globalConn } from "../host/threads.js";
 import type { HostCalls } from "./calls.js";
 import type { HttpExchanges, RequestHandoff } from "./http.js";
 import type { ConnectionPeers } from "./peers.js";
@@ -20,9 +21,10 @@ export interface OutboxTargets {
   calls?: HostCalls;
 }
 
-/** Each entry of one outbox, in order, to whoever it is for. */
-export function deliverOutbox(outbox: Buffer, to: OutboxTargets): void {
-  forEachOutboxEntry(outbox, (kind, conn, payload) => {
+/** Each entry of one outbox, in order, to whoever it is for; with threads, conn ids become global (host/threads.ts). */
+export function deliverOutbox(outbox: Buffer, to: OutboxTargets, thread = 0): void {
+  forEachOutboxEntry(outbox, (kind, local, payload) => {
+    const conn = globalConn(thread, local);
     if (to.peers.entry(kind, conn, payload)) return;
     if (kind === OUT.HOST_CALL) to.calls?.call(conn, payload);
     else if (to.pool && kind === OUT.HTTP_REQUEST) to.pool({ conn, descriptor: payload });

@@ -3,6 +3,7 @@
 // later connection on the slot replaces them — for req.socket of HTTP requests and of
 // WebSocket upgrades.
 import { OUT, SLOT_MASK } from "../host/door.js";
+import { localConn } from "../host/threads.js";
 import type { SocketAddresses } from "./http-socket.js";
 
 interface Peer {
@@ -11,6 +12,12 @@ interface Peer {
   listenerAndPort: number;
   /** The peer's IPv4 address, its bytes in order (0: unknown). */
   address: number;
+}
+
+/** Where a connection's peer is kept: by thread (host/threads.ts) and slot. */
+function slotKey(conn: number): number {
+  const [thread, local] = localConn(conn);
+  return thread * (SLOT_MASK + 1) + (local & SLOT_MASK);
 }
 
 type LocalAddress = { address: string; family: "IPv4" | "IPv6"; port: number };
@@ -24,13 +31,13 @@ export class ConnectionPeers {
   /** One outbox entry; false if it is not a peer report. */
   entry(kind: number, conn: number, payload: Buffer): boolean {
     if (kind !== OUT.CONN_PEER) return false;
-    this.bySlot[conn & SLOT_MASK] = { conn, listenerAndPort: payload.readUInt32LE(0), address: payload.readUInt32LE(4) };
+    this.bySlot[slotKey(conn)] = { conn, listenerAndPort: payload.readUInt32LE(0), address: payload.readUInt32LE(4) };
     return true;
   }
 
   /** The socket addresses of a connection: the peer's (if the module reported it) and ours. */
   addresses(conn: number): SocketAddresses {
-    const known = this.bySlot[conn & SLOT_MASK];
+    const known = this.bySlot[slotKey(conn)];
     const peer = known?.conn === conn ? known : { conn, listenerAndPort: 0, address: 0 };
     const bound = this.local(peer.listenerAndPort & 0xffff);
     const v4 = peer.address === 0 ? undefined

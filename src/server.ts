@@ -214,9 +214,9 @@ export class Server extends typedEmitter<ServerEvents>() {
       http: HTTP_PROTOCOLS.includes(this.options.protocol) ? httpConfig(this.options, this.listenerCount("request") > 0) : undefined };
     // The flight recorder (if any) has written its file before the host reports a restart;
     // for a trap isolated to one connection, it writes it now (the batch is recorded by then).
-    const onTrap = (err: Error, isolated?: { connection: number; recoveryMs: number }) => {
+    const onTrap = (err: Error, isolated?: { connection: number; recoveryMs: number }, thread?: number) => {
       const flight = this.recorder instanceof FlightRecorder ? this.recorder : undefined;
-      if (!isolated) this.websockets.dropAll(); // they died with the instance
+      if (!isolated) this.websockets.dropAll(thread); // they died with the instance (of that thread)
       const flightRecording = isolated ? flight?.dump() : flight?.written.at(-1);
       this.emit("trap", err, { flightRecording, ...isolated });
     };
@@ -243,8 +243,9 @@ export class Server extends typedEmitter<ServerEvents>() {
       peers: this.peers,
       maxBodySize: this.options.maxBodySize,
     }) : undefined;
-    const toJs = config.http?.jsHandler || this.options.protocol === "ws" || this.calls ? (outbox: Buffer) => this.handle(outbox) : undefined;
-    const reactor = this.options.threads > 1 ? new ThreadedHost(config, this.options.threads, onTrap, this.options.accept)
+    const toJs = config.http?.jsHandler || this.options.protocol === "ws" || this.calls
+      ? (outbox: Buffer, thread?: number) => this.handle(outbox, thread) : undefined;
+    const reactor = this.options.threads > 1 ? new ThreadedHost(config, this.options.threads, onTrap, this.options.accept, toJs)
       : this.backend === "native" ? new NativeHost(config, onTrap, recorder, toJs) : new NetHost(config, onTrap, recorder, toJs);
     reactor.setMaxConnections(this.options.maxConnections);
     const family = isIP(address) === 6 ? "IPv6" : "IPv4";
@@ -292,9 +293,9 @@ export class Server extends typedEmitter<ServerEvents>() {
   }
 
   /** What the module passed to JS: requests for the 'request' listeners (or the pool), WebSocket events, host calls. */
-  private handle(outbox: Buffer): void {
+  private handle(outbox: Buffer, thread = 0): void {
     deliverOutbox(outbox, { peers: this.peers, http: this.exchanges, pool: this.pool && ((request) => this.pool!.dispatch(request)), websockets: this.websockets,
-      calls: this.calls });
+      calls: this.calls }, thread);
   }
 
   /** A host function threw: the module was answered ANSWER_FAILED; the error is the application's to log. */

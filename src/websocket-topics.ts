@@ -3,6 +3,7 @@
 // subscriptions made through it (ws.isSubscribed, server.subscriberCount without asking
 // the module), and builds the pieces that carry subscriptions and publishes to the module.
 import { EV } from "../host/door.js";
+import { localConn } from "../host/threads.js";
 import { piece, slices } from "./pieces.js";
 
 const EV_WS_PUBLISH = EV.WS_PUBLISH;
@@ -30,13 +31,15 @@ export function subscription(subscribe: boolean, topic: Buffer): Buffer {
 
 /**
  * EV_WS_PUBLISH's pieces (assembly/ws/fanout.ts): flags, opcode, message length; the
- * first also topic length u32 · the conn id to skip (0: none) · the topic; then a slice
- * of the payload.
+ * first also topic length u32 · the conn id to skip (0: none) · its thread · the topic;
+ * then a slice of the payload. `skip` is JS's (global) id of the connection.
  */
 export function publishPieces(topic: Buffer, skip: number, opcode: number, payload: Buffer): Buffer[] {
-  const prefix = Buffer.allocUnsafe(8);
+  const [thread, conn] = localConn(skip);
+  const prefix = Buffer.allocUnsafe(12);
   prefix.writeUInt32LE(topic.length, 0);
-  prefix.writeUInt32LE(skip >>> 0, 4);
+  prefix.writeUInt32LE(conn, 4);
+  prefix.writeUInt32LE(thread, 8);
   return slices(payload).map((part, i, all) => {
     const words = [(i === 0 ? PIECE_FIRST : 0) | (i === all.length - 1 ? PIECE_LAST : 0), opcode, payload.length] as const;
     return i === 0 ? piece(words, prefix, topic, part) : piece(words, part);

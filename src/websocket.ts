@@ -3,6 +3,7 @@
 // tells JS about opens, messages and closes through its outbox (assembly/outbox.ts).
 // Messages from JS go back as EV_WS_SEND pieces, which the module frames.
 import { EV, OUT } from "../host/door.js";
+import { localConn } from "../host/threads.js";
 import { IncomingRequest } from "./http.js";
 import { ServerResponse } from "./http-response.js";
 import { RequestSocket } from "./http-socket.js";
@@ -366,11 +367,15 @@ export class WebSocketRegistry {
     this.topics.publish(topic, payload, binary ?? !text);
   }
 
-  /** A trap ended the instance: its WebSockets are gone. */
-  dropAll(): void {
-    for (const req of this.verifyingRequests.values()) req.socket?.closed(true);
-    this.verifyingRequests.clear();
-    for (const [conn, ws] of [...this.sockets]) {
+  /** A trap ended the instance (with threads, the one of that thread): its WebSockets are gone. */
+  dropAll(thread?: number): void {
+    const ofIt = (conn: number) => thread === undefined || localConn(conn)[0] === thread;
+    for (const [conn, req] of [...this.verifyingRequests]) {
+      if (!ofIt(conn)) continue;
+      this.verifyingRequests.delete(conn);
+      req.socket?.closed(true);
+    }
+    for (const [conn, ws] of [...this.sockets].filter(([conn]) => ofIt(conn))) {
       this.forget(conn, ws);
       ws.closed(1006, Buffer.alloc(0));
     }

@@ -44,7 +44,6 @@ test(`${accept}: a graceful close under load delivers every byte already accepte
 }
 
 test("threads refuse what they cannot do yet, clearly", async () => {
-  assert.throws(() => createServer({ protocol: "ws", threads: 2 }), /protocol "ws" \(JS handlers\) needs threads: 1/);
   assert.throws(() => createServer({ protocol: "echo", threads: 2, backend: "net" }), /threads need the native backend/);
   const server = createServer({ host: HOST, port: 0, protocol: "http", threads: 2 });
   server.on("request", () => {});

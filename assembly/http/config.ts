@@ -5,7 +5,7 @@
 import {
   OPT_ANSWER_TIMEOUT_MS, OPT_CALL_TIMEOUT_MS, OPT_CONN_IDLE_TIMEOUT_MS, OPT_CPU_BUDGET, OPT_HEADER_TIMEOUT_MS, OPT_IDLE_TIMEOUT_MS,
   OPT_JS_HANDLER, OPT_MAX_BODY_BYTES, OPT_MAX_HEADER_BYTES, OPT_MAX_LINE, OPT_MAX_STREAMED_BODY_BYTES, OPT_MAX_URI_BYTES,
-  OPT_REQUEST_TIMEOUT_MS, OPT_WS_DROP_ON_LIMIT, OPT_WS_MAX_BUFFERED, OPT_WS_MAX_PAYLOAD, OPT_WS_VERIFY,
+  OPT_REQUEST_TIMEOUT_MS, OPT_THREAD_INDEX, OPT_WS_DROP_ON_LIMIT, OPT_WS_MAX_BUFFERED, OPT_WS_MAX_PAYLOAD, OPT_WS_VERIFY,
 } from "../abi";
 import { pathLength } from "./bytes";
 
@@ -24,14 +24,15 @@ const CONFIG = memory.data<u32>([
   300 * 1000, // request timeout: node:http's requestTimeout
   0, // max streamed body bytes: no limit but the u32 length
   0, // WebSocket upgrades wait for the host's verdict: off
+  0, // the sub-reactor this module serves: 0 (one reactor)
   0, // WebSocket mode (not an option: the protocol sets it): WS_OFF or WS_ON
 ]);
-const WS_MODE_INDEX: u32 = 17;
+const WS_MODE_INDEX: u32 = 18;
 // The WebSocket path, if upgrades are limited to one: pointer and length (0: any path).
 const WS_PATH = memory.data(8);
 
 export function setHttpOption(key: u32, value: u32): bool {
-  if (key < OPT_MAX_HEADER_BYTES || key > OPT_WS_VERIFY) return false;
+  if (key < OPT_MAX_HEADER_BYTES || key > OPT_THREAD_INDEX) return false;
   if (key == OPT_CONN_IDLE_TIMEOUT_MS || key == OPT_MAX_LINE || key == OPT_CPU_BUDGET || key == OPT_CALL_TIMEOUT_MS) return false;
   store<u32>(CONFIG + (key - 1) * 4, value);
   return true;
@@ -57,6 +58,8 @@ export function maxStreamedBodyBytes(): u32 {
 
 @inline export function wsMaxBuffered(): u32 { return load<u32>(CONFIG + (OPT_WS_MAX_BUFFERED - 1) * 4); }
 @inline export function wsDropOnLimit(): bool { return load<u32>(CONFIG + (OPT_WS_DROP_ON_LIMIT - 1) * 4) != 0; }
+/** Which sub-reactor this module serves (threads; 0 with one reactor). */
+@inline export function threadIndex(): u32 { return load<u32>(CONFIG + (OPT_THREAD_INDEX - 1) * 4); }
 /** Whether an upgrade waits for the host's verdict (verifyClient) before its 101. */
 @inline export function wsVerifies(): bool { return load<u32>(CONFIG + (OPT_WS_VERIFY - 1) * 4) != 0; }
 

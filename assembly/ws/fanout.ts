@@ -17,6 +17,7 @@ import { bufAppend, bufData, bufFree, bufLength } from "../buffer";
 import { F_CLOSING, F_OPEN, findConn, flags, inBuf, tableCapacity } from "../handles";
 import { dirtyRoom, reserveReply, send } from "../output";
 import { request } from "../http/conn";
+import { threadIndex } from "../http/config";
 import { admits } from "./backpressure";
 import { writeFrameHeader } from "./frames";
 import { isWebSocket, PIECE_FIRST, PIECE_HEADER, PIECE_LAST } from "./js";
@@ -27,8 +28,9 @@ const Q_NEXT: usize = 0;
 const Q_AUDIENCE: usize = 4;
 const Q_SKIP: usize = 8;
 const Q_FRAME: u32 = 12;
-// A publish piece's first words after the piece header: topic length u32 · skip u32, then the topic.
-const PUBLISH_HEADER: u32 = 8;
+// A publish piece's first words after the piece header: topic length u32 · the conn id to skip u32
+// · its sub-reactor u32 (a publish from JS reaches every sub-reactor; one of them has that connection), then the topic.
+const PUBLISH_HEADER: u32 = 12;
 
 // Queue head and tail (buffers), how far the head's sending has reached, the message being built.
 const QUEUE = memory.data(16);
@@ -77,7 +79,7 @@ export function fanOutPiece(publish: bool, p: usize, len: u32): void {
     if (publish) {
       if (dataLen < PUBLISH_HEADER || load<u32>(data) > dataLen - PUBLISH_HEADER) return store<u32>(QUEUE, 0, 12);
       const topicLen = load<u32>(data);
-      skip = load<u32>(data, 4);
+      skip = load<u32>(data, 8) == threadIndex() ? load<u32>(data, 4) : 0;
       const subscribers = subscribersNamed(data + PUBLISH_HEADER, topicLen);
       if (subscribers == 0) return store<u32>(QUEUE, 0, 12); // nobody listens: the message goes nowhere
       audience = bufAppend(0, bufData(subscribers), bufLength(subscribers));
