@@ -8,12 +8,26 @@ import type { RequestHandoff } from "./http.js";
 import { startWorker } from "../host/worker-script.js";
 
 export interface HandlerThreadInit {
-  /** URL or path of a module whose default export (or `handler`) is a request listener. */
+  /** URL or path of a module whose default export (or `handler`) is a request listener, or (webSocket) that exports `message`. */
   handler: string;
+  /** protocol ws: the module handles WebSocket messages (src/handler-thread-ws.ts). */
+  webSocket?: boolean;
 }
 
-/** Worker → pool: a piece of an answer, an error to report, or "ready". */
-export type FromHandlerThread = { conn: number; piece: Uint8Array } | { error: string } | { ready: true } | { done: number };
+/** Pool → worker: a request, or a WebSocket event (protocol ws). */
+export type ToHandlerThread = { conn: number; descriptor: Uint8Array }
+  | { ws: "open"; conn: number; url: string }
+  | { ws: "message"; conn: number; data: Uint8Array; binary: boolean }
+  | { ws: "close"; conn: number; code: number };
+
+/** What a worker does to a WebSocket (src/handler-thread-ws.ts). */
+export type WebSocketAction = { conn: number; ws: "send"; data: Uint8Array; binary: boolean }
+  | { conn: number; ws: "publish"; topic: string; data: Uint8Array; binary: boolean }
+  | { conn: number; ws: "subscribe"; topic: string }
+  | { conn: number; ws: "close"; code: number; reason: string };
+
+/** Worker → pool: a piece of an answer, what to do to a WebSocket, an error to report, "ready", or done with one. */
+export type FromHandlerThread = { conn: number; piece: Uint8Array } | WebSocketAction | { error: string } | { ready: true } | { done: number };
 
 /**
  * The thread-pool model: a CPU-bound handler holds its worker. A request goes to a free
@@ -32,8 +46,13 @@ export class HandlerPool {
   private readonly waiting: RequestHandoff[] = [];
   private readonly ready: Promise<void>;
 
+  /** Which worker each open WebSocket's events go to: one per connection, so they run in order. */
+  private readonly wsWorker = new Map<number, number>();
+  private readonly wsPerWorker: number[];
+
   constructor(init: HandlerThreadInit, count: number, respond: (conn: number, piece: Uint8Array) => void,
-    onError: (message: string) => void) {
+    onError: (message: string) => void, act: (action: WebSocketAction) => void = () => {}) {
+    this.wsPerWorker = new Array(count).fill(0);
     this.inFlight = new Array(count).fill(0);
     this.runningSince = new Array(count).fill(0);
     this.workers = Array.from({ length: count }, () => startWorker(new URL("./handler-thread.js", import.meta.url), init));
@@ -41,6 +60,7 @@ export class HandlerPool {
       w.on("message", (m: FromHandlerThread) => {
         if ("ready" in m) resolve();
         else if ("piece" in m) respond(m.conn, m.piece);
+        else if ("ws" in m) act(m);
         else if ("done" in m) this.finished(i);
         else onError(m.error);
       });
@@ -62,6 +82,26 @@ export class HandlerPool {
     const worker = this.pick();
     if (worker < 0) this.waiting.push(request);
     else this.run(worker, request);
+  }
+
+  /**
+   * A WebSocket event (protocol ws). A connection's events all go to one worker (the one
+   * with the fewest connections when it opened), in order: its handler sees its messages
+   * one after another, as the `ws` package's would.
+   */
+  webSocketEvent(event: Extract<ToHandlerThread, { ws: string }>): void {
+    let worker = this.wsWorker.get(event.conn);
+    if (worker === undefined) {
+      if (event.ws !== "open") return;
+      worker = this.wsPerWorker.indexOf(Math.min(...this.wsPerWorker));
+      this.wsWorker.set(event.conn, worker);
+      this.wsPerWorker[worker]++;
+    }
+    if (event.ws === "close") {
+      this.wsWorker.delete(event.conn);
+      this.wsPerWorker[worker]--;
+    }
+    this.workers[worker].postMessage(event);
   }
 
   private pick(): number {

@@ -109,7 +109,11 @@ export interface ServerOptions {
    * between threads.
    */
   workers?: number;
-  /** With workers: the module (path or URL) whose default export (or `handler`) is the request listener. */
+  /**
+   * With workers: the module (path or URL) whose default export (or `handler`) is the
+   * request listener; for protocol ws, one that exports `message(data, isBinary, socket)`
+   * (and optionally `open(socket)`, `close(socket, code)`).
+   */
   handler?: string;
   /** Past this many open connections a new one is closed at once, cleanly (default 0: no limit; with threads, each thread takes its share). */
   maxConnections?: number;
@@ -236,7 +240,7 @@ const PROTOCOL_OPTIONS: Record<Protocol, readonly (keyof ServerOptions)[]> = {
   line: ["idleTimeout", "maxLineLength"],
   http: [...HTTP_OPTIONS, "workers", "handler"],
   "ws-echo": WS_OPTIONS,
-  ws: [...WS_OPTIONS, "maxBufferedAmount", "onBackpressure", "verifyClient", "pubsub"],
+  ws: [...WS_OPTIONS, "maxBufferedAmount", "onBackpressure", "verifyClient", "pubsub", "workers", "handler"],
   module: ["idleTimeout", "module", "calls", "callTimeout", ...(Object.keys(MODULE_LIMITS) as (keyof typeof MODULE_LIMITS)[])],
 };
 const PROTOCOL_SPECIFIC = new Set(Object.values(PROTOCOL_OPTIONS).flat());
@@ -307,7 +311,9 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   integer("idleTimeout", o.idleTimeout, 0, 86_400_000);
   integer("workers", o.workers, 0, 256);
   if (o.workers > 0) {
-    if (o.protocol !== "http") throw new TypeError("wasm-reactor: workers run HTTP request handlers (protocol \"http\")");
+    if (o.protocol !== "http" && o.protocol !== "ws") {
+      throw new TypeError("wasm-reactor: workers run HTTP request handlers (protocol \"http\") or WebSocket message handlers (protocol \"ws\")");
+    }
     if (!o.handler) throw new TypeError("wasm-reactor: workers need a handler module: { workers, handler: \"./handler.js\" }");
     if (o.threads > 1) throw new TypeError("wasm-reactor: choose threads (main–sub reactors) or workers (a handler pool), not both yet");
   } else if (o.handler) {
@@ -377,7 +383,7 @@ export function httpConfig(o: ResolvedOptions, listening: boolean): HttpConfig {
     maxBodyBytes: o.maxBodySize,
     headerTimeoutMs: o.headersTimeout,
     idleTimeoutMs: o.keepAliveTimeout,
-    jsHandler: listening ? JS_HANDLER_STREAMED : o.workers > 0 ? JS_HANDLER_WHOLE : 0,
+    jsHandler: listening ? JS_HANDLER_STREAMED : o.workers > 0 && o.protocol === "http" ? JS_HANDLER_WHOLE : 0,
     answerTimeoutMs: o.answerTimeout,
     requestTimeoutMs: o.requestTimeout,
     maxStreamedBodyBytes: o.maxStreamedBodySize,

@@ -14,7 +14,7 @@ import { EV } from "../host/door.js";
 import { ConnectionPeers } from "./peers.js";
 import { RedisRelay, type RedisPubSubOptions } from "./pubsub-redis.js";
 import { WebSocketRegistry, type WebSocket, type WebSocketData } from "./websocket.js";
-import { HandlerPool } from "./handler-pool.js";
+import { HandlerPool, type WebSocketAction } from "./handler-pool.js";
 import { HttpExchanges, type IncomingRequest, type NodeRequestListener, type RequestListener, type ServerResponse } from "./http.js";
 import { typedEmitter } from "./typed-events.js";
 import { deliverOutbox } from "./outbox.js";
@@ -148,7 +148,10 @@ export class Server extends typedEmitter<ServerEvents>() {
     this.options = resolveOptions(options);
     this.websockets = new WebSocketRegistry({
       inject: (op, conn, bytes) => this.host?.inject(op, conn, bytes),
-      onConnection: (ws, req) => this.emit("connection", ws, req),
+      onConnection: (ws, req) => {
+        if (this.pool) this.toWorkers(ws, req);
+        this.emit("connection", ws, req);
+      },
       subprotocols: () => this.options.subprotocols,
       peers: this.peers,
       verifyClient: this.options.verifyClient,
@@ -226,8 +229,10 @@ export class Server extends typedEmitter<ServerEvents>() {
     }
     const recorder = this.makeRecorder(config, this.backend);
     if (this.options.workers > 0) {
-      this.pool = new HandlerPool({ handler: this.options.handler! }, this.options.workers,
-        (conn, piece) => this.host?.inject(EV.RESPONSE, conn, piece), (message) => this.reportHandlerError(message));
+      const webSocket = this.options.protocol === "ws";
+      this.pool = new HandlerPool({ handler: this.options.handler!, webSocket }, this.options.workers,
+        (conn, piece) => this.host?.inject(EV.RESPONSE, conn, piece), (message) => this.reportHandlerError(message),
+        (action) => this.workerAction(action));
       await this.pool.whenReady().catch(async (err: Error) => {
         await this.pool?.close();
         this.pool = undefined;
@@ -273,6 +278,28 @@ export class Server extends typedEmitter<ServerEvents>() {
     this.recorder = recorder;
     reactor.start();
     if (this.options.pubsub) await this.startRelay(this.options.pubsub);
+  }
+
+  /** protocol ws with workers: a connection's events go to one worker, whose module's handlers answer through workerAction. */
+  private toWorkers(ws: WebSocket, req: IncomingRequest): void {
+    const conn = ws.connectionId;
+    this.pool!.webSocketEvent({ ws: "open", conn, url: req.url ?? "/" });
+    ws.on("message", (data, binary) => this.pool?.webSocketEvent({ ws: "message", conn, data, binary }));
+    ws.on("close", (code) => this.pool?.webSocketEvent({ ws: "close", conn, code }));
+  }
+
+  /** What a worker's handler did to a WebSocket. */
+  private workerAction(action: WebSocketAction): void {
+    const ws = this.websockets.socket(action.conn);
+    if (!ws) return; // it closed meanwhile
+    try {
+      if (action.ws === "send") ws.send(Buffer.from(action.data), { binary: action.binary });
+      else if (action.ws === "publish") ws.publish(action.topic, Buffer.from(action.data), { binary: action.binary });
+      else if (action.ws === "subscribe") ws.subscribe(action.topic);
+      else ws.close(action.code, action.reason);
+    } catch (err) {
+      this.reportHandlerError(err); // a bad close code, a topic too long: the handler's mistake, the server's log
+    }
   }
 
   private async startRelay(options: RedisPubSubOptions): Promise<void> {

@@ -97,6 +97,11 @@ export class WebSocket extends typedEmitter<WebSocketEvents>() {
   private readonly sends = new SendCallbacks();
   private readonly topics = new Set<string>();
 
+  /** @internal the server's id of the connection (the worker pool's key). */
+  get connectionId(): number {
+    return this.conn;
+  }
+
   /** @internal the server makes one per opened connection. */
   constructor(private readonly conn: number, private readonly inject: Inject, private readonly serverTopics: Topics) {
     super();
@@ -280,6 +285,11 @@ export class WebSocketRegistry {
 
   get size(): number {
     return this.sockets.size;
+  }
+
+  /** The open WebSocket of a connection id, if it is still open. */
+  socket(conn: number): WebSocket | undefined {
+    return this.sockets.get(conn);
   }
 
   /** Upgrades waiting for verifyClient's verdict. */
