@@ -8,21 +8,26 @@
 //
 // Then WebSocket echo round trips: the in-module ws-echo, the ws package, and the plain
 // TCP echo ceiling; then scaling (threads 1 vs 2) and the worker pool against cluster.
+// Then streaming uploads (bench/upload.mjs), and a pub/sub broadcast (bench/pubsub.mjs):
+// one publisher, 1000 subscribers, 64-byte messages, server.publish against the ws
+// package looping over its clients, in messages delivered per second and CPU per delivery.
 //
 // Beside each rate, the server's CPU time per round trip (from /proc/<pid>/stat, the
 // whole process, every thread): the load client shares this 2-core machine, so a rate
 // alone hides how much each server spends. --baseline DIR adds, for each wasm-reactor
 // server, the same server run from another checkout (built), interleaved, with ratios.
 //
-// Last, the RESP example (examples/resp) against a real redis-server, with redis-benchmark.
+// Last, the RESP example (examples/resp) against a real redis-server, with redis-benchmark,
+// and how fast rollback isolation recovers from traps (bench/recovery.mjs).
 //
-//   node bench/run.mjs [--runs 5] [--seconds 4] [--suite echo,http,ws,scaling,pool,upload,resp,recovery] [--only wasm,net,c,route,js,node,ws] [--baseline DIR]
+//   node bench/run.mjs [--runs 5] [--seconds 4] [--suite echo,http,ws,scaling,pool,upload,pubsub,resp,recovery] [--only wasm,net,c,route,js,node,ws] [--baseline DIR]
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { cpuSeconds, median, pin } from "./common.mjs";
+import { pubsubBench } from "./pubsub.mjs";
 import { recoveryBench } from "./recovery.mjs";
 import { respBench } from "./resp.mjs";
 import { uploadBench } from "./upload.mjs";
@@ -210,9 +215,10 @@ async function runSuite(suite) {
   }
 }
 
-const suites = (values.suite ?? [...Object.keys(SUITES), "upload", "resp", "recovery"].join(",")).split(",");
+const suites = (values.suite ?? [...Object.keys(SUITES), "upload", "pubsub", "resp", "recovery"].join(",")).split(",");
 for (const name of suites.filter((n) => SUITES[n])) await runSuite(SUITES[name]);
 if (suites.includes("upload")) await uploadBench(RUNS);
+if (suites.includes("pubsub")) await pubsubBench(RUNS, SECONDS, loadgen);
 if (suites.includes("resp")) await respBench(RUNS);
 if (suites.includes("recovery")) await recoveryBench();
 
