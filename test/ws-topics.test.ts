@@ -8,7 +8,7 @@ import WebSocket from "ws";
 import { createServer } from "../src/index.js";
 import type { WebSocket as ServerSocket } from "../src/websocket.js";
 import { fixtureModule } from "./fixture-modules.js";
-import { BACKENDS, connect, HOST, receive, sleep, waitFor } from "./helpers.js";
+import { BACKENDS, connect, HOST, prng, receive, sleep, waitFor } from "./helpers.js";
 import { closeOf, open, withServer } from "./ws-clients.js";
 import { SWITCHING, upgrade } from "./ws-scenarios.js";
 
@@ -69,6 +69,42 @@ for (const backend of BACKENDS) {
       assert.equal(ic, ["score 1", "score 2"]);
       a.close();
       c.close();
+    });
+  });
+
+  test("any order of subscribes, unsubscribes and closes: a publish reaches exactly the subscribers a model says", async () => {
+    const random = prng(7);
+    await withServer({ backend }, subscribeOnRequest, async (port, server) => {
+      const clients = await Promise.all(Array.from({ length: 12 }, () => open(port)));
+      const topics = ["t0", "t1", "t2", "t3"];
+      const model = clients.map(() => new Set<string>());
+      const live = clients.map(() => true);
+      for (let step = 0; step < 300; step++) {
+        const i = Math.floor(random() * clients.length);
+        if (!live[i]) continue;
+        const topic = topics[Math.floor(random() * topics.length)];
+        const r = random();
+        if (r < 0.03) {
+          live[i] = false;
+          model[i].clear();
+          clients[i].terminate();
+        } else if (r < 0.55) {
+          model[i].add(topic);
+          clients[i].send(`sub ${topic}`);
+        } else {
+          model[i].delete(topic);
+          clients[i].send(`unsub ${topic}`);
+        }
+      }
+      const expectCount = (t: string) => model.filter((m) => m.has(t)).length;
+      await waitFor(() => topics.every((t) => server.subscriberCount(t) === expectCount(t)), 10_000, "the model's subscriptions");
+      const boxes = clients.map(inbox);
+      for (const t of topics) server.publish(t, t);
+      await sleep(300);
+      clients.forEach((c, i) => {
+        if (live[i]) assert.equal([...boxes[i]].sort(), [...model[i]].sort(), `client ${i}`);
+      });
+      for (const c of clients) c.terminate();
     });
   });
 

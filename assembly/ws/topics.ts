@@ -183,11 +183,14 @@ export function subscribe(slot: u32, w: usize, p: usize, len: u32): bool {
   if (id == 0) id = createTopic(p, len);
   const list = <usize>load<u32>(w, W_TOPICS);
   const subs = subscribersOf(id);
+  // Each entry's index on the other side, taken before either buffer grows (and may move).
+  const inList = bufLength(list) / ENTRY;
+  const inTopic = bufLength(subs) / ENTRY;
   store<u32>(PAIR, connId(slot));
-  store<u32>(PAIR, bufLength(list) / ENTRY, 4);
+  store<u32>(PAIR, inList, 4);
   store<u32>(record(id), <u32>bufAppend(subs, PAIR, ENTRY), T_SUBSCRIBERS);
   store<u32>(PAIR, id);
-  store<u32>(PAIR, bufLength(subs) / ENTRY, 4);
+  store<u32>(PAIR, inTopic, 4);
   store<u32>(w, <u32>bufAppend(list, PAIR, ENTRY), W_TOPICS);
   return true;
 }

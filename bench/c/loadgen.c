@@ -211,6 +211,9 @@ static int consumeWs(Conn* c, const uint8_t* buf, size_t n) {
       c->upgraded = 1;
       c->sent = c->received = c->headLen = 0;
       if (mode == PUBSUB && ++upgraded == conns) {  // every subscriber is in: publish
+        // A subscription made at the upgrade may still be on its way to a relay (Redis):
+        // give it a moment, so the first message does not race it.
+        usleep(300 * 1000);
         publishing = 1;
         refill();
         if (pump(publisher, 0) < 0) errors++;
