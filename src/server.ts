@@ -239,6 +239,12 @@ export class Server extends typedEmitter<ServerEvents>() {
         throw new Error(`wasm-reactor: the request handler module could not be loaded: ${err.message}`);
       });
     }
+    // Before anything listens: a relay that cannot start (no redis package) must leave nothing running.
+    if (this.options.pubsub) await this.startRelay(this.options.pubsub).catch(async (err) => {
+      await this.pool?.close();
+      this.pool = undefined;
+      throw err;
+    });
     this.calls = this.options.calls && new HostCalls(this.options.calls, (op, conn, bytes) => this.host?.inject(op, conn, bytes),
       (err, call) => this.reportCallError(err, call));
     this.exchanges = config.http?.jsHandler === JS_HANDLER_STREAMED ? new HttpExchanges({
@@ -270,6 +276,9 @@ export class Server extends typedEmitter<ServerEvents>() {
       reactor.destroy();
       await this.pool?.close();
       this.pool = undefined;
+      await this.relay?.close();
+      this.relay = undefined;
+      this.websockets.topics.relay = undefined;
       if (recorder instanceof TraceWriter) recorder.end();
       this.bound = [];
       throw err;
@@ -277,7 +286,6 @@ export class Server extends typedEmitter<ServerEvents>() {
     this.host = reactor;
     this.recorder = recorder;
     reactor.start();
-    if (this.options.pubsub) await this.startRelay(this.options.pubsub);
   }
 
   /** protocol ws with workers: a connection's events go to one worker, whose module's handlers answer through workerAction. */

@@ -50,6 +50,18 @@ export class SendCallbacks {
     }
   }
 
+  /**
+   * The module dropped a message (onBackpressure "drop"): the one whose payload ends at
+   * `end` (mod 2^32) among the bytes handed. Its callback gets the error; it no longer
+   * counts among the frames after earlier messages.
+   */
+  dropped(end: number): void {
+    const at = this.waiting.findIndex((m) => m.end % TWO_32 === end);
+    if (at < 0) return;
+    const [m] = this.waiting.splice(at, 1);
+    m.callback?.(new Error("wasm-reactor: the message was dropped: the client is not reading (onBackpressure \"drop\")"));
+  }
+
   /** The connection is gone: what had not left never will. */
   fail(err: Error): void {
     for (const m of this.waiting.splice(0)) m.callback?.(err);

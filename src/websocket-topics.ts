@@ -13,9 +13,13 @@ const PIECE_LAST = 2;
 /** Topic names stay small next to the arena a batch reads pieces into. */
 export const MAX_TOPIC_BYTES = 16 * 1024;
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 /** A topic's name as the module keys it: its UTF-8 bytes, checked. */
 export function topicBytes(topic: string): Buffer {
   if (typeof topic !== "string") throw new TypeError(`wasm-reactor: a topic is a string, got ${typeof topic}`);
+  // Lone surrogates would all encode to U+FFFD: two names for one topic in the module.
+  if (LONE_SURROGATE.test(topic)) throw new TypeError("wasm-reactor: a topic must be well-formed Unicode (no lone surrogates)");
   const bytes = Buffer.from(topic, "utf8");
   if (bytes.length > MAX_TOPIC_BYTES) throw new RangeError(`wasm-reactor: a topic is at most ${MAX_TOPIC_BYTES} bytes, got ${bytes.length}`);
   return bytes;

@@ -47,9 +47,11 @@ export function runVerifyClient(verify: VerifyClient, req: IncomingRequest, deci
   const origin = req.headers.origin;
   const info: VerifyClientInfo = { origin: Array.isArray(origin) ? origin[0] : origin, secure: false, req };
   try {
-    if (verify.length >= 2) return void verify(info, done);
     const result = verify(info, done);
-    if (typeof (result as Promise<boolean>)?.then === "function") (result as Promise<boolean>).then((ok) => done(ok === true), failed);
+    const settled = typeof (result as Promise<boolean>)?.then === "function" ? (result as Promise<boolean>) : undefined;
+    // With `done` declared, the verdict is what done() says; a promise it returns may still reject.
+    if (verify.length >= 2) return void settled?.then(undefined, failed);
+    if (settled) settled.then((ok) => done(ok === true), failed);
     else done(result === true);
   } catch (err) {
     failed(err);

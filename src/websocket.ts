@@ -236,6 +236,11 @@ export class WebSocket extends typedEmitter<WebSocketEvents>() {
     }
   }
 
+  /** @internal the module dropped a message (onBackpressure "drop"): its send callback fails. */
+  dropped(end: number): void {
+    this.sends.dropped(end);
+  }
+
   /** @internal the connection is gone; `word` is the module's code word. */
   closed(word: number, reason: Buffer): void {
     const code = word & 0xffff;
@@ -305,6 +310,7 @@ export class WebSocketRegistry {
     if (!ws) return this.verifyAbandoned(kind, conn);
     if (kind === OUT.WS_TEXT || kind === OUT.WS_BINARY) ws.received(payload, kind === OUT.WS_BINARY);
     else if (kind === OUT.WS_BUFFERED) ws.reportUnsent(payload.readUInt32LE(0), payload.readUInt32LE(4));
+    else if (kind === OUT.WS_DROPPED) ws.dropped(payload.readUInt32LE(0));
     else if (kind === OUT.WS_PING) ws.emit("ping", Buffer.from(payload));
     else if (kind === OUT.WS_PONG) ws.emit("pong", Buffer.from(payload));
     else if (kind === OUT.WS_CLOSED) {
@@ -315,7 +321,11 @@ export class WebSocketRegistry {
 
   /** The upgrade request, with a socket that (until the WebSocket exists) aborts the connection. */
   private upgradeRequest(conn: number, descriptor: Buffer): IncomingRequest {
-    const abort = () => this.sockets.get(conn)?.terminate() ?? this.hooks.inject(EV.RESPONSE, conn, piece([P_ABORT_END, 0, 0]));
+    const abort = () => {
+      const ws = this.sockets.get(conn);
+      if (ws) ws.terminate();
+      else this.hooks.inject(EV.RESPONSE, conn, piece([P_ABORT_END, 0, 0]));
+    };
     return new IncomingRequest(descriptor, new RequestSocket(this.hooks.peers.addresses(conn), abort));
   }
 

@@ -9,7 +9,8 @@ import WebSocket from "ws";
 import { createServer } from "../src/index.js";
 import { HOST, sleep, waitFor } from "./helpers.js";
 import { withServing, type Serving } from "./processes.js";
-import { cli, requireRedisTools, startRedis, stopRedis } from "./redis-server.js";
+import { cli, freePort, requireRedisTools, startRedis, stopRedis } from "./redis-server.js";
+import net from "node:net";
 
 requireRedisTools(["redis-cli", "redis-server"]);
 const PREFIX = "wr-test:";
@@ -120,6 +121,19 @@ test("pubsub is checked at createServer, and a server without Redis still serves
   } finally {
     await server.close();
   }
+});
+
+test("a relay that cannot start fails listen() and leaves nothing listening", async () => {
+  const port = await freePort();
+  const server = createServer({ protocol: "ws", host: HOST, port, pubsub: { redis: "redis://127.0.0.1:notaport" } });
+  const err = await server.listen().then(() => undefined, (e: Error) => e);
+  assert.instance(err, Error);
+  assert.not.ok(server.listening);
+  const refused = await new Promise<boolean>((resolve) => {
+    const s = net.connect(port, HOST);
+    s.once("connect", () => resolve(false)).once("error", () => resolve(true));
+  });
+  assert.ok(refused, "the port must not be served after a failed listen()");
 });
 
 test.run();

@@ -186,6 +186,30 @@ for (const backend of BACKENDS) {
     });
   });
 
+  test("onBackpressure \"drop\": a dropped message's send callback gets an error; an earlier one waits for the socket", async () => {
+    const sockets = nextServerSocket();
+    await withServer({ backend, maxBufferedAmount: 1 << 20, onBackpressure: "drop" }, sockets.onConnection, async (port) => {
+      const s = await connect(port);
+      s.write(upgrade());
+      await receive(s, SWITCHING.length);
+      const ws = await sockets.next();
+      s.pause();
+      const outcome: string[] = [];
+      ws.send(Buffer.alloc(24 << 20, 1), (err) => outcome.push(err ? "big: error" : "big: sent"));
+      await sleep(100);
+      ws.send("small", (err) => outcome.push(err ? `small: ${err.message}` : "small: sent"));
+      await waitFor(() => outcome.length === 1, 5000, "the dropped one's callback");
+      assert.match(outcome[0], /^small: .*dropped/);
+      await sleep(200);
+      assert.equal(outcome.length, 1, "the big one still waits for the socket");
+      s.resume();
+      s.on("data", () => {});
+      await waitFor(() => outcome.length === 2, 10_000, "the big one's callback");
+      assert.is(outcome[1], "big: sent");
+      s.destroy();
+    });
+  });
+
   test("the upgrade request carries the client's address in req.socket", async () => {
     const seen: string[] = [];
     await withServer({ backend }, (ws, req) => seen.push(`${req.socket?.remoteAddress} ${req.socket?.remotePort} ${req.socket?.localPort}`),

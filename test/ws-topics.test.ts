@@ -108,6 +108,20 @@ for (const backend of BACKENDS) {
     });
   });
 
+  test("topic names: a string of well-formed Unicode, at most 16 KiB; others are refused before anything is sent", async () => {
+    const sockets: ServerSocket[] = [];
+    await withServer({ backend }, (ws) => sockets.push(ws), async (port, server) => {
+      const c = await open(port);
+      await waitFor(() => sockets.length === 1, 5000, "the connection");
+      assert.throws(() => sockets[0].subscribe("\uD800"), /well-formed Unicode/);
+      assert.throws(() => server.publish("x\uDC00", "m"), /well-formed Unicode/);
+      assert.throws(() => sockets[0].subscribe("t".repeat(16 * 1024 + 1)), /at most 16384 bytes/);
+      sockets[0].subscribe("😀 ok");
+      assert.ok(sockets[0].isSubscribed("😀 ok"));
+      c.close();
+    });
+  });
+
   test("ws.publish reaches the others in the topic, not the sender", async () => {
     await withServer({ backend }, subscribeOnRequest, async (port, server) => {
       const clients = [await open(port), await open(port), await open(port)];

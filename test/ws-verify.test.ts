@@ -108,6 +108,20 @@ for (const backend of BACKENDS) {
     });
   });
 
+  test("a callback-form verifier whose promise rejects (after or instead of done) refuses with 500; nothing is left unhandled", async () => {
+    const errors: string[] = [];
+    const verifyClient: VerifyClient = async (_info, done) => {
+      await sleep(5);
+      if (errors.length > 5) done(true);
+      throw new Error("async verifier bug");
+    };
+    await withServer({ backend, verifyClient }, () => {}, async (port, server) => {
+      server.on("requestError", (err) => errors.push(err.message));
+      assert.is((await refusal(port)).status, 500);
+      assert.equal(errors, ["async verifier bug"]);
+    });
+  });
+
   test("a client that leaves while it is verified, and a verifier that never answers (503 at answerTimeout)", async () => {
     const answers: ((ok: boolean) => void)[] = [];
     const verifyClient: VerifyClient = (_info, done) => void answers.push(done);

@@ -17,7 +17,8 @@ import { EV_WS_ACCEPT, EV_WS_CLOSE, EV_WS_SEND, EV_WS_SUBSCRIBE } from "../abi";
 import { bufData, bufFree, bufLength } from "../buffer";
 import { connId, inBuf } from "../handles";
 import {
-  OUT_WS_BINARY, OUT_WS_BUFFERED, OUT_WS_CLOSED, OUT_WS_OPEN, OUT_WS_PING, OUT_WS_PONG, OUT_WS_TEXT, OUT_WS_UPGRADE, outboxPut, outboxPutWord,
+  OUT_WS_BINARY, OUT_WS_BUFFERED, OUT_WS_CLOSED, OUT_WS_DROPPED, OUT_WS_OPEN, OUT_WS_PING, OUT_WS_PONG, OUT_WS_TEXT, OUT_WS_UPGRADE,
+  outboxPut, outboxPutWord,
   outboxPutWords, outboxPutWordThen,
 } from "../outbox";
 import { closeNow, send } from "../output";
@@ -111,11 +112,15 @@ export function jsHostEvent(slot: u32, op: u32, p: usize, len: u32): void {
 /** A piece of a message from JS for this connection. */
 function jsSendPiece(slot: u32, w: usize, p: usize, len: u32): void {
   if (len < PIECE_HEADER || (load<u8>(w, W_CLOSE) & CLOSE_SENT) != 0) return;
-  store<u32>(w, load<u32>(w, W_JS_TAKEN) + len - PIECE_HEADER, W_JS_TAKEN);
+  const taken = load<u32>(w, W_JS_TAKEN);
+  store<u32>(w, taken + len - PIECE_HEADER, W_JS_TAKEN);
   const flags = load<u32>(p);
   if ((flags & PIECE_FIRST) != 0) {
-    const admitted = admits(slot, w); // if not, the message is dropped, or the connection is closed (and later pieces find it gone)
+    const admitted = admits(slot, w);
+    if (!admitted && !isWebSocket(slot)) return; // closed (its block is freed): later pieces find it gone
     store<u8>(w, admitted ? 0 : 1, W_DROPPING);
+    // Dropped: JS fails its send callback (it knows the message by where it ends among its bytes).
+    if (!admitted) outboxPutWord(OUT_WS_DROPPED, connId(slot), taken + load<u32>(p, 8));
     if (admitted) send(slot, FRAME, writeFrameHeader(FRAME, <u8>load<u32>(p, 4), load<u32>(p, 8)));
   }
   if (load<u8>(w, W_DROPPING) == 0) send(slot, p + PIECE_HEADER, len - PIECE_HEADER);
