@@ -25,6 +25,7 @@ export const OUT_CONN_PEER: u32 = 11; // payload: the ACCEPT record's a and b (l
 export const OUT_WS_PING: u32 = 12; // payload: a ping's data (its pong is already queued)
 export const OUT_WS_PONG: u32 = 13; // payload: a pong's data
 export const OUT_WS_UPGRADE: u32 = 14; // payload: an upgrade request waiting for JS's verdict (http/request.ts format)
+export const OUT_WS_PUBLISH_DROPPED: u32 = 16; // conn 0, payload: the bytes queued for fan-out when publishes began to be dropped
 export const OUT_WS_DROPPED: u32 = 15; // payload: where the dropped message ends in the JS payload bytes taken u32 (onBackpressure "drop")
 
 const STATE = memory.data(4); // the outbox buffer

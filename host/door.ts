@@ -44,7 +44,7 @@ export function writeClock(memory: WebAssembly.Memory, header: number, nowMs: nu
 /** Kinds of outbox entries (assembly/outbox.ts). */
 export const OUT = { WS_OPEN: 1, WS_TEXT: 2, WS_BINARY: 3, WS_CLOSED: 4, WS_BUFFERED: 5, HTTP_REQUEST: 6, HOST_CALL: 7,
   HTTP_BODY: 8, HTTP_FLOW: 9, HTTP_CLOSED: 10, CONN_PEER: 11, WS_PING: 12, WS_PONG: 13, WS_UPGRADE: 14,
-  WS_DROPPED: 15 } as const;
+  WS_DROPPED: 15, WS_PUBLISH_DROPPED: 16 } as const;
 
 /** The ACCEPT record's words: listener index | peer port << 16, and the peer's IPv4 address (its bytes in order; 0: unknown). */
 export function acceptWords(listener: number, address: string | undefined, port: number | undefined): [number, number] {

@@ -91,6 +91,13 @@ export interface ServerEvents {
   pubsubDown: (err: Error) => void;
   /** pubsub.redis is reachable again: publishes cross servers again. */
   pubsubUp: () => void;
+  /**
+   * Publishes and broadcasts came faster than the module could fan them out, and it began
+   * dropping new ones (once per congestion): more than 4 × maxBufferedAmount (at least 64 MiB) was queued.
+   * Clients whose messages cause publishes are not read meanwhile, so this means JS
+   * itself publishes too fast (a timer, say).
+   */
+  publishDropped: (queuedBytes: number) => void;
   /** http: a request listener threw or rejected (a non-Error is wrapped in one); the client got a 500. Without a listener, it is logged. */
   requestError: (err: Error) => void;
   /** ws: a WebSocket was opened; `req` is the upgrade request. */
@@ -156,6 +163,10 @@ export class Server extends typedEmitter<ServerEvents>() {
       peers: this.peers,
       verifyClient: this.options.verifyClient,
       onError: (err) => this.reportHandlerError(err),
+      onPublishDropped: (queued) => {
+        if (this.listenerCount("publishDropped") > 0) this.emit("publishDropped", queued);
+        else console.warn(`wasm-reactor: publishes are being dropped: ${queued} bytes wait to be fanned out`);
+      },
     });
   }
 

@@ -270,6 +270,8 @@ export interface WebSocketHooks {
   verifyClient?: VerifyClient;
   /** verifyClient threw or rejected (the upgrade was refused with a 500). */
   onError: (err: unknown) => void;
+  /** The module began dropping publishes: `queuedBytes` waited to be fanned out. */
+  onPublishDropped?: (queuedBytes: number) => void;
 }
 
 const P_ABORT_END = 32 | 2; // respond.ts: close the connection now
@@ -306,6 +308,7 @@ export class WebSocketRegistry {
   entry(kind: number, conn: number, payload: Buffer): void {
     if (kind === OUT.WS_OPEN) return this.opened(conn, payload);
     if (kind === OUT.WS_UPGRADE) return this.verify(conn, payload);
+    if (kind === OUT.WS_PUBLISH_DROPPED) return this.hooks.onPublishDropped?.(payload.readUInt32LE(0));
     const ws = this.sockets.get(conn);
     if (!ws) return this.verifyAbandoned(kind, conn);
     if (kind === OUT.WS_TEXT || kind === OUT.WS_BINARY) ws.received(payload, kind === OUT.WS_BINARY);

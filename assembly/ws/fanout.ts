@@ -12,12 +12,20 @@
 // message is dropped for it, or it is closed with 1008, so a slow one cannot grow memory.
 // Each batch copies the frame into the reply arena once, so receivers with nothing unsent
 // take it straight from there: one OP_SEND each, no copy.
+//
+// The queue itself is bounded too. Messages can arrive faster than a batch's room drains
+// them (a chat client flooding a big room: each of its messages becomes a publish to
+// thousands), so past maxBufferedAmount of queued bytes, every WebSocket that sends
+// something is not read any further (holdIfCongested) until the queue is below a quarter
+// of it; publishes arriving while it is over four times that (and at least 64 MiB: what
+// JS publishes from the messages already read still has room) are dropped and reported.
 
-import { bufAppend, bufData, bufFree, bufLength } from "../buffer";
-import { F_CLOSING, F_OPEN, findConn, flags, inBuf, tableCapacity } from "../handles";
-import { dirtyRoom, reserveReply, send } from "../output";
+import { bufAppend, bufConsume, bufData, bufFree, bufLength } from "../buffer";
+import { clearFlag, connId, F_CLOSING, F_HOLD_IN, F_OPEN, findConn, flags, hasFlag, inBuf, setFlag, tableCapacity } from "../handles";
+import { dirtyRoom, markDirty, reserveReply, send } from "../output";
+import { OUT_WS_PUBLISH_DROPPED, outboxPutWord } from "../outbox";
 import { request } from "../http/conn";
-import { threadIndex } from "../http/config";
+import { threadIndex, wsMaxBuffered } from "../http/config";
 import { admits } from "./backpressure";
 import { writeFrameHeader } from "./frames";
 import { isWebSocket, PIECE_FIRST, PIECE_HEADER, PIECE_LAST } from "./js";
@@ -34,10 +42,56 @@ const PUBLISH_HEADER: u32 = 12;
 
 // Queue head and tail (buffers), how far the head's sending has reached, the message being built.
 const QUEUE = memory.data(16);
+// Bytes queued (messages and their audiences), publishes dropped in this congestion, the held connections (a buffer of ids).
+const LOAD = memory.data(12);
+const DROP_FLOOR: u64 = 64 << 20;
 const SCRATCH = memory.data(16);
 
 export function fanningOut(): bool {
-  return load<u32>(QUEUE) != 0;
+  return load<u32>(QUEUE) != 0 || bufLength(load<u32>(LOAD, 8)) != 0;
+}
+
+@inline function queuedBytes(): u32 {
+  return load<u32>(LOAD);
+}
+
+function messageBytes(m: usize): u32 {
+  return bufLength(m) + bufLength(load<u32>(bufData(m), Q_AUDIENCE));
+}
+
+/** A WebSocket sent something while the queue is congested: it is not read any further until the queue drains. */
+export function holdIfCongested(slot: u32): void {
+  if (queuedBytes() <= wsMaxBuffered() || hasFlag(slot, F_HOLD_IN)) return;
+  setFlag(slot, F_HOLD_IN);
+  markDirty(slot);
+  store<u32>(SCRATCH, connId(slot));
+  store<u32>(LOAD, <u32>bufAppend(load<u32>(LOAD, 8), SCRATCH, 4), 8);
+}
+
+/** The queue has drained: the held connections are read again, as many as this batch may touch. */
+function releaseHeld(): void {
+  const held = <usize>load<u32>(LOAD, 8);
+  if (held == 0 || queuedBytes() > wsMaxBuffered() / 4) return;
+  while (bufLength(held) != 0 && dirtyRoom() > 0) {
+    const slot = findConn(load<u32>(bufData(held)));
+    bufConsume(held, 4);
+    if (slot < 0) continue;
+    clearFlag(<u32>slot, F_HOLD_IN);
+    markDirty(<u32>slot);
+  }
+  if (bufLength(held) != 0) return;
+  bufFree(held);
+  store<u32>(LOAD, 0, 8);
+  store<u32>(LOAD, 0, 4); // the congestion is over: a later one reports its drops again
+}
+
+/** Whether a new message must be dropped: the queue is far over its bound. JS hears of the first drop of a congestion. */
+function overflowing(): bool {
+  if (<u64>queuedBytes() <= max<u64>(<u64>wsMaxBuffered() * 4, DROP_FLOOR)) return false;
+  const dropped = load<u32>(LOAD, 4) + 1;
+  store<u32>(LOAD, dropped, 4);
+  if (dropped == 1) outboxPutWord(OUT_WS_PUBLISH_DROPPED, 0, queuedBytes());
+  return true;
 }
 
 /** A message to queue: its audience (0: everyone) and the connection to skip; returns the buffer to append the payload to. */
@@ -50,6 +104,7 @@ function begin(opcode: u8, length: u32, audience: usize, skip: u32): usize {
 }
 
 function enqueue(m: usize): void {
+  store<u32>(LOAD, queuedBytes() + messageBytes(m));
   const tail = <usize>load<u32>(QUEUE, 4);
   if (tail == 0) {
     store<u32>(QUEUE, <u32>m);
@@ -74,6 +129,7 @@ export function fanOutPiece(publish: bool, p: usize, len: u32): void {
   if ((flags & PIECE_FIRST) != 0) {
     freeMessage(building);
     building = 0;
+    if (overflowing()) return store<u32>(QUEUE, 0, 12);
     let audience: usize = 0;
     let skip: u32 = 0;
     if (publish) {
@@ -98,7 +154,7 @@ export function fanOutPiece(publish: bool, p: usize, len: u32): void {
 /** A whole message from the module's own handler (the SDK's publish): queued for the topic's subscribers, if any. */
 export function publishFromModule(topic: usize, topicLen: u32, opcode: u8, data: usize, length: u32): void {
   const subscribers = subscribersNamed(topic, topicLen);
-  if (subscribers == 0) return;
+  if (subscribers == 0 || overflowing()) return;
   const m = begin(opcode, length, bufAppend(0, bufData(subscribers), bufLength(subscribers)), 0);
   enqueue(bufAppend(m, data, length));
 }
@@ -140,8 +196,10 @@ export function fanOutSome(): void {
     store<u32>(QUEUE, next);
     store<u32>(QUEUE, 0, 8);
     if (next == 0) store<u32>(QUEUE, 0, 4);
+    store<u32>(LOAD, queuedBytes() - messageBytes(head));
     freeMessage(head); // send() copied or referenced the frame for every receiver
   }
+  releaseHeld();
 }
 
 function deliver(slot: u32, frame: usize, frameLen: u32): void {

@@ -5,6 +5,7 @@
 import { wsMaxPayload } from "../http/config";
 import { moduleMessage } from "./inmodule";
 import { leaveAllTopics } from "./topics";
+import { holdIfCongested } from "./fanout";
 import { closeWith, CLOSE_GOING_AWAY, wsFeed } from "./frames";
 import { CLOSE_PEER_ERROR, W_CLOSE, wsBlockFree, wsBlockNew } from "./state";
 
@@ -19,6 +20,7 @@ export function wsFree(w: usize): void {
 
 export function wsData(slot: u32, w: usize, p: usize, len: u32): void {
   const code = wsFeed(slot, w, p, len, wsMaxPayload(), moduleMessage);
+  holdIfCongested(slot); // what it sent may have been published to many: it waits while they catch up
   if (code == 0) return;
   store<u8>(w, load<u8>(w, W_CLOSE) | CLOSE_PEER_ERROR, W_CLOSE);
   closeWith(slot, w, code);
