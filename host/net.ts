@@ -8,7 +8,9 @@
 // - a SEND is "short" (nothing taken) when Node already buffers more than
 //   WRITE_BUFFER_LIMIT for the socket, and 'drain' becomes WRITABLE, so the module's
 //   backpressure (buffer, OUT interest, pause input) works as it does over epoll;
-// - input interest off is socket.pause().
+// - input interest off is socket.pause(), and what Node had already read for the
+//   connection waits here (held) until input interest is back, as unread bytes wait in
+//   the kernel under epoll: the module hears nothing it asked not to hear.
 import net from "node:net";
 import { acceptWords, connId, Door, EV, INTEREST, OP, realClock, SLOT_MASK, type Clock, type Submission } from "./door.js";
 import { closeWithin, type HostStats, type ListenSpec, type OutboxSink, type ReactorHost, reportIsolated, type TrapReport } from "./host.js";
@@ -23,6 +25,8 @@ interface Connection {
   socket: net.Socket;
   interest: number;
   dead: boolean; // the module closed it, or it died and ERROR was queued
+  /** Input (DATA, EOF) read while input interest was off, in order: delivered once it is on again. */
+  held?: Pending[];
 }
 
 interface Pending {
@@ -40,6 +44,8 @@ export class NetHost implements ReactorHost {
   private readonly generations: number[] = [];
   private readonly freeSlots: number[] = [];
   private queue: Pending[] = [];
+  /** What JS injected since the last batch: it goes first into the next, as on the native host. */
+  private injected: Pending[] = [];
   private scheduled = false;
   private timer: NodeJS.Timeout | undefined;
   private maxConnections = 0;
@@ -64,9 +70,11 @@ export class NetHost implements ReactorHost {
   }
 
   inject(op: number, conn: number, bytes: Uint8Array): void {
-    if (conn === 0) return this.enqueue({ op, conn: null, a: 0, data: Buffer.from(bytes) }); // a broadcast
-    const c = this.slots[conn & SLOT_MASK];
-    if (c && c.id === conn && !c.dead) this.enqueue({ op, conn: c, a: 0, data: Buffer.from(bytes) });
+    const c = conn === 0 ? null : this.slots[conn & SLOT_MASK]; // conn 0: for the whole server (a broadcast, a publish)
+    if (c === null || (c && c.id === conn && !c.dead)) {
+      this.injected.push({ op, conn: c, a: 0, data: Buffer.from(bytes) });
+      this.schedule();
+    }
   }
 
   listen(spec: ListenSpec): Promise<number> {
@@ -162,12 +170,18 @@ export class NetHost implements ReactorHost {
     });
   }
 
-  private runBatch(): void {
-    // Completions from the previous batch are already first in the ring.
+  /** Puts the events of `list` into the batch, in order, while it has room; returns how many it took. */
+  private take(list: Pending[]): number {
     const door = this.door;
     let taken = 0;
-    while (taken < this.queue.length && door.roomForEvents() > 0) {
-      const p = this.queue[taken];
+    while (taken < list.length && door.roomForEvents() > 0) {
+      const p = list[taken];
+      const c = p.conn;
+      if ((p.op === EV.DATA || p.op === EV.EOF) && c && (!(c.interest & INTEREST.IN) || c.held?.length)) {
+        (c.held ??= []).push(p); // the module stopped reading this connection: it waits, in order
+        taken++;
+        continue;
+      }
       if (p.op === EV.DATA) {
         const room = door.roomForData();
         if (room === 0) break;
@@ -186,7 +200,15 @@ export class NetHost implements ReactorHost {
       }
       taken++;
     }
-    this.queue = this.queue.slice(taken);
+    return taken;
+  }
+
+  private runBatch(): void {
+    // Completions from the previous batch are already first in the ring; then what JS
+    // injected (as on the native host), then socket events.
+    const door = this.door;
+    this.injected = this.injected.slice(this.take(this.injected));
+    if (this.injected.length === 0) this.queue = this.queue.slice(this.take(this.queue));
     const n = door.pending;
     if (!door.hasWork()) {
       // A timer can fire a moment before the module's clock reaches its deadline: re-arm it
@@ -206,7 +228,7 @@ export class NetHost implements ReactorHost {
     for (const s of submissions) this.execute(s);
     const outbox = this.onOutbox && door.outbox(submissions.length);
     if (outbox) this.onOutbox!(outbox);
-    if (this.queue.length > 0 || door.pending > 0 || door.wantsMore()) this.schedule();
+    if (this.queue.length > 0 || this.injected.length > 0 || door.pending > 0 || door.wantsMore()) this.schedule();
     this.armTimer();
     this.checkDrained();
   }
@@ -234,6 +256,11 @@ export class NetHost implements ReactorHost {
       c.interest = s.a;
       if (s.a & INTEREST.IN) c.socket.resume();
       else c.socket.pause();
+      if ((s.a & INTEREST.IN) && c.held?.length) {
+        this.queue.unshift(...c.held); // first: later input of the connection is behind it in the queue
+        c.held = undefined;
+        this.schedule();
+      }
       if ((s.a & INTEREST.OUT) && c.socket.writableLength <= WRITE_BUFFER_LIMIT) {
         this.enqueue({ op: EV.WRITABLE, conn: c, a: 0 });
       }
@@ -266,6 +293,7 @@ export class NetHost implements ReactorHost {
       c.socket.destroy();
     }
     this.queue = [];
+    this.injected = [];
   }
 
   private startInstance(): ModuleInstance {

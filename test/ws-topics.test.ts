@@ -217,10 +217,8 @@ for (const backend of BACKENDS) {
         assert.ok(got.equals(frames), `every message once, in order: ${got.length} vs ${frames.length} bytes, first difference at ${at}: ${JSON.stringify(got.subarray(at, at + 12).toString("latin1"))}`);
       }
       // Bounded by the subscribers' unsent limit (21 × 256 KiB, in power-of-two blocks) and the
-      // held queue, not by N: unbounded, the queue alone held N × (2 KiB + 21 × 8 B). On the
-      // net host node:net has read the whole flood before the module holds the socket, so the
-      // bound is the native host's (see the closing note of issue 16).
-      if (backend === "native") assert.ok(peak - base < 24 * (1 << 20), `module memory in use grew by ${peak - base} bytes`);
+      // held queue, not by N: unbounded, the queue alone held N × (2 KiB + 21 × 8 B).
+      assert.ok(peak - base < 24 * (1 << 20), `module memory in use grew by ${peak - base} bytes`);
       for (const r of received) r.s.destroy();
       flooder.destroy();
     });
