@@ -4,12 +4,10 @@
 // the module), and builds the pieces that carry subscriptions and publishes to the module.
 import { EV } from "../host/door.js";
 import { localConn } from "../host/threads.js";
-import { piece, slices } from "./pieces.js";
+import { messagePieces, WS_OPCODE } from "./pieces.js";
 
 const EV_WS_PUBLISH = EV.WS_PUBLISH;
 
-const PIECE_FIRST = 1;
-const PIECE_LAST = 2;
 /** Topic names stay small next to the arena a batch reads pieces into. */
 export const MAX_TOPIC_BYTES = 16 * 1024;
 
@@ -44,14 +42,10 @@ export function publishPieces(topic: Buffer, skip: number, opcode: number, paylo
   prefix.writeUInt32LE(topic.length, 0);
   prefix.writeUInt32LE(conn, 4);
   prefix.writeUInt32LE(thread, 8);
-  return slices(payload).map((part, i, all) => {
-    const words = [(i === 0 ? PIECE_FIRST : 0) | (i === all.length - 1 ? PIECE_LAST : 0), opcode, payload.length] as const;
-    return i === 0 ? piece(words, prefix, topic, part) : piece(words, part);
-  });
+  return messagePieces(opcode, payload, prefix, topic);
 }
 
 type Inject = (op: number, conn: number, bytes: Uint8Array) => void;
-const OPCODE = { TEXT: 1, BINARY: 2 } as const;
 
 /** Where publishes also go beyond this server (src/pubsub-redis.ts), and which topics it must hear from there. */
 export interface TopicRelay {
@@ -104,6 +98,6 @@ export class Topics {
 
   /** A publish from another server (the relay): to the subscribers here only. */
   deliver(topic: string, payload: Buffer, binary: boolean, skip = 0): void {
-    for (const p of publishPieces(topicBytes(topic), skip, binary ? OPCODE.BINARY : OPCODE.TEXT, payload)) this.inject(EV_WS_PUBLISH, 0, p);
+    for (const p of publishPieces(topicBytes(topic), skip, binary ? WS_OPCODE.BINARY : WS_OPCODE.TEXT, payload)) this.inject(EV_WS_PUBLISH, 0, p);
   }
 }

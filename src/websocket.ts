@@ -8,26 +8,18 @@ import { IncomingRequest } from "./http.js";
 import { ServerResponse } from "./http-response.js";
 import { RequestSocket } from "./http-socket.js";
 import type { ConnectionPeers } from "./peers.js";
-import { piece, slices } from "./pieces.js";
+import { messagePieces, piece, WS_OPCODE } from "./pieces.js";
 import { SendCallbacks } from "./websocket-sends.js";
 import { subscription, topicBytes, Topics } from "./websocket-topics.js";
 import { refusalCode, runVerifyClient, type Verdict, type VerifyClient } from "./websocket-verify.js";
 import { typedEmitter } from "./typed-events.js";
 
-const OPCODE = { TEXT: 1, BINARY: 2, PING: 9, PONG: 10 } as const;
-const PIECE_FIRST = 1;
-const PIECE_LAST = 2;
+const OPCODE = WS_OPCODE;
 /** send() returns false past this much unsent data (the 'drain' event says when to go on). */
 const HIGH_WATER = 1 << 20;
 
 type Inject = (op: number, conn: number, bytes: Uint8Array) => void;
 export type WebSocketData = string | Uint8Array | ArrayBuffer;
-
-/** The pieces of one message (assembly/ws/js.ts): flags, opcode, message length, then a slice of the payload. */
-export function messagePieces(opcode: number, payload: Buffer): Buffer[] {
-  return slices(payload).map((part, i, all) =>
-    piece([(i === 0 ? PIECE_FIRST : 0) | (i === all.length - 1 ? PIECE_LAST : 0), opcode, payload.length], part));
-}
 
 export function toPayload(data: WebSocketData): { payload: Buffer; text: boolean } {
   if (typeof data === "string") return { payload: Buffer.from(data, "utf8"), text: true };

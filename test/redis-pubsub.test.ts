@@ -5,32 +5,19 @@
 // servers say so once and reconnect, and publishes cross servers again.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import WebSocket from "ws";
+import net from "node:net";
 import { createServer } from "../src/index.js";
 import { HOST, sleep, waitFor } from "./helpers.js";
 import { withServing, type Serving } from "./processes.js";
-import { cli, freePort, requireRedisTools, startRedis, stopRedis } from "./redis-server.js";
-import net from "node:net";
+import { topicClient } from "./ws-clients.js";
+import { channelSubscribers, freePort, requireRedisTools, startRedis, stopRedis } from "./redis-server.js";
 
 requireRedisTools(["redis-cli", "redis-server"]);
 const PREFIX = "wr-test:";
 const SERVER = ["--import", "tsx", "test/fixtures/servers/pubsub-server.ts"];
 
-function client(port: number, topic: string): Promise<{ ws: WebSocket; got: string[] }> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/?topic=${topic}`);
-    const got: string[] = [];
-    ws.on("message", (d) => got.push(String(d)));
-    ws.once("open", () => resolve({ ws, got }));
-    ws.once("error", reject);
-  });
-}
-
 /** How many servers subscribe to the topic's channel in Redis. */
-async function redisSubscribers(redisPort: number, topic: string): Promise<number> {
-  const out = await cli(redisPort, ["PUBSUB", "NUMSUB", PREFIX + topic]);
-  return Number(out.split("\n").pop());
-}
+const redisSubscribers = (redisPort: number, topic: string) => channelSubscribers(redisPort, PREFIX + topic);
 
 async function twoServers(redisPort: number, body: (a: Serving, b: Serving) => Promise<void>): Promise<void> {
   await withServing(process.execPath, [...SERVER, String(redisPort), PREFIX], (a) =>
@@ -41,8 +28,8 @@ test("two processes: every subscriber gets every message once, each publisher's 
   const redis = await startRedis();
   try {
     await twoServers(redis.port, async (a, b) => {
-      const onA = await Promise.all([client(a.port, "room"), client(a.port, "room"), client(a.port, "room")]);
-      const onB = await Promise.all([client(b.port, "room"), client(b.port, "room"), client(b.port, "room")]);
+      const onA = await Promise.all([topicClient(a.port, "room"), topicClient(a.port, "room"), topicClient(a.port, "room")]);
+      const onB = await Promise.all([topicClient(b.port, "room"), topicClient(b.port, "room"), topicClient(b.port, "room")]);
       for (let i = 0; i < 100 && (await redisSubscribers(redis.port, "room")) !== 2; i++) await sleep(20);
       assert.is(await redisSubscribers(redis.port, "room"), 2, "both servers subscribe in Redis");
       assert.is(await redisSubscribers(redis.port, "elsewhere"), 0);
@@ -60,7 +47,7 @@ test("two processes: every subscriber gets every message once, each publisher's 
         assert.equal(c.got.filter((m) => m[0] === "b"), Array.from({ length: N }, (_, k) => `b${k}`), `subscriber ${i}: b's order`);
       }
       // A topic with a subscriber on A only: one Redis subscriber, none once it leaves.
-      const solo = await client(a.port, "solo");
+      const solo = await topicClient(a.port, "solo");
       for (let i = 0; i < 100 && (await redisSubscribers(redis.port, "solo")) !== 1; i++) await sleep(20);
       assert.is(await redisSubscribers(redis.port, "solo"), 1);
       solo.ws.close();
@@ -77,8 +64,8 @@ test("Redis stopped and restarted: local delivery goes on, each server says so o
   let redis = await startRedis();
   try {
     await twoServers(redis.port, async (a, b) => {
-      const [pubA, subA] = [await client(a.port, "news"), await client(a.port, "news")];
-      const subB = await client(b.port, "news");
+      const [pubA, subA] = [await topicClient(a.port, "news"), await topicClient(a.port, "news")];
+      const subB = await topicClient(b.port, "news");
       for (let i = 0; i < 100 && (await redisSubscribers(redis.port, "news")) !== 2; i++) await sleep(20);
       pubA.ws.send("before");
       await waitFor(() => subB.got.includes("before") && subA.got.includes("before"), 5000, "before the outage");
@@ -112,7 +99,7 @@ test("pubsub is checked at createServer, and a server without Redis still serves
   server.on("connection", (ws) => ws.subscribe("t"));
   await server.listen();
   try {
-    const c = await client(server.address()!.port, "t");
+    const c = await topicClient(server.address()!.port, "t");
     await waitFor(() => server.subscriberCount("t") === 1, 5000, "subscribed");
     server.publish("t", "local only");
     await waitFor(() => c.got.length === 1, 5000, "delivered");

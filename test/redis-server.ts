@@ -22,6 +22,11 @@ export async function cli(port: number, args: string[]): Promise<string> {
   return `${r.stdout}${r.stderr}`.trim();
 }
 
+/** How many clients subscribe to the channel in Redis (PUBSUB NUMSUB). */
+export async function channelSubscribers(port: number, channel: string): Promise<number> {
+  return Number((await cli(port, ["PUBSUB", "NUMSUB", channel])).split("\n").pop());
+}
+
 export interface RedisServer {
   port: number;
   child: ChildProcess;

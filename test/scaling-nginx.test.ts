@@ -8,10 +8,10 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import WebSocket from "ws";
 import { sleep, waitFor } from "./helpers.js";
 import { withServing } from "./processes.js";
-import { cli, freePort, requireRedisTools, startRedis, stopRedis } from "./redis-server.js";
+import { topicClient } from "./ws-clients.js";
+import { channelSubscribers, freePort, requireRedisTools, startRedis, stopRedis } from "./redis-server.js";
 
 requireRedisTools(["redis-cli", "redis-server"]);
 if (!["/usr/sbin", "/usr/bin"].some((dir) => existsSync(`${dir}/nginx`))) {
@@ -41,16 +41,6 @@ async function startNginx(backends: number[], port: number): Promise<() => Promi
   };
 }
 
-function subscriber(port: number, topic: string): Promise<{ ws: WebSocket; got: string[] }> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/?topic=${topic}`);
-    const got: string[] = [];
-    ws.on("message", (d) => got.push(String(d)));
-    ws.once("open", () => resolve({ ws, got }));
-    ws.once("error", reject);
-  });
-}
-
 test("nginx (docs/scaling/nginx.conf) spreads HTTP over two processes and proxies WebSockets; publishes reach both through Redis", async () => {
   const redis = await startRedis();
   try {
@@ -66,10 +56,10 @@ test("nginx (docs/scaling/nginx.conf) spreads HTTP over two processes and proxie
             answers.add(await res.text());
           }
           assert.equal([...answers].sort(), [`backend ${a.port}`, `backend ${b.port}`].sort(), "both backends answered");
-          const clients = await Promise.all(Array.from({ length: 6 }, () => subscriber(port, "lobby")));
+          const clients = await Promise.all(Array.from({ length: 6 }, () => topicClient(port, "lobby")));
           // Both backends have subscribers: each subscribes to the topic's channel in Redis.
-          for (let i = 0; i < 100 && (await cli(redis.port, ["PUBSUB", "NUMSUB", "wr-nginx:lobby"])).split("\n").pop() !== "2"; i++) await sleep(20);
-          assert.is((await cli(redis.port, ["PUBSUB", "NUMSUB", "wr-nginx:lobby"])).split("\n").pop(), "2", "subscribers on both backends");
+          for (let i = 0; i < 100 && (await channelSubscribers(redis.port, "wr-nginx:lobby")) !== 2; i++) await sleep(20);
+          assert.is(await channelSubscribers(redis.port, "wr-nginx:lobby"), 2, "subscribers on both backends");
           for (let i = 0; i < 50; i++) clients[0].ws.send(`m${i}`);
           const expected = Array.from({ length: 50 }, (_, i) => `m${i}`);
           await waitFor(() => clients.every((c) => c.got.length >= expected.length), 10_000, "every subscriber, on either backend");

@@ -8,15 +8,9 @@ import * as assert from "uvu/assert";
 import { threadId } from "node:worker_threads";
 import type WebSocket from "ws";
 import { waitFor } from "./helpers.js";
-import { closeOf, open, withServer } from "./ws-clients.js";
+import { closeOf, inbox, open, withServer } from "./ws-clients.js";
 
 const HANDLER = "test/fixtures/ws-worker-handler.ts";
-
-function inbox(ws: WebSocket): string[] {
-  const got: string[] = [];
-  ws.on("message", (d) => got.push(String(d)));
-  return got;
-}
 
 test("messages run on worker threads, each connection's in order; connections spread over the workers", async () => {
   await withServer({ workers: 2, handler: HANDLER }, () => {}, async (port) => {

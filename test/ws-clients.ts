@@ -26,5 +26,18 @@ export function open(port: number, path = "/"): Promise<WebSocket> {
   });
 }
 
+/** Collects a client's messages as text. */
+export function inbox(ws: WebSocket): string[] {
+  const got: string[] = [];
+  ws.on("message", (d) => got.push(String(d)));
+  return got;
+}
+
+/** A client of test/fixtures/servers/pubsub-server.ts subscribed to `topic`, and what it has received. */
+export async function topicClient(port: number, topic: string): Promise<{ ws: WebSocket; got: string[] }> {
+  const ws = await open(port, `/?topic=${topic}`);
+  return { ws, got: inbox(ws) };
+}
+
 export const closeOf = (ws: WebSocket | ServerSocket) =>
   new Promise<[number, string]>((r) => (ws as WebSocket).once("close", (code: number, reason: Buffer) => r([code, reason.toString()])));

@@ -9,15 +9,8 @@ import { createServer } from "../src/index.js";
 import type { WebSocket as ServerSocket } from "../src/websocket.js";
 import { fixtureModule } from "./fixture-modules.js";
 import { BACKENDS, connect, HOST, prng, receive, sleep, waitFor } from "./helpers.js";
-import { closeOf, open, withServer } from "./ws-clients.js";
+import { closeOf, inbox, open, withServer } from "./ws-clients.js";
 import { clientFrame, serverFrame, SWITCHING, upgrade } from "./ws-scenarios.js";
-
-/** Collects a client's messages as text. */
-function inbox(ws: WebSocket): string[] {
-  const got: string[] = [];
-  ws.on("message", (d) => got.push(String(d)));
-  return got;
-}
 
 /** A server whose clients say "sub <topic>" / "unsub <topic>" to (un)subscribe, and anything else to publish it to "room" (skipping themselves). */
 const subscribeOnRequest = (ws: ServerSocket) => ws.on("message", (d: Buffer) => {
