@@ -19,6 +19,8 @@ export interface NativeStats {
   shed: number;
   /** The most events one dispatch received. */
   largestBatch: number;
+  /** io_uring: receives that found no free buffer and were armed again later (0 on epoll). */
+  starved: number;
 }
 
 export interface NativeReactor {
@@ -44,8 +46,13 @@ export interface NativeAcceptor {
   stats(): { handedOff: number; shed: number };
 }
 
+/** The kernel interface a native reactor drives: epoll readiness or io_uring completions. */
+export type NativeKernel = "epoll" | "uring";
+
 interface Addon {
-  Reactor: new () => NativeReactor;
+  Reactor: new (kernel?: NativeKernel) => NativeReactor;
+  /** "" where the io_uring host can run here, else the first refusal met (a functional probe). */
+  uringSupport(): string;
   Acceptor: new (subReactors: number[]) => NativeAcceptor;
 }
 
@@ -64,4 +71,18 @@ export function loadAddon(): Addon {
     }
   }
   return addon;
+}
+
+let uringProbe: string | undefined;
+
+/**
+ * Why the io_uring host cannot run here ("" if it can): the kernel's refusal, or
+ * WASM_REACTOR_IO_URING=0 (the switch that forces the epoll fallback, for tests and
+ * for machines where io_uring is allowed but unwanted). Probed once per process.
+ */
+export function uringUnavailable(): string {
+  const env = process.env.WASM_REACTOR_IO_URING;
+  if (env !== undefined && ["0", "off", "false", "no"].includes(env.toLowerCase())) return `disabled by WASM_REACTOR_IO_URING=${env}`;
+  uringProbe ??= loadAddon().uringSupport();
+  return uringProbe;
 }

@@ -115,6 +115,7 @@ export class NetHost implements ReactorHost {
     return {
       ...this.counters,
       shed: 0,
+      starved: 0,
       traps: this.traps,
       moduleMemoryBytes: this.door.instance.memory.buffer.byteLength,
       moduleMemoryInUseBytes: this.door.instance.memoryInUse(),

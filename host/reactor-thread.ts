@@ -1,5 +1,5 @@
 // One sub-reactor of ThreadedHost (host/threads.ts): a worker thread running its own
-// NativeHost, its own epoll instance and its own module instance. It answers the main
+// NativeHost, its own epoll (or io_uring) instance and its own module instance. It answers the main
 // thread's calls (listen, start, close) and keeps its counters in shared memory.
 import { parentPort, workerData } from "node:worker_threads";
 import { NativeHost } from "./native.js";
@@ -9,7 +9,7 @@ const init = workerData as ThreadInit;
 const port = parentPort!;
 const host = new NativeHost(init.config,
   (err, isolated) => port.postMessage({ kind: "trap", message: err.message, isolated } satisfies ThreadMessage), undefined,
-  init.toJs ? (outbox) => port.postMessage({ kind: "outbox", outbox } satisfies ThreadMessage) : undefined);
+  init.toJs ? (outbox) => port.postMessage({ kind: "outbox", outbox } satisfies ThreadMessage) : undefined, init.kernel);
 const counters = new Float64Array(init.stats, init.index * STAT_FIELDS.length * 8, STAT_FIELDS.length);
 
 function publishStats(): void {

@@ -43,11 +43,14 @@ interface Entry {
   nowMs: number;
   unixSeconds: number;
   n: number;
-  /** Records at `records` (n × 16 bytes); the bytes they carry, copied from module address `span` on, at `bytes`. */
+  /**
+   * Records at `records` (n × 16 bytes); the bytes they carry at `bytes`, copied from
+   * `segments` (module address, length, …: each run of adjacent payloads). Runs, not
+   * one span: the io_uring host's payloads sit in buffers all over the arena.
+   */
   records: number;
-  span: number;
   bytes: number;
-  spanLength: number;
+  segments: number[];
   /** The submissions it produced: m records at `submissions`, and a spot check of what they sent. */
   submissions: number;
   m: number;
@@ -102,26 +105,32 @@ class Rollback {
   /** Logs the batch's input, as the host wrote it into the module's memory; checkpoints first if the log is full. */
   private capture(n: number): Entry {
     const memory = new Uint8Array(this.instance.memory.buffer);
-    let span = 0;
-    let spanEnd = 0;
+    const segments: number[] = [];
+    let total = 0;
     const view = new DataView(memory.buffer);
     for (let i = 0; i < n; i++) {
       const at = this.layout.evRing + i * 16;
       if (!EVENTS_WITH_BYTES.includes(view.getUint32(at, true))) continue;
       const ptr = view.getUint32(at + 8, true);
-      const end = ptr + view.getUint32(at + 12, true);
-      if (spanEnd === 0 || ptr < span) span = ptr;
-      spanEnd = Math.max(spanEnd, end);
+      const length = view.getUint32(at + 12, true);
+      if (length === 0) continue;
+      const last = segments.length - 2;
+      if (last >= 0 && segments[last] + segments[last + 1] === ptr) segments[last + 1] += length;
+      else segments.push(ptr, length);
+      total += length;
     }
-    const spanLength = spanEnd - span;
-    if (!this.checkpoint || this.used + n * 16 + spanLength + this.layout.subCap * 16 > this.log.length) this.restartLog();
+    if (!this.checkpoint || this.used + n * 16 + total + this.layout.subCap * 16 > this.log.length) this.restartLog();
     const [nowMs, unixSeconds] = readClock(this.instance.memory.buffer, this.instance.header);
     const records = this.used;
     this.log.set(memory.subarray(this.layout.evRing, this.layout.evRing + n * 16), records);
     const bytes = records + n * 16;
-    this.log.set(memory.subarray(span, spanEnd), bytes);
-    this.used = bytes + spanLength;
-    return { nowMs, unixSeconds, n, records, span, bytes, spanLength, submissions: 0, m: 0, fingerprint: 0 };
+    let at = bytes;
+    for (let k = 0; k < segments.length; k += 2) {
+      this.log.set(memory.subarray(segments[k], segments[k] + segments[k + 1]), at);
+      at += segments[k + 1];
+    }
+    this.used = at;
+    return { nowMs, unixSeconds, n, records, bytes, segments, submissions: 0, m: 0, fingerprint: 0 };
   }
 
   private logOutput(entry: Entry, m: number): void {
@@ -196,7 +205,11 @@ class Rollback {
     const memory = new Uint8Array(this.instance.memory.buffer);
     writeClock(this.instance.memory, this.instance.header, entry.nowMs, entry.unixSeconds);
     memory.set(records, this.layout.evRing);
-    memory.set(this.log.subarray(entry.bytes, entry.bytes + entry.spanLength), entry.span);
+    let at = entry.bytes;
+    for (let k = 0; k < entry.segments.length; k += 2) {
+      memory.set(this.log.subarray(at, at + entry.segments[k + 1]), entry.segments[k]);
+      at += entry.segments[k + 1];
+    }
   }
 }
 

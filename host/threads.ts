@@ -13,13 +13,13 @@
 // id; conn 0 (a broadcast, a publish) goes to every thread.
 import type { Worker } from "node:worker_threads";
 import { closeWithin, type HostStats, type ListenSpec, type OutboxSink, type ReactorHost, type TrapReport } from "./host.js";
-import { loadAddon, type NativeAcceptor } from "./addon.js";
+import { loadAddon, type NativeAcceptor, type NativeKernel } from "./addon.js";
 import type { ModuleConfig } from "./module.js";
 import { startWorker } from "./worker-script.js";
 
 /** The HostStats fields, in the order each thread writes them into the shared counters. */
 export const STAT_FIELDS = ["connections", "accepted", "bytesIn", "bytesOut", "batches", "events", "shed", "largestBatch",
-  "traps", "moduleMemoryBytes", "moduleMemoryInUseBytes", "connectionMemoryBytes"] as const;
+  "starved", "traps", "moduleMemoryBytes", "moduleMemoryInUseBytes", "connectionMemoryBytes"] as const;
 
 export interface ThreadInit {
   config: ModuleConfig;
@@ -27,6 +27,7 @@ export interface ThreadInit {
   stats: SharedArrayBuffer;
   /** Whether JS listens: the thread posts its module's outboxes to the main thread. */
   toJs: boolean;
+  kernel: NativeKernel;
 }
 
 const THREAD_SPAN = 2 ** 32;
@@ -100,11 +101,11 @@ export class ThreadedHost implements ReactorHost {
   private acceptor: NativeAcceptor | undefined;
 
   constructor(config: ModuleConfig, count: number, onTrap: TrapReport, private readonly accept: AcceptMode = "reuseport",
-    onOutbox?: OutboxSink) {
+    onOutbox?: OutboxSink, kernel: NativeKernel = "epoll") {
     const stats = new SharedArrayBuffer(count * STAT_FIELDS.length * 8);
     this.counters = new Float64Array(stats);
     this.threads = Array.from({ length: count }, (_, index) => new Thread({ config: forThread(config, index), index, stats,
-      toJs: onOutbox !== undefined }, onTrap, onOutbox));
+      toJs: onOutbox !== undefined, kernel }, onTrap, onOutbox));
   }
 
   /**

@@ -1,10 +1,12 @@
-// The Synchronous Event Demultiplexer: epoll, accept, recv and send, with no
-// knowledge of JavaScript. It writes event records into the module's ring and
-// carries out the module's submissions, always through a memory pointer the
-// caller has just re-read (memory.grow may move it).
+// The Synchronous Event Demultiplexer, with no knowledge of JavaScript: it writes event
+// records into the module's ring and carries out the module's submissions, always
+// through a memory pointer the caller has just re-read (memory.grow may move it).
+// Two kernels' ways of doing it share this base: epoll with one recv/send per socket
+// (epoll_demux.h) and io_uring with multishot receives into provided buffers
+// (uring_demux.h). What is the same for both lives here: connection ids and
+// generations, the peer words of ACCEPT, the connection limit, the hand-off queue of
+// connections accepted on another thread, and the wake-up eventfd.
 #pragma once
-#include <sys/epoll.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
@@ -26,6 +28,7 @@ struct Memory {
 
 struct Stats {
   uint64_t accepted = 0, bytesIn = 0, bytesOut = 0, batches = 0, events = 0, shed = 0;
+  uint64_t starved = 0;       // io_uring: receives that found no free buffer (re-armed later)
   uint32_t largestBatch = 0;  // most events in one dispatch: never more than the ring holds
   uint32_t open = 0;
 };
@@ -33,23 +36,37 @@ struct Stats {
 class Demux {
  public:
   Demux();
-  ~Demux();
-  bool ok() const { return epfd_ >= 0 && wakeFd_ >= 0; }
-  int epollFd() const { return epfd_; }
+  virtual ~Demux();
+  Demux(const Demux&) = delete;
+  Demux& operator=(const Demux&) = delete;
 
-  int AddListener(int fd);  // returns the listener index, or -1 with errno set
-  void CloseListeners();
-  void CloseConnections();  // after a trap: the module that owned them is gone
-  void Wake();              // makes epollFd() readable so the loop runs again
+  virtual bool ok() const = 0;
+  // The descriptor Node's loop polls (uv_poll): readable when the loop should run.
+  virtual int pollFd() const = 0;
+
+  virtual int AddListener(int fd) = 0;  // returns the listener index, or -1 with errno set
+  virtual void CloseListeners() = 0;
+  virtual void CloseConnections() = 0;  // after a trap: the module that owned them is gone
+  void Wake();                          // makes pollFd() readable so the loop runs again
   // Thread-safe: a connection another thread accepted (native/acceptor.cc), taken into
   // this reactor at its next Gather; the eventfd wakes it (the lecture's socketpair wake-up).
   void Adopt(int fd);
 
+  // A module instance was attached (its arena is where reads may land from now on).
+  virtual bool Attach(const Memory&, const Layout&) { return true; }
+  // Where in arena half `half` the host puts injected events, and how many bytes it may.
+  virtual uint32_t InjectionAt(const Layout& L, uint32_t half) const { return L.arena + half * L.arenaHalf; }
+  virtual uint32_t InjectionRoom(const Layout& L) const { return L.arenaHalf; }
+  // Around one run of the loop: BeginRun after a wake-up, EndRun before yielding to
+  // Node's loop; EndRun says whether work is already waiting (then the caller wakes us).
+  virtual void BeginRun() {}
+  virtual bool EndRun() { return false; }
+
   // Appends ready events after the n records already in the ring; returns the new count.
-  // Reads into the arena half from byte `arenaUsed` on (the host may have put bytes there first).
-  uint32_t Gather(const Memory& m, const Layout& L, uint32_t n, uint32_t arenaHalfIndex, uint32_t arenaUsed);
+  // Reads may use the arena half from byte `arenaUsed` on (the host put bytes there first).
+  virtual uint32_t Gather(const Memory& m, const Layout& L, uint32_t n, uint32_t arenaHalfIndex, uint32_t arenaUsed) = 0;
   // Executes m submissions; writes completions at the start of the event ring; returns their count.
-  uint32_t Execute(const Memory& m, const Layout& L, uint32_t count);
+  virtual uint32_t Execute(const Memory& m, const Layout& L, uint32_t count) = 0;
 
   const Stats& stats() const { return stats_; }
   // Past this many open connections a new one is accepted and closed at once (0: no limit).
@@ -60,28 +77,34 @@ class Demux {
     if (events > stats_.largestBatch) stats_.largestBatch = events;
   }
 
- private:
+ protected:
   struct FdState {
     uint16_t gen = 0;
     uint8_t open = 0;
     uint8_t interest = 0;
   };
-  uint32_t Accept(const Memory& m, const Layout& L, uint32_t n, uint32_t listener);
+  static void Put(const Memory& m, const Layout& L, uint32_t i, uint32_t op, uint32_t conn, uint32_t a, uint32_t b);
+  // The module's i-th submission, copied out (the ring may be unaligned for a Record).
+  static Record Submission(const Memory& m, const Layout& L, uint32_t i);
+  static uint32_t IdOf(int fd, const FdState& s) { return static_cast<uint32_t>(fd) | uint32_t(s.gen) << kSlotBits; }
   uint32_t TakeAdopted(const Memory& m, const Layout& L, uint32_t n);
-  // A new connection's fd joins epoll and the ring (ACCEPT), or is closed if over a limit.
+  // A new connection joins the demultiplexer (Watch) and the ring (ACCEPT), or is
+  // closed at once if over a limit.
   uint32_t Register(const Memory& m, const Layout& L, uint32_t n, int fd, uint32_t listener);
-  uint32_t ReadReady(const Memory& m, const Layout& L, uint32_t n, const epoll_event& ev);
+  virtual void Watch(int fd) = 0;
+  // EMFILE or ENFILE from accept: shed one waiting connection instead of spinning.
+  void ShedOne(int listenFd);
   FdState* Live(uint32_t id);
   void CloseFd(int fd);
+  void CloseOpenFds();
 
-  int epfd_ = -1;
   int wakeFd_ = -1;
-  SpareFd spare_;  // EMFILE: shed a connection instead of spinning (listener.h)
   std::vector<int> listeners_;
   std::vector<FdState> fds_;
-  std::vector<epoll_event> ready_;
-  uint32_t arenaPos_ = 0, arenaEnd_ = 0;
   Stats stats_;
+
+ private:
+  SpareFd spare_;  // EMFILE: shed a connection instead of spinning (listener.h)
   uint32_t maxConnections_ = 0;
   std::mutex adoptMutex_;
   std::vector<int> adopted_;  // guarded by adoptMutex_

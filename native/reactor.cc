@@ -4,8 +4,10 @@
 #include <cstring>
 #include <ctime>
 
+#include "epoll_demux.h"
 #include "handoff.h"
 #include "listen_js.h"
+#include "uring_demux.h"
 
 namespace wr {
 
@@ -46,21 +48,28 @@ Napi::Function Reactor::Define(Napi::Env env) {
                       InstanceMethod("destroy", &Reactor::Destroy), InstanceMethod("stats", &Reactor::GetStats)});
 }
 
+// new Reactor(backend): "epoll" (the default) or "uring" (JS asks uringSupport() first).
 Reactor::Reactor(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Reactor>(info) {
-  if (!demux_.ok()) {
-    ErrnoError(info.Env(), "epoll_create1/eventfd", errno).ThrowAsJavaScriptException();
+  bool uring = info.Length() > 0 && info[0].IsString() && info[0].As<Napi::String>().Utf8Value() == "uring";
+  if (uring) {
+    demux_ = std::make_unique<UringDemux>();
+  } else {
+    demux_ = std::make_unique<EpollDemux>();
+  }
+  if (!demux_->ok()) {
+    ErrnoError(info.Env(), uring ? "io_uring_setup/eventfd" : "epoll_create1/eventfd", errno).ThrowAsJavaScriptException();
     return;
   }
   uv_loop_t* loop = nullptr;
   napi_get_uv_event_loop(info.Env(), &loop);
   poll_ = new uv_poll_t;
-  uv_poll_init(loop, poll_, demux_.epollFd());  // once per handle: re-init corrupts the loop
+  uv_poll_init(loop, poll_, demux_->pollFd());  // once per handle: re-init corrupts the loop
   poll_->data = this;
   timer_ = new uv_timer_t;
   uv_timer_init(loop, timer_);
   uv_unref(reinterpret_cast<uv_handle_t*>(timer_));  // a timeout alone does not keep Node alive
   timer_->data = this;
-  registryId_ = RegisterDemux(&demux_);
+  registryId_ = RegisterDemux(demux_.get());
 }
 
 Reactor::~Reactor() { Release(); }
@@ -85,6 +94,10 @@ Napi::Value Reactor::Attach(const Napi::CallbackInfo& info) {
   layout_ = Layout{Word(m.base, header_, kHEvRing), Word(m.base, header_, kHEvCap),
                    Word(m.base, header_, kHSubRing), Word(m.base, header_, kHSubCap),
                    Word(m.base, header_, kHArena), Word(m.base, header_, kHArenaHalf)};
+  if (!demux_->Attach(m, layout_)) {
+    ErrnoError(env, "io_uring provided buffers", errno).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
   pending_ = 0;
   attached_ = true;
   return env.Undefined();
@@ -95,7 +108,7 @@ Napi::Value Reactor::Listen(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   ListenResult r = OpenListenerFromJs(info);
   if (r.fd < 0) return env.Undefined();
-  int index = demux_.AddListener(r.fd);
+  int index = demux_->AddListener(r.fd);
   if (index < 0) {
     ErrnoError(env, "epoll_ctl", errno).ThrowAsJavaScriptException();
     return env.Undefined();
@@ -115,7 +128,7 @@ Napi::Value Reactor::Inject(const Napi::CallbackInfo& info) {
   // From inside the loop (a handler answering within the outbox callback) the loop sees
   // the event itself on its next pass; waking it through the eventfd would cost a write
   // per answer.
-  if (polling_ && !inLoop_) demux_.Wake();
+  if (polling_ && !inLoop_) demux_->Wake();
   return info.Env().Undefined();
 }
 
@@ -124,17 +137,18 @@ Napi::Value Reactor::RegistryId(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value Reactor::SetMaxConnections(const Napi::CallbackInfo& info) {
-  demux_.SetMaxConnections(info[0].As<Napi::Number>().Uint32Value());
+  demux_->SetMaxConnections(info[0].As<Napi::Number>().Uint32Value());
   return info.Env().Undefined();
 }
 
 // Injected events go first into the batch, as long as the ring and the arena half have room.
 uint32_t Reactor::PutInjected(const Memory& mem, uint32_t n, uint32_t* arenaUsed) {
+  uint32_t room = demux_->InjectionRoom(layout_);
   while (!injected_.empty() && n < layout_.evCap) {
     Injected& x = injected_.front();
     uint32_t size = uint32_t(x.bytes.size());
-    if (*arenaUsed + size > layout_.arenaHalf) break;  // JS keeps pieces far below a half
-    uint32_t at = layout_.arena + half_ * layout_.arenaHalf + *arenaUsed;
+    if (*arenaUsed + size > room) break;  // JS keeps pieces far below the room (16 KiB)
+    uint32_t at = demux_->InjectionAt(layout_, half_) + *arenaUsed;
     std::memcpy(mem.base + at, x.bytes.data(), size);
     Record r{x.op, x.conn, at, size};
     std::memcpy(mem.base + layout_.evRing + size_t(n++) * sizeof r, &r, sizeof r);
@@ -149,7 +163,7 @@ Napi::Value Reactor::Start(const Napi::CallbackInfo& info) {
     uv_poll_start(poll_, UV_READABLE, &Reactor::OnPoll);
     polling_ = true;
     Ref();  // a polling reactor must outlive its JS references
-    demux_.Wake();  // completions or a queued shutdown may be waiting
+    demux_->Wake();  // completions or a queued shutdown may be waiting
   }
   return info.Env().Undefined();
 }
@@ -157,14 +171,14 @@ Napi::Value Reactor::Start(const Napi::CallbackInfo& info) {
 // shutdown(onDrained): stop accepting, let the module flush and close every connection.
 Napi::Value Reactor::Shutdown(const Napi::CallbackInfo& info) {
   onDrained_ = Napi::Persistent(info[0].As<Napi::Function>());
-  demux_.CloseListeners();
+  demux_->CloseListeners();
   shutdownQueued_ = true;
-  demux_.Wake();
+  demux_->Wake();
   return info.Env().Undefined();
 }
 
 Napi::Value Reactor::DropConnections(const Napi::CallbackInfo& info) {
-  demux_.CloseConnections();
+  demux_->CloseConnections();
   injected_.clear();  // answers for connections that died with the instance
   pending_ = 0;
   attached_ = false;
@@ -178,7 +192,7 @@ Napi::Value Reactor::Destroy(const Napi::CallbackInfo& info) {
 
 Napi::Value Reactor::GetStats(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const Stats& s = demux_.stats();
+  const Stats& s = demux_->stats();
   Napi::Object o = Napi::Object::New(env);
   o.Set("connections", s.open);
   o.Set("accepted", double(s.accepted));
@@ -188,6 +202,7 @@ Napi::Value Reactor::GetStats(const Napi::CallbackInfo& info) {
   o.Set("events", double(s.events));
   o.Set("shed", double(s.shed));
   o.Set("largestBatch", s.largestBatch);
+  o.Set("starved", double(s.starved));
   return o;
 }
 
@@ -239,11 +254,12 @@ void Reactor::RunLoop() {
   Napi::Env env = Env();
   Napi::HandleScope outer(env);
   inLoop_ = true;
+  demux_->BeginRun();
   for (int i = 0; i < kBatchesPerWake && polling_; i++) {
     Napi::HandleScope scope(env);
     Memory mem;
     if (!RefreshMemory(&mem)) {
-      inLoop_ = false;
+      LeaveLoop();
       return Fail(Napi::Error::New(env, "module memory is detached").Value());
     }
     uint32_t n = pending_;
@@ -256,33 +272,38 @@ void Reactor::RunLoop() {
     }
     uint32_t arenaUsed = 0;
     n = PutInjected(mem, n, &arenaUsed);
-    n = demux_.Gather(mem, layout_, n, half_, arenaUsed);
+    n = demux_->Gather(mem, layout_, n, half_, arenaUsed);
     bool more = Word(mem.base, header_, kHFlags) & kFlagMore;
     if (n == 0 && !more && !Due(mem.base, header_)) break;
     SetWord(mem.base, header_, kHNowMs, NowMs());
     SetWord(mem.base, header_, kHUnixSeconds, uint32_t(std::time(nullptr)));
     uint32_t m = 0;
-    if (!Dispatch(n, &m)) return void(inLoop_ = false);
+    if (!Dispatch(n, &m)) return void(LeaveLoop());
     if (!RefreshMemory(&mem) || m > layout_.subCap) {
-      inLoop_ = false;
+      LeaveLoop();
       return Fail(Napi::Error::New(env, m > layout_.subCap ? "module wrote past its submission ring" : "module memory is detached").Value());
     }
-    pending_ = demux_.Execute(mem, layout_, m);
+    pending_ = demux_->Execute(mem, layout_, m);
     half_ ^= 1;  // this batch's bytes stay put through the next dispatch (short sends point at them)
-    demux_.CountBatch(n);
+    demux_->CountBatch(n);
   }
-  inLoop_ = false;  // from here on, JS (onDrained) runs outside the loop: its injections wake it
+  bool backlog = LeaveLoop();  // from here on, JS (onDrained) runs outside the loop: its injections wake it
   if (!polling_) return;
   Memory mem;
   if (!RefreshMemory(&mem)) return;
   bool more = Word(mem.base, header_, kHFlags) & kFlagMore;
-  if (pending_ > 0 || more || !injected_.empty()) demux_.Wake();
+  if (pending_ > 0 || more || !injected_.empty() || backlog) demux_->Wake();
   ArmTimer(mem);
-  if (draining_ && demux_.stats().open == 0 && !more) {
+  if (draining_ && demux_->stats().open == 0 && !more) {
     draining_ = false;
     Stop();
     if (!onDrained_.IsEmpty()) onDrained_.MakeCallback(Value(), {});
   }
+}
+
+bool Reactor::LeaveLoop() {
+  inLoop_ = false;
+  return demux_->EndRun();
 }
 
 // The module asked to be called by a deadline even if no event comes (its timeouts).
@@ -315,8 +336,8 @@ void Reactor::Release() {
   if (registryId_ != 0) UnregisterDemux(registryId_);  // no acceptor can hand us an fd from here on
   registryId_ = 0;
   Stop();
-  demux_.CloseListeners();
-  demux_.CloseConnections();
+  demux_->CloseListeners();
+  demux_->CloseConnections();
   if (poll_ != nullptr) {
     uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
     poll_ = nullptr;

@@ -1,12 +1,14 @@
-// The Reactor as a JavaScript object: it joins Node's event loop by polling the
-// epoll fd (uv_poll), and each time it fires runs the loop
-//   completions + epoll_wait(0) → events in the ring → dispatch(n) → execute submissions
+// The Reactor as a JavaScript object: it joins Node's event loop by polling its
+// demultiplexer's fd (uv_poll: the epoll fd, or the eventfd of an io_uring), and each
+// time it fires runs the loop
+//   completions + gather → events in the ring → dispatch(n) → execute submissions
 // a bounded number of times, so timers and other I/O in the process keep running.
 #pragma once
 #include <napi.h>
 #include <uv.h>
 
 #include <deque>
+#include <memory>
 #include <vector>
 
 #include "demux.h"
@@ -34,6 +36,7 @@ class Reactor : public Napi::ObjectWrap<Reactor> {
   static void OnPoll(uv_poll_t* handle, int status, int events);
   static void OnTimer(uv_timer_t* handle);
   void RunLoop();
+  bool LeaveLoop();  // true if work is already waiting (the demultiplexer's backlog)
   void ArmTimer(const Memory& mem);
   uint32_t PutInjected(const Memory& mem, uint32_t n, uint32_t* arenaUsed);
   bool RefreshMemory(Memory* m);
@@ -42,7 +45,7 @@ class Reactor : public Napi::ObjectWrap<Reactor> {
   void Stop();
   void Release();
 
-  Demux demux_;
+  std::unique_ptr<Demux> demux_;  // epoll or io_uring: the backend chosen at construction
   Layout layout_;
   uint32_t header_ = 0;
   Napi::ObjectReference memory_;

@@ -1,6 +1,7 @@
 // The public API of wasm-reactor: everything a user imports is exported here.
 export { createServer, Server, type AddServerListener, type AddressInfo, type ServerEvents, type ServerStats, type TrapInfo } from "./server.js";
 export type { Backend, ResolvedOptions, ServerOptions } from "./options.js";
+export type { RunningBackend } from "./server.js";
 export type { HostStats } from "../host/host.js";
 export type { Protocol } from "../host/module.js";
 export {

@@ -6,13 +6,19 @@ import { JS_HANDLER_STREAMED, JS_HANDLER_WHOLE, loadModule, PROTOCOL_NAMES, star
 import type { HostCallFunction } from "./calls.js";
 import { DEFAULT_ROUTES, staticRoutes, type RouteSpec } from "./routes.js";
 
-export type Backend = "native" | "net";
+/** The hosts a server can run on; "auto" resolves to one of the others (server.backend). */
+export type Backend = "native" | "uring" | "net" | "auto";
 
 export interface ServerOptions {
   /**
-   * Which host drives the module: "native" (epoll addon, default on Linux) or "net"
-   * (Node's own sockets, any platform). Without it, native is used where the addon
-   * loads, and net otherwise (with a one-line notice).
+   * Which host drives the module: "native" (the addon on epoll, default on Linux),
+   * "uring" (the addon on io_uring: multishot receives into provided buffers in the
+   * module's arena, a batch's sends in one system call; Linux 6.1+), "net" (Node's own
+   * sockets, any platform) or "auto" (uring where the kernel allows it, else native,
+   * else net). Where io_uring is unavailable or refused (an old kernel, seccomp,
+   * kernel.io_uring_disabled, or WASM_REACTOR_IO_URING=0), "uring" falls back to native
+   * with a one-line notice. Without it, native is used where the addon loads, and net
+   * otherwise (with a one-line notice). `server.backend` says which runs.
    */
   backend?: Backend;
   /**
@@ -93,8 +99,9 @@ export interface ServerOptions {
   pubsub?: RedisPubSubOptions;
   /**
    * Main–sub reactors: run this many sub-reactors, each a worker thread with its own
-   * epoll instance and module instance, sharing the ports with SO_REUSEPORT (default 1:
-   * one reactor in the main thread's event loop). Native backend, in-module protocols.
+   * epoll (or io_uring) instance and module instance, sharing the ports with SO_REUSEPORT
+   * (default 1: one reactor in the main thread's event loop). Native or uring backend,
+   * in-module protocols.
    */
   threads?: number;
   /**
@@ -285,8 +292,8 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
     throw new TypeError(`wasm-reactor: unknown protocol "${o.protocol}" (expected ${PROTOCOL_NAMES.join(", ")})`);
   }
   checkApplies(options, o.protocol);
-  if (o.backend !== undefined && o.backend !== "native" && o.backend !== "net") {
-    throw new TypeError(`wasm-reactor: unknown backend "${o.backend}" (expected native, net)`);
+  if (o.backend !== undefined && !["native", "uring", "net", "auto"].includes(o.backend)) {
+    throw new TypeError(`wasm-reactor: unknown backend "${o.backend}" (expected native, uring, net, auto)`);
   }
   if (o.record !== undefined && o.flightRecorder !== undefined) {
     throw new TypeError("wasm-reactor: choose record (everything) or flightRecorder (the recent past), not both");

@@ -3,10 +3,10 @@
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
 import { constants } from "node:os";
-import { loadAddon } from "../host/addon.js";
+import { loadAddon, uringUnavailable } from "../host/addon.js";
 import type { HostStats, ReactorHost } from "../host/host.js";
 import { HTTP_PROTOCOLS, JS_HANDLER_STREAMED, type ModuleConfig } from "../host/module.js";
-import { NativeHost } from "../host/native.js";
+import { NativeHost, URING_ARENA_HALF_BYTES } from "../host/native.js";
 import { NetHost } from "../host/net.js";
 import { ThreadedHost } from "../host/threads.js";
 import { FlightRecorder, moduleDigest, TraceWriter, type Recorder } from "../host/trace.js";
@@ -34,22 +34,45 @@ export interface ServerStats extends HostStats {
 
 type State = "idle" | "starting" | "listening" | "closing" | "closed";
 
-let fallbackNoticeShown = false;
+/** The hosts a server runs on: what `backend` resolves to here. */
+export type RunningBackend = Exclude<Backend, "auto">;
 
-/** The backend asked for, or native where the addon loads and net elsewhere. */
-function chooseBackend(wanted: Backend | undefined): Backend {
-  if (wanted) return wanted;
+let fallbackNoticeShown = false;
+let uringNoticeShown = false;
+
+/** Whether the addon loads; if not, says once that the node:net host stands in. */
+function addonLoads(): boolean {
   try {
     loadAddon();
-    return "native";
+    return true;
   } catch (err) {
     if (!fallbackNoticeShown) {
       fallbackNoticeShown = true;
       const reason = (err as Error).message.replace(/^wasm-reactor: /, "");
       console.warn(`wasm-reactor: native epoll host unavailable (${reason}); using the node:net host`);
     }
-    return "net";
+    return false;
   }
+}
+
+/**
+ * The backend asked for as it resolves on this machine: native where the addon loads
+ * and net elsewhere when none is named; uring falls back to native (with one notice)
+ * where io_uring is unavailable, and auto takes the best there is, silently.
+ */
+function chooseBackend(wanted: Backend | undefined): RunningBackend {
+  if (wanted === "net" || wanted === "native") return wanted;
+  if (wanted === "uring") {
+    const why = uringUnavailable();
+    if (!why) return "uring";
+    if (!uringNoticeShown) {
+      uringNoticeShown = true;
+      console.warn(`wasm-reactor: io_uring unavailable (${why}); using the epoll host`);
+    }
+    return "native";
+  }
+  if (!addonLoads()) return "net";
+  return wanted === "auto" && !uringUnavailable() ? "uring" : "native";
 }
 
 const errnoNames = new Map(Object.entries(constants.errno).map(([name, code]) => [code, name]));
@@ -139,8 +162,8 @@ export class Server extends typedEmitter<ServerEvents>() {
   private host: ReactorHost | undefined;
   private bound: AddressInfo[] = [];
   private state: State = "idle";
-  /** The host serving this server, once listen() has chosen it. */
-  backend: Backend | undefined;
+  /** The host serving this server, once listen() has chosen it ("auto" resolved). */
+  backend: RunningBackend | undefined;
   private closed: Promise<void> | undefined;
   private recorder: Recorder | undefined;
   private pool: HandlerPool | undefined;
@@ -219,8 +242,12 @@ export class Server extends typedEmitter<ServerEvents>() {
 
   private async bind(port: number, host: string): Promise<void> {
     const address = isIP(host) ? host : (await lookup(host)).address;
+    if (this.options.threads > 1 && this.options.backend === "net") throw new TypeError("wasm-reactor: threads need a native backend");
+    this.backend = chooseBackend(this.options.threads > 1 ? this.options.backend ?? "native" : this.options.backend);
+    const uring = this.backend === "uring";
     const config: ModuleConfig = { protocol: this.options.protocol, moduleFile: this.options.module, eventCapacity: this.options.eventCapacity,
-      arenaHalfBytes: this.options.readBytesPerBatch, maxLineLength: this.options.maxLineLength,
+      arenaHalfBytes: uring ? Math.max(this.options.readBytesPerBatch, URING_ARENA_HALF_BYTES) : this.options.readBytesPerBatch,
+      maxLineLength: this.options.maxLineLength,
       trapOnMagic: this.options.trapOnMagic, idleTimeoutMs: this.options.idleTimeout || undefined, maxMemoryBytes: this.options.maxMemory,
       isolateTraps: this.options.isolateTraps, cpuBudget: this.options.cpuBudget,
       callTimeoutMs: this.options.protocol === "module" ? this.options.callTimeout : undefined,
@@ -234,7 +261,6 @@ export class Server extends typedEmitter<ServerEvents>() {
       const flightRecording = isolated ? flight?.dump() : flight?.written.at(-1);
       this.emit("trap", err, { flightRecording, ...isolated });
     };
-    this.backend = this.options.threads > 1 ? "native" : chooseBackend(this.options.backend);
     if (this.options.threads > 1 && config.http?.jsHandler) {
       throw new TypeError("wasm-reactor: threads run in-module protocols; a 'request' listener needs threads: 1");
     }
@@ -267,8 +293,9 @@ export class Server extends typedEmitter<ServerEvents>() {
     }) : undefined;
     const toJs = config.http?.jsHandler || this.options.protocol === "ws" || this.calls
       ? (outbox: Buffer, thread?: number) => this.handle(outbox, thread) : undefined;
-    const reactor = this.options.threads > 1 ? new ThreadedHost(config, this.options.threads, onTrap, this.options.accept, toJs)
-      : this.backend === "native" ? new NativeHost(config, onTrap, recorder, toJs) : new NetHost(config, onTrap, recorder, toJs);
+    const kernel = uring ? "uring" : "epoll";
+    const reactor = this.options.threads > 1 ? new ThreadedHost(config, this.options.threads, onTrap, this.options.accept, toJs, kernel)
+      : this.backend === "net" ? new NetHost(config, onTrap, recorder, toJs) : new NativeHost(config, onTrap, recorder, toJs, kernel);
     reactor.setMaxConnections(this.options.maxConnections);
     const family = isIP(address) === 6 ? "IPv6" : "IPv4";
     try {
@@ -389,7 +416,7 @@ export class Server extends typedEmitter<ServerEvents>() {
     return this.websockets.clients;
   }
 
-  private makeRecorder(config: ModuleConfig, host: Backend): Recorder | undefined {
+  private makeRecorder(config: ModuleConfig, host: RunningBackend): Recorder | undefined {
     const header = { ...config, module: moduleDigest(config), host, recordedAt: new Date().toISOString() };
     if (this.options.record !== undefined) return new TraceWriter(this.options.record, header);
     const flight = this.options.flightRecorder;
@@ -444,7 +471,7 @@ export class Server extends typedEmitter<ServerEvents>() {
 
   stats(): ServerStats {
     if (!this.host) {
-      return { connections: 0, accepted: 0, bytesIn: 0, bytesOut: 0, batches: 0, events: 0, shed: 0, largestBatch: 0,
+      return { connections: 0, accepted: 0, bytesIn: 0, bytesOut: 0, batches: 0, events: 0, shed: 0, largestBatch: 0, starved: 0,
         traps: 0, moduleMemoryBytes: 0, moduleMemoryInUseBytes: 0, connectionMemoryBytes: 0, moduleMemoryLimitBytes: this.options.maxMemory };
     }
     return { ...this.host.stats(), moduleMemoryLimitBytes: this.options.maxMemory };

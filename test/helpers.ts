@@ -8,7 +8,7 @@ import { createServer, type Server, type ServerOptions } from "../src/index.js";
 export const HOST = "127.0.0.1";
 
 /** The hosts every protocol suite runs against: one table-driven suite, not copies. */
-export const BACKENDS = ["native", "net"] as const;
+export const BACKENDS = ["native", "uring", "net"] as const;
 
 export async function startServer(options: ServerOptions = {}): Promise<Server> {
   return createServer({ host: HOST, port: 0, ...options }).listen();

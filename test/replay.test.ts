@@ -27,7 +27,7 @@ async function exchange(socket: import("node:net").Socket, text: string, expecte
 }
 
 /** A line session with pieces split and glued, recorded to `trace`. */
-async function recordLineSession(backend: "native" | "net", trace: string): Promise<void> {
+async function recordLineSession(backend: typeof BACKENDS[number], trace: string): Promise<void> {
   const server = await startServer({ backend, protocol: "line", record: trace });
   const a = await connect(server.address()!.port);
   const b = await connect(server.address()!.port);

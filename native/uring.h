@@ -1,0 +1,101 @@
+// A minimal io_uring, by raw system calls (no liburing: Debian's is too old for what we
+// use, and the kernel interface is all we need). One Ring is set up with
+// SINGLE_ISSUER | DEFER_TASKRUN: the kernel completes requests, and so writes into
+// provided buffers, only inside this thread's io_uring_enter — never while the module
+// runs, never behind the host's back. A BufferRing hands the kernel buffers that live in
+// the module's arena, so a receive still lands straight in linear memory.
+#pragma once
+#include <linux/io_uring.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace wr {
+
+class Ring {
+ public:
+  Ring() = default;
+  ~Ring();
+  Ring(const Ring&) = delete;
+  Ring& operator=(const Ring&) = delete;
+
+  // Sets the ring up; false with errno set (and step() naming the call that failed).
+  bool Init(unsigned entries, unsigned cqEntries);
+  bool ok() const { return fd_ >= 0; }
+  int fd() const { return fd_; }
+  const char* step() const { return step_; }
+
+  // A zeroed SQE, or nullptr when the queue is full even after submitting what it holds.
+  io_uring_sqe* Next();
+  // Submits what was queued and runs the kernel's deferred completions (task work);
+  // returns false with errno set if the kernel refused the call.
+  bool Enter();
+  // Whether completions wait in the kernel to be run (the TASKRUN flag): only then does
+  // harvesting need a system call.
+  bool WorkPending() const;
+  unsigned Queued() const { return sqTail_ - submitted_; }
+  // Whether completions signal the registered eventfd (off while we harvest anyway).
+  void SignalEventfd(bool on);
+
+  // Completions: call Peek until it returns nullptr, Advance after each.
+  const io_uring_cqe* Peek() const;
+  void Advance();
+
+  int Register(unsigned opcode, void* arg, unsigned count);
+
+ private:
+  int fd_ = -1;
+  const char* step_ = "";
+  void* sqMap_ = nullptr;
+  size_t sqMapBytes_ = 0;
+  void* cqMap_ = nullptr;
+  size_t cqMapBytes_ = 0;
+  io_uring_sqe* sqes_ = nullptr;
+  size_t sqesBytes_ = 0;
+  unsigned *sqHead_ = nullptr, *sqTailPtr_ = nullptr, *sqMask_ = nullptr, *sqArray_ = nullptr, *sqFlags_ = nullptr;
+  unsigned *cqHead_ = nullptr, *cqTail_ = nullptr, *cqMask_ = nullptr, *cqFlags_ = nullptr;
+  io_uring_cqe* cqes_ = nullptr;
+  unsigned sqEntries_ = 0;
+  unsigned sqTail_ = 0;      // ours: published to the kernel on Enter
+  unsigned submitted_ = 0;   // SQEs the kernel has taken
+};
+
+// The provided-buffer ring of one buffer group: `count` buffers of `size` bytes at
+// `offset` in linear memory (the arena). Entries hold absolute addresses, so when the
+// memory moves (a host that cannot reserve it in place), Rebase rewrites them all.
+class BufferRing {
+ public:
+  BufferRing() = default;
+  ~BufferRing();
+  BufferRing(const BufferRing&) = delete;
+  BufferRing& operator=(const BufferRing&) = delete;
+
+  // Registers group `group` with `ring`; every buffer starts in the kernel's hands.
+  bool Init(Ring* ring, uint16_t group, uint8_t* base, uint32_t offset, uint32_t size, uint32_t count);
+  void Release();
+  // Gives buffer `id` back to the kernel (visible once Publish runs).
+  void Give(uint16_t id);
+  void Publish();
+  void Rebase(uint8_t* base);
+  uint32_t OffsetOf(uint16_t id) const { return offset_ + uint32_t(id) * size_; }
+  uint32_t count() const { return count_; }
+  uint16_t group() const { return group_; }
+
+ private:
+  io_uring_buf* Entry(unsigned slot) const;
+  void Write(unsigned slot, uint16_t id);
+  Ring* ring_ = nullptr;
+  io_uring_buf_ring* entries_ = nullptr;
+  size_t bytes_ = 0;
+  uint8_t* base_ = nullptr;
+  uint32_t offset_ = 0, size_ = 0, count_ = 0, mask_ = 0;
+  uint16_t group_ = 0, tail_ = 0;
+  bool registered_ = false;
+};
+
+// Whether this kernel gives us everything the uring host needs: "" if so, else the
+// reason (the first refusal met), for the notice of the fallback to epoll.
+std::string UringSupport();
+
+}  // namespace wr
