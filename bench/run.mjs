@@ -55,6 +55,8 @@ function compile(name) {
 const epollServer = compile("epoll_echo");
 // The same server with rollback isolation off: what isolating traps costs (isolateTraps).
 const NO_ISOLATION = { WASM_REACTOR_BENCH_ISOLATE_TRAPS: "0" };
+// The same servers on the io_uring host (backend "uring"; the others run on epoll).
+const URING = { WASM_REACTOR_BENCH_BACKEND: "uring" };
 const node = (file, ...args) => [process.execPath, [path.join(here, "servers", file), "0", ...args]];
 // Each suite: its servers, its workloads, and the ratios its table reports.
 const SUITES = {
@@ -62,6 +64,7 @@ const SUITES = {
     title: "Echo",
     servers: {
       wasm: { label: "wasm-reactor", cmd: node("wasm-echo.mjs") },
+      wasmu: { label: "wasm-reactor on io_uring", cmd: node("wasm-echo.mjs"), env: URING },
       wasmx: { label: "wasm-reactor, traps not isolated", cmd: node("wasm-echo.mjs"), env: NO_ISOLATION },
       net: { label: "node:net", cmd: node("net-echo.mjs") },
       c: { label: "C epoll (ceiling)", cmd: [epollServer, ["0"]] },
@@ -72,12 +75,13 @@ const SUITES = {
       { name: "4 KiB, 1000 conns", conns: 1000, size: 4096, metric: "rps" },
       { name: "64 KiB, 50 conns", conns: 50, size: 65536, metric: "mbps" },
     ],
-    ratios: [["wasm", "c"], ["wasm", "net"], ["wasm", "wasmx"]],
+    ratios: [["wasm", "c"], ["wasmu", "wasm"], ["wasmu", "c"], ["wasm", "net"], ["wasm", "wasmx"]],
   },
   http: {
     title: "HTTP keep-alive GET /",
     servers: {
       route: { label: "wasm route", cmd: node("wasm-http.mjs", "route") },
+      routeu: { label: "wasm route on io_uring", cmd: node("wasm-http.mjs", "route"), env: URING },
       routex: { label: "wasm route, traps not isolated", cmd: node("wasm-http.mjs", "route"), env: NO_ISOLATION },
       js: { label: "wasm JS handler", cmd: node("wasm-http.mjs", "js") },
       node: { label: "node:http", cmd: node("node-http.mjs") },
@@ -89,12 +93,13 @@ const SUITES = {
       { name: "50 conns", conns: 50, size: 1, metric: "rps", mode: "http" },
       { name: "1000 conns", conns: 1000, size: 1, metric: "rps", mode: "http" },
     ],
-    ratios: [["route", "c"], ["node", "c"], ["js", "node"], ["express", "nexpress"], ["route", "routex"]],
+    ratios: [["route", "c"], ["routeu", "route"], ["routeu", "c"], ["node", "c"], ["js", "node"], ["express", "nexpress"], ["route", "routex"]],
   },
   ws: {
     title: "WebSocket echo, 64-byte binary messages",
     servers: {
       wasm: { label: "wasm ws-echo", cmd: node("wasm-ws.mjs") },
+      wasmu: { label: "wasm ws-echo on io_uring", cmd: node("wasm-ws.mjs"), env: URING },
       wasmx: { label: "wasm ws-echo, traps not isolated", cmd: node("wasm-ws.mjs"), env: NO_ISOLATION },
       js: { label: "wasm JS echo", cmd: node("wasm-ws-js.mjs") },
       ws: { label: "ws package", cmd: node("ws-package.mjs") },
@@ -105,7 +110,7 @@ const SUITES = {
       { name: "50 clients", conns: 50, size: 64, metric: "rps", mode: "ws" },
       { name: "1000 clients", conns: 1000, size: 64, metric: "rps", mode: "ws" },
     ],
-    ratios: [["wasm", "c"], ["wasm", "ws"], ["js", "ws"], ["wasm", "wasmx"]],
+    ratios: [["wasm", "c"], ["wasmu", "wasm"], ["wasm", "ws"], ["js", "ws"], ["wasm", "wasmx"]],
   },
   scaling: {
     title: "Scaling: HTTP in-module route, threads 1 vs 2 (two sub-reactors may use both cores, so they share one with the load client)",

@@ -106,6 +106,10 @@ void Ring::SignalEventfd(bool on) {
   unsigned flags = __atomic_load_n(cqFlags_, __ATOMIC_RELAXED);
   flags = on ? flags & ~IORING_CQ_EVENTFD_DISABLED : flags | IORING_CQ_EVENTFD_DISABLED;
   __atomic_store_n(cqFlags_, flags, __ATOMIC_RELEASE);
+  // A full fence: the caller reads the TASKRUN flag next, and the kernel sets that flag
+  // before it reads ours. Without it the store can wait in the store buffer while the
+  // load goes ahead (x86 reorders exactly this), both sides miss, and a wake-up is lost.
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
 const io_uring_cqe* Ring::Peek() const {

@@ -20,9 +20,9 @@ uint64_t UserData(uint64_t kind, uint8_t seq, uint32_t id) { return kind << 56 |
 constexpr unsigned kSubmissionEntries = 4096;
 constexpr unsigned kCompletionEntries = 16384;
 constexpr uint16_t kGroup = 0;
-// One DATA record is at most one buffer. 4 KiB holds a typical request or message;
+// One DATA record is at most one buffer. 2 KiB holds a typical request or message;
 // larger ones arrive as several records (the module assembles partial packets anyway).
-constexpr uint32_t kBufferBytes = 4096;
+constexpr uint32_t kBufferBytes = 2048;
 constexpr uint32_t kMinBuffers = 64;
 constexpr uint32_t kMaxBuffers = 32768;  // buffer ids are 16-bit; ring entries a power of two up to 2^15
 constexpr uint32_t kMaxInjectionRoom = 256 * 1024;
