@@ -13,7 +13,7 @@ namespace wr {
 namespace {
 
 // user_data = kind << 56 | arming sequence << 40 | connection id (or listener index).
-enum Kind : uint64_t { kRecv = 1, kPollOut = 2, kAccept = 3, kSend = 4, kCancel = 5 };
+enum Kind : uint64_t { kRecv = 1, kPollOut = 2, kAccept = 3, kSend = 4, kCancel = 5, kListenPoll = 6 };
 
 uint64_t UserData(uint64_t kind, uint8_t seq, uint32_t id) { return kind << 56 | uint64_t(seq) << 40 | id; }
 
@@ -55,7 +55,6 @@ io_uring_sqe* UringDemux::Sqe() {
 
 int UringDemux::AddListener(int fd) {
   listeners_.push_back(fd);
-  accepting_.push_back(0);
   uint32_t index = uint32_t(listeners_.size() - 1);
   ArmAccept(index);
   return int(index);
@@ -68,7 +67,14 @@ void UringDemux::ArmAccept(uint32_t listener) {
   sqe->ioprio = IORING_ACCEPT_MULTISHOT;
   sqe->accept_flags = SOCK_NONBLOCK | SOCK_CLOEXEC;
   sqe->user_data = UserData(kAccept, 0, listener);
-  accepting_[listener] = 1;
+}
+
+void UringDemux::ArmListenPoll(uint32_t listener) {
+  io_uring_sqe* sqe = Sqe();
+  sqe->opcode = IORING_OP_POLL_ADD;
+  sqe->fd = listeners_[listener];
+  sqe->poll32_events = POLLIN;
+  sqe->user_data = UserData(kListenPoll, 0, listener);
 }
 
 void UringDemux::CloseListeners() {
@@ -84,6 +90,15 @@ void UringDemux::CloseListeners() {
     if (fd >= 0) close(fd);
     fd = -1;
   }
+  // Accepted by the kernel but never the module's: closed as epoll's listener close
+  // resets its backlog (a shutdown must not wait for connections nobody will serve).
+  CloseAccepted();
+}
+
+void UringDemux::CloseAccepted() {
+  for (const auto& a : accepted_) close(a.first);
+  stats_.shed += accepted_.size();
+  accepted_.clear();
 }
 
 void UringDemux::CloseConnections() {
@@ -94,9 +109,7 @@ void UringDemux::CloseConnections() {
   for (int fd : closing_) close(fd);
   closing_.clear();
   CloseOpenFds();
-  for (const Event& e : staged_) {
-    if (e.op == kStagedAccept) close(int(e.conn));  // accepted, never registered
-  }
+  CloseAccepted();
   staged_.clear();
   for (int fd : heldFds_) conns_[fd].held.clear();
   heldFds_.clear();
@@ -209,12 +222,25 @@ void UringDemux::OnCompletion(const io_uring_cqe& cqe) {
       return;
     }
     if (cqe.res >= 0) {
-      Stage({kStagedAccept, uint32_t(cqe.res), id, 0, -1, false});
+      accepted_.emplace_back(cqe.res, id);
     } else if (cqe.res == -EMFILE || cqe.res == -ENFILE) {
-      ShedOne(listeners_[id]);
+      // io_uring takes the descriptor before it looks for a connection: re-armed at the
+      // limit, the accept would fail at once even with none waiting, for ever (a busy
+      // loop). Until descriptors are free, the listener is polled and served by hand.
+      return ArmListenPoll(id);
     }
     if (!more) ArmAccept(id);  // an error ends a multishot accept: arm it again
     return;
+  }
+  if (kind == kListenPoll) {
+    if (id >= listeners_.size() || listeners_[id] < 0 || cqe.res == -ECANCELED) return;
+    int fd = accept4(listeners_[id], nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd >= 0) {  // descriptors again: back to the multishot accept
+      accepted_.emplace_back(fd, id);
+      return ArmAccept(id);
+    }
+    if (errno == EMFILE || errno == ENFILE) ShedOne(listeners_[id]);  // the spare-descriptor trick (listener.h)
+    return ArmListenPoll(id);
   }
   if (kind == kSend) sendsInFlight_--;
   FdState* s = Live(id);
@@ -278,7 +304,6 @@ uint32_t UringDemux::PutEvent(const Memory& m, const Layout& L, uint32_t n, cons
 }
 
 uint32_t UringDemux::Deliver(const Memory& m, const Layout& L, uint32_t n, const Event& e) {
-  if (e.op == kStagedAccept) return Register(m, L, n, int(e.conn), e.a);
   FdState* s = Live(e.conn);
   if (s == nullptr) {
     GiveBack(e.buffer);
@@ -337,7 +362,7 @@ void UringDemux::BeginRun() {
 bool UringDemux::EndRun() {
   ring_.SignalEventfd(true);
   // Work that came while the signal was off would otherwise wait for unrelated traffic.
-  if (!staged_.empty() || !toArm_.empty() || ring_.Queued() > 0 || ring_.WorkPending() || ring_.Peek() != nullptr) {
+  if (!staged_.empty() || !accepted_.empty() || !toArm_.empty() || ring_.Queued() > 0 || ring_.WorkPending() || ring_.Peek() != nullptr) {
     return true;
   }
   for (int fd : heldFds_) {
@@ -366,6 +391,12 @@ uint32_t UringDemux::Gather(const Memory& m, const Layout& L, uint32_t n, uint32
   ArmWaiting();
   if (ring_.Queued() > 0 || ring_.WorkPending()) ring_.Enter();
   Harvest();
+  size_t taken = 0;
+  while (taken < accepted_.size() && n < L.evCap) {
+    n = Register(m, L, n, accepted_[taken].first, accepted_[taken].second);
+    taken++;
+  }
+  accepted_.erase(accepted_.begin(), accepted_.begin() + std::ptrdiff_t(taken));
   n = DeliverHeld(m, L, n);
   while (!staged_.empty() && n < L.evCap) {
     Event e = staged_.front();

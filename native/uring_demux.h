@@ -40,9 +40,7 @@ class UringDemux final : public Demux {
   uint32_t Execute(const Memory& m, const Layout& L, uint32_t count) override;
 
  private:
-  // What a completion became, waiting for room in the event ring. kStagedAccept carries
-  // a new fd (in conn) and its listener (in a): it becomes ACCEPT when registered.
-  static constexpr uint32_t kStagedAccept = 0xffffffff;
+  // What a completion became, waiting for room in the event ring.
   struct Event {
     uint32_t op, conn, a, b;
     int32_t buffer;  // the buffer a DATA record holds, else -1
@@ -61,6 +59,7 @@ class UringDemux final : public Demux {
   void ArmReceive(int fd);
   void ArmPollOut(int fd);
   void ArmAccept(uint32_t listener);
+  void ArmListenPoll(uint32_t listener);  // out of descriptors: wait for a connection to shed
   void ArmWaiting();
   void Cancel(uint64_t userData);
   void CancelFd(int fd);
@@ -84,8 +83,11 @@ class UringDemux final : public Demux {
   uint8_t* base_ = nullptr;  // the memory address the buffer ring's entries were written for
   uint32_t injectionRoom_ = 0;
   std::vector<Conn> conns_;
-  std::vector<uint8_t> accepting_;         // per listener: its multishot accept is armed
   std::deque<Event> staged_;               // completions not yet in the event ring
+  // Connections the kernel accepted, not yet registered (fd, listener): they go into the
+  // ring before other completions, so a flood of input cannot delay new connections.
+  std::vector<std::pair<int, uint32_t>> accepted_;
+  void CloseAccepted();
   std::vector<int> heldFds_;               // connections with held input
   std::vector<uint32_t> toArm_;            // connection ids to (re)arm after this batch
   std::vector<uint32_t> starved_;          // receives that found no buffer: re-armed after a recycle

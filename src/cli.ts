@@ -49,7 +49,8 @@ Options:
                         thread accepts and hands connections to the threads in turn)
   --workers <m>         http: run the request handler of --handler on m worker threads
   --handler <module>    http: a module whose default export is (req, res) => … (with --workers)
-  --backend <host>      native (epoll addon) | net (node:net); default: native where it loads
+  --backend <host>      native (epoll addon) | uring (io_uring addon) | net (node:net) | auto;
+                        default: native where it loads
   --record <file>       record every batch to a trace file (complete after Ctrl-C or SIGTERM)
   --flight-recorder <file>  keep the last 1000 batches in memory; write them to <file> if the module traps
   -h, --help            show this help

@@ -33,9 +33,9 @@ async function connectAll(ports: number[]): Promise<net.Socket[]> {
   return sockets;
 }
 
-for (const threads of [1, 2]) {
-  test(`10,000 connections over 20 ports (${threads} thread${threads > 1 ? "s" : ""}): idle, active, closed, every byte accounted for`, async () => {
-    const child = fork("test/fixtures/stats-server.ts", [JSON.stringify({ protocol: "echo", ports: 20, threads })],
+for (const [threads, backend] of [[1, "native"], [2, "native"], [1, "uring"], [2, "uring"]] as const) {
+  test(`10,000 connections over 20 ports (${threads} thread${threads > 1 ? "s" : ""}, ${backend}): idle, active, closed, every byte accounted for`, async () => {
+    const child = fork("test/fixtures/stats-server.ts", [JSON.stringify({ protocol: "echo", ports: 20, threads, backend })],
       { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
     try {
       const [{ ports }] = (await once(child, "message")) as [{ ports: number[] }];

@@ -26,9 +26,9 @@ async function probe(port: number): Promise<{ socket: net.Socket; kept: boolean 
   return { socket, kept: await Promise.race([echoed, shed]) };
 }
 
-test("at the descriptor limit new connections are shed, old ones served, no busy loop", async () => {
+for (const backend of ["native", "uring"]) test(`at the descriptor limit new connections are shed, old ones served, no busy loop (${backend})`, async () => {
   const child = spawn("prlimit", ["--nofile=72:72", process.execPath, "--import", "tsx", "src/cli.ts",
-    "serve", "--port", "0", "--host", HOST], { stdio: ["ignore", "pipe", "inherit"] });
+    "serve", "--port", "0", "--host", HOST, "--backend", backend], { stdio: ["ignore", "pipe", "inherit"] });
   const clients: net.Socket[] = [];
   try {
     const [line] = await once(child.stdout!, "data");
