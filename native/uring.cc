@@ -203,6 +203,15 @@ void BufferRing::Rebase(uint8_t* base) {
   }
 }
 
+void PrepareMultishotReceive(io_uring_sqe* sqe, int fd, uint16_t group, uint64_t userData) {
+  sqe->opcode = IORING_OP_RECV;
+  sqe->fd = fd;
+  sqe->ioprio = IORING_RECV_MULTISHOT;
+  sqe->flags = IOSQE_BUFFER_SELECT;
+  sqe->buf_group = group;
+  sqe->user_data = userData;
+}
+
 namespace {
 
 std::string Refused(const char* what, int err) { return std::string(what) + ": " + std::strerror(err); }
@@ -236,13 +245,7 @@ std::string MultishotReceiveFails(Ring* ring) {
   if (!buffers.Init(ring, 0, buffer, 0, sizeof buffer, 1)) {
     why = Refused("IORING_REGISTER_PBUF_RING", errno);
   } else {
-    io_uring_sqe* sqe = ring->Next();
-    sqe->opcode = IORING_OP_RECV;
-    sqe->fd = pair[0];
-    sqe->ioprio = IORING_RECV_MULTISHOT;
-    sqe->flags = IOSQE_BUFFER_SELECT;
-    sqe->buf_group = 0;
-    sqe->user_data = 1;
+    PrepareMultishotReceive(ring->Next(), pair[0], 0, 1);
     (void)!write(pair[1], "x", 1);
     if (!ring->Enter()) {
       why = Refused("io_uring_enter", errno);

@@ -94,6 +94,10 @@ class BufferRing {
   bool registered_ = false;
 };
 
+// A multishot receive into buffers of `group`: what the host arms per connection, and
+// what the probe below tries, so the probe tests exactly what the host will submit.
+void PrepareMultishotReceive(io_uring_sqe* sqe, int fd, uint16_t group, uint64_t userData);
+
 // Whether this kernel gives us everything the uring host needs: "" if so, else the
 // reason (the first refusal met), for the notice of the fallback to epoll.
 std::string UringSupport();

@@ -159,13 +159,7 @@ void UringDemux::Watch(int fd) {
 
 void UringDemux::ArmReceive(int fd) {
   Conn& c = conns_[fd];
-  io_uring_sqe* sqe = Sqe();
-  sqe->opcode = IORING_OP_RECV;
-  sqe->fd = fd;
-  sqe->ioprio = IORING_RECV_MULTISHOT;
-  sqe->flags = IOSQE_BUFFER_SELECT;
-  sqe->buf_group = kGroup;
-  sqe->user_data = UserData(kRecv, ++c.recvSeq, IdOf(fd, fds_[fd]));
+  PrepareMultishotReceive(Sqe(), fd, kGroup, UserData(kRecv, ++c.recvSeq, IdOf(fd, fds_[fd])));
   c.receiving = true;
 }
 

@@ -242,7 +242,6 @@ export class Server extends typedEmitter<ServerEvents>() {
 
   private async bind(port: number, host: string): Promise<void> {
     const address = isIP(host) ? host : (await lookup(host)).address;
-    if (this.options.threads > 1 && this.options.backend === "net") throw new TypeError("wasm-reactor: threads need a native backend");
     this.backend = chooseBackend(this.options.threads > 1 ? this.options.backend ?? "native" : this.options.backend);
     const uring = this.backend === "uring";
     const config: ModuleConfig = { protocol: this.options.protocol, moduleFile: this.options.module, eventCapacity: this.options.eventCapacity,
