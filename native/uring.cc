@@ -21,6 +21,9 @@ void* MapRing(int fd, size_t bytes, off_t offset) {
   return p == MAP_FAILED ? nullptr : p;
 }
 
+// Newer than the 6.1 UAPI header this builds against (Linux 6.12+).
+constexpr uint16_t kIncrementalFlag = 2;  // IOU_PBUF_RING_INC
+
 template <typename T>
 T* At(void* map, uint32_t offset) {
   return reinterpret_cast<T*>(static_cast<uint8_t*>(map) + offset);
@@ -126,7 +129,7 @@ int Ring::Register(unsigned opcode, void* arg, unsigned count) {
 
 BufferRing::~BufferRing() { Release(); }
 
-bool BufferRing::Init(Ring* ring, uint16_t group, uint8_t* base, uint32_t offset, uint32_t size, uint32_t count) {
+bool BufferRing::Init(Ring* ring, uint16_t group, uint8_t* base, uint32_t offset, uint32_t size, uint32_t count, bool incremental) {
   Release();
   unsigned entries = 1;
   while (entries < count) entries <<= 1;
@@ -143,6 +146,7 @@ bool BufferRing::Init(Ring* ring, uint16_t group, uint8_t* base, uint32_t offset
   reg.ring_addr = reinterpret_cast<uint64_t>(entries_);
   reg.ring_entries = entries;
   reg.bgid = group;
+  reg.pad = incremental ? kIncrementalFlag : 0;  // `flags` in newer headers: the same 16 bits
   ring_ = ring;
   if (ring->Register(IORING_REGISTER_PBUF_RING, &reg, 1) < 0) {
     int e = errno;
@@ -152,6 +156,7 @@ bool BufferRing::Init(Ring* ring, uint16_t group, uint8_t* base, uint32_t offset
     return false;
   }
   registered_ = true;
+  incremental_ = incremental;
   base_ = base;
   offset_ = offset;
   size_ = size;
@@ -159,7 +164,9 @@ bool BufferRing::Init(Ring* ring, uint16_t group, uint8_t* base, uint32_t offset
   mask_ = entries - 1;
   group_ = group;
   tail_ = 0;
+  lent_.assign(count, Lent{});
   for (uint32_t id = 0; id < count; id++) Give(uint16_t(id));
+  inKernel_ = count;
   Publish();
   return true;
 }
@@ -182,25 +189,46 @@ static_assert(sizeof(io_uring_buf) == 16 && offsetof(io_uring_buf_ring, tail) ==
 
 io_uring_buf* BufferRing::Entry(unsigned slot) const { return reinterpret_cast<io_uring_buf*>(entries_) + (slot & mask_); }
 
-void BufferRing::Write(unsigned slot, uint16_t id) {
-  io_uring_buf* b = Entry(slot);
+void BufferRing::Give(uint16_t id) {
+  lent_[id] = Lent{};
+  io_uring_buf* b = Entry(tail_++);
   b->addr = reinterpret_cast<uint64_t>(base_ + OffsetOf(id));
   b->len = size_;
   b->bid = id;
 }
 
-void BufferRing::Give(uint16_t id) { Write(tail_++, id); }
+uint32_t BufferRing::Take(uint16_t id, uint32_t bytes, bool kernelKeeps) {
+  Lent& l = lent_[id];
+  // Receives into one buffer complete in the order they consumed it (the kernel runs
+  // them one after another in our io_uring_enter), so the running total is their start.
+  uint32_t at = OffsetOf(id) + (incremental_ ? l.used : 0);
+  l.used += bytes;
+  l.records++;
+  if (!kernelKeeps) {
+    l.kernelDone = true;
+    inKernel_--;
+  }
+  return at;
+}
+
+void BufferRing::Drop(uint16_t id) {
+  Lent& l = lent_[id];
+  if (--l.records > 0 || !l.kernelDone) return;
+  Give(id);
+  inKernel_++;
+}
 
 void BufferRing::Publish() { __atomic_store_n(&entries_->tail, tail_, __ATOMIC_RELEASE); }
 
 void BufferRing::Rebase(uint8_t* base) {
-  base_ = base;
-  // Every slot, not only those the kernel still holds: a slot outside them is rewritten
-  // by Give before the kernel sees it again.
+  // Every slot, not only those the kernel still holds (a slot outside them is rewritten
+  // by Give before the kernel sees it again), shifted rather than recomputed: in
+  // incremental mode the kernel has advanced the address of a buffer it is filling.
   for (unsigned slot = 0; slot <= mask_; slot++) {
     io_uring_buf* b = Entry(slot);
-    b->addr = reinterpret_cast<uint64_t>(base_ + OffsetOf(b->bid));
+    b->addr += reinterpret_cast<uint64_t>(base) - reinterpret_cast<uint64_t>(base_);  // modulo 2^64: any direction
   }
+  base_ = base;
 }
 
 void PrepareMultishotReceive(io_uring_sqe* sqe, int fd, uint16_t group, uint64_t userData) {
@@ -242,7 +270,7 @@ std::string MultishotReceiveFails(Ring* ring) {
   static uint8_t buffer[64];
   BufferRing buffers;
   std::string why;
-  if (!buffers.Init(ring, 0, buffer, 0, sizeof buffer, 1)) {
+  if (!buffers.Init(ring, 0, buffer, 0, sizeof buffer, 1, false)) {
     why = Refused("IORING_REGISTER_PBUF_RING", errno);
   } else {
     PrepareMultishotReceive(ring->Next(), pair[0], 0, 1);

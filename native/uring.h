@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace wr {
 
@@ -62,8 +63,15 @@ class Ring {
 };
 
 // The provided-buffer ring of one buffer group: `count` buffers of `size` bytes at
-// `offset` in linear memory (the arena). Entries hold absolute addresses, so when the
-// memory moves (a host that cannot reserve it in place), Rebase rewrites them all.
+// `offset` in linear memory (the arena), and who still needs each one.
+//  - Incremental mode (IOU_PBUF_RING_INC, Linux 6.12+): the kernel fills a buffer by as
+//    many receives as fit, so a 64-byte read takes 64 bytes, not a whole buffer; a
+//    completion flagged BUF_MORE leaves the buffer with the kernel. Otherwise every
+//    receive takes a whole buffer.
+//  - A buffer goes back to the kernel once the kernel is done with it and every record
+//    cut from it has been dropped (Take counts a record, Drop releases it).
+//  - Entries hold absolute addresses (the kernel advances them in incremental mode), so
+//    when the memory moves, Rebase shifts them all.
 class BufferRing {
  public:
   BufferRing() = default;
@@ -72,27 +80,44 @@ class BufferRing {
   BufferRing& operator=(const BufferRing&) = delete;
 
   // Registers group `group` with `ring`; every buffer starts in the kernel's hands.
-  bool Init(Ring* ring, uint16_t group, uint8_t* base, uint32_t offset, uint32_t size, uint32_t count);
+  // `incremental` asks for incremental consumption (EINVAL where the kernel lacks it).
+  bool Init(Ring* ring, uint16_t group, uint8_t* base, uint32_t offset, uint32_t size, uint32_t count, bool incremental);
   void Release();
-  // Gives buffer `id` back to the kernel (visible once Publish runs).
-  void Give(uint16_t id);
+  // A completion named buffer `id` for `bytes` received: returns where in linear memory
+  // they start and counts a record on the buffer; `kernelKeeps` (IORING_CQE_F_BUF_MORE)
+  // says the kernel goes on filling it.
+  uint32_t Take(uint16_t id, uint32_t bytes, bool kernelKeeps);
+  // A record of buffer `id` is no longer needed; the buffer goes back to the kernel
+  // (visible once Publish runs) when it was the last and the kernel is done with it.
+  void Drop(uint16_t id);
   void Publish();
   void Rebase(uint8_t* base);
-  uint32_t OffsetOf(uint16_t id) const { return offset_ + uint32_t(id) * size_; }
   uint32_t count() const { return count_; }
-  uint16_t group() const { return group_; }
+  uint32_t inKernel() const { return inKernel_; }
+  bool incremental() const { return incremental_; }
 
  private:
+  struct Lent {
+    uint32_t used = 0;  // bytes the kernel has filled (incremental mode)
+    uint16_t records = 0;
+    bool kernelDone = false;
+  };
+  uint32_t OffsetOf(uint16_t id) const { return offset_ + uint32_t(id) * size_; }
   io_uring_buf* Entry(unsigned slot) const;
-  void Write(unsigned slot, uint16_t id);
+  void Give(uint16_t id);
   Ring* ring_ = nullptr;
   io_uring_buf_ring* entries_ = nullptr;
   size_t bytes_ = 0;
   uint8_t* base_ = nullptr;
-  uint32_t offset_ = 0, size_ = 0, count_ = 0, mask_ = 0;
+  uint32_t offset_ = 0, size_ = 0, count_ = 0, mask_ = 0, inKernel_ = 0;
   uint16_t group_ = 0, tail_ = 0;
-  bool registered_ = false;
+  bool registered_ = false, incremental_ = false;
+  std::vector<Lent> lent_;
 };
+
+// A completion's flag, newer than the 6.1 UAPI header this builds against: the kernel
+// keeps filling the (incremental) buffer it names.
+constexpr uint32_t kCqeBufferMore = 1U << 4;  // IORING_CQE_F_BUF_MORE
 
 // A multishot receive into buffers of `group`: what the host arms per connection, and
 // what the probe below tries, so the probe tests exactly what the host will submit.

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 namespace wr {
@@ -20,12 +21,24 @@ uint64_t UserData(uint64_t kind, uint8_t seq, uint32_t id) { return kind << 56 |
 constexpr unsigned kSubmissionEntries = 4096;
 constexpr unsigned kCompletionEntries = 16384;
 constexpr uint16_t kGroup = 0;
-// One DATA record is at most one buffer. 2 KiB holds a typical request or message;
-// larger ones arrive as several records (the module assembles partial packets anyway).
+// One DATA record is at most one buffer (the module assembles partial packets anyway).
+// Incremental buffers are shared by many small receives, so they can be large: a 64 KiB
+// message arrives in two records, and 1,000 connections' small reads share a few.
+constexpr uint32_t kIncrementalBufferBytes = 32 * 1024;
+constexpr uint32_t kMinIncrementalBuffers = 8;
+// Where a receive takes a whole buffer (kernels before 6.12), 2 KiB holds a typical
+// request or message and wastes little on small ones.
 constexpr uint32_t kBufferBytes = 2048;
 constexpr uint32_t kMinBuffers = 64;
 constexpr uint32_t kMaxBuffers = 32768;  // buffer ids are 16-bit; ring entries a power of two up to 2^15
 constexpr uint32_t kMaxInjectionRoom = 256 * 1024;
+
+// WASM_REACTOR_IO_URING=fixed keeps whole-buffer receives where the kernel could do
+// better: the older kernels' path, testable here.
+bool WholeBuffersAsked() {
+  const char* v = std::getenv("WASM_REACTOR_IO_URING");
+  return v != nullptr && std::strcmp(v, "fixed") == 0;
+}
 
 }  // namespace
 
@@ -119,23 +132,29 @@ void UringDemux::CloseConnections() {
   deliveredNow_.clear();
   deliveredBefore_.clear();
   free_.clear();
-  inKernel_ = 0;
   attached_ = false;
 }
 
 bool UringDemux::Attach(const Memory& m, const Layout& L) {
   injectionRoom_ = std::min(L.arenaHalf / 4, kMaxInjectionRoom);
   uint32_t first = L.arena + 2 * injectionRoom_;
-  uint32_t count = std::min((2 * (L.arenaHalf - injectionRoom_)) / kBufferBytes, kMaxBuffers);
-  if (count < kMinBuffers) {
-    errno = ENOBUFS;
-    return false;
-  }
+  uint32_t room = 2 * (L.arenaHalf - injectionRoom_);
   // No receive is armed here (a fresh reactor, or CloseConnections ran): replacing the
   // group cannot strand one.
-  if (!buffers_.Init(&ring_, kGroup, m.base, first, kBufferBytes, count)) return false;
+  uint32_t big = room / kIncrementalBufferBytes;
+  if (big >= kMinIncrementalBuffers && !WholeBuffersAsked() &&
+      buffers_.Init(&ring_, kGroup, m.base, first, kIncrementalBufferBytes, std::min(big, kMaxBuffers), true)) {
+    rearmAt_ = big / 4;
+  } else {
+    uint32_t count = std::min(room / kBufferBytes, kMaxBuffers);
+    if (count < kMinBuffers) {
+      errno = ENOBUFS;
+      return false;
+    }
+    if (!buffers_.Init(&ring_, kGroup, m.base, first, kBufferBytes, count, false)) return false;
+    rearmAt_ = kMinBuffers / 2;
+  }
   base_ = m.base;
-  inKernel_ = count;
   attached_ = true;
   return true;
 }
@@ -207,7 +226,7 @@ void UringDemux::OnCompletion(const io_uring_cqe& cqe) {
   uint8_t seq = uint8_t(cqe.user_data >> 40);
   uint32_t id = uint32_t(cqe.user_data);
   int32_t buffer = (cqe.flags & IORING_CQE_F_BUFFER) ? int32_t(cqe.flags >> IORING_CQE_BUFFER_SHIFT) : -1;
-  if (buffer >= 0) inKernel_--;
+  uint32_t at = buffer >= 0 ? buffers_.Take(uint16_t(buffer), cqe.res > 0 ? uint32_t(cqe.res) : 0, cqe.flags & kCqeBufferMore) : 0;
   bool more = cqe.flags & IORING_CQE_F_MORE;
   int fd = int(id & kSlotMask);
   if (kind == kAccept) {
@@ -239,7 +258,7 @@ void UringDemux::OnCompletion(const io_uring_cqe& cqe) {
   if (kind == kSend) sendsInFlight_--;
   FdState* s = Live(id);
   if (s == nullptr) {  // a connection closed since: its bytes were never the module's
-    GiveBack(buffer);
+    Unneeded(buffer);
     return;
   }
   Conn& c = conns_[fd];
@@ -252,10 +271,10 @@ void UringDemux::OnCompletion(const io_uring_cqe& cqe) {
     bool current = seq == c.recvSeq;
     if (current && !more) c.receiving = false;
     if (cqe.res > 0) {
-      Stage({kEvData, id, 0, uint32_t(cqe.res), buffer, true});
+      Stage({kEvData, id, at, uint32_t(cqe.res), buffer, true});
       return;
     }
-    GiveBack(buffer);
+    Unneeded(buffer);
     if (cqe.res == -ENOBUFS) {
       stats_.starved++;
       if (current) starved_.push_back(id);
@@ -282,25 +301,23 @@ void UringDemux::Complete(const Event& e) {
 
 void UringDemux::Stage(const Event& e) { staged_.push_back(e); }
 
-void UringDemux::GiveBack(int32_t buffer) {
+void UringDemux::Unneeded(int32_t buffer) {
   if (buffer >= 0) free_.push_back(buffer);
 }
 
 uint32_t UringDemux::PutEvent(const Memory& m, const Layout& L, uint32_t n, const Event& e) {
   if (e.op == kEvData) {
-    Put(m, L, n, kEvData, e.conn, buffers_.OffsetOf(uint16_t(e.buffer)), e.b);
     deliveredNow_.push_back(e.buffer);
     stats_.bytesIn += e.b;
-  } else {
-    Put(m, L, n, e.op, e.conn, e.a, e.b);
   }
+  Put(m, L, n, e.op, e.conn, e.a, e.b);
   return n + 1;
 }
 
 uint32_t UringDemux::Deliver(const Memory& m, const Layout& L, uint32_t n, const Event& e) {
   FdState* s = Live(e.conn);
   if (s == nullptr) {
-    GiveBack(e.buffer);
+    Unneeded(e.buffer);
     return n;
   }
   int fd = int(e.conn & kSlotMask);
@@ -342,7 +359,7 @@ uint32_t UringDemux::DeliverHeld(const Memory& m, const Layout& L, uint32_t n) {
 void UringDemux::DropHeld(int fd) {
   Conn& c = conns_[fd];
   if (c.held.empty()) return;
-  for (const Event& e : c.held) GiveBack(e.buffer);
+  for (const Event& e : c.held) Unneeded(e.buffer);
   c.held.clear();
   heldFds_.erase(std::find(heldFds_.begin(), heldFds_.end(), fd));
 }
@@ -397,7 +414,28 @@ uint32_t UringDemux::Gather(const Memory& m, const Layout& L, uint32_t n, uint32
     staged_.pop_front();
     n = Deliver(m, L, n, e);
   }
+  // Nothing to deliver: no completion can point into the batch before, so its records
+  // are released now. Were it left to the next Execute, a batch that took every buffer
+  // would wait for traffic that cannot come (all receives starved): EndRun sees the
+  // starved receives back in toArm_ and wakes the loop to arm them.
+  if (n == 0) Recycle();
   return n;
+}
+
+// Releases the records of the batch before and those dropped unread; receives that found
+// no buffer are armed again (with the next gather's enter) once enough buffers came back:
+// re-armed into an empty ring they would only fail again.
+void UringDemux::Recycle() {
+  if (sendsInFlight_ > 0) return;
+  for (int32_t b : deliveredBefore_) buffers_.Drop(uint16_t(b));
+  for (int32_t b : free_) buffers_.Drop(uint16_t(b));
+  deliveredBefore_.clear();
+  free_.clear();
+  buffers_.Publish();
+  if (buffers_.inKernel() >= rearmAt_) {
+    toArm_.insert(toArm_.end(), starved_.begin(), starved_.end());
+    starved_.clear();
+  }
 }
 
 uint32_t UringDemux::Execute(const Memory& m, const Layout& L, uint32_t count) {
@@ -453,24 +491,11 @@ uint32_t UringDemux::Execute(const Memory& m, const Layout& L, uint32_t count) {
   EnterAndHarvest();  // sends, cancels and arms in one system call, and the completions due
   for (int fd : closing_) close(fd);
   closing_.clear();
-  // Buffers of the batch before are free once this dispatch is over and the sends it
+  // Records of the batch before are free once this dispatch is over and the sends it
   // submitted have left (they complete inside the enter; one still in flight holds them).
-  if (sendsInFlight_ == 0) {
-    for (int32_t b : deliveredBefore_) buffers_.Give(uint16_t(b));
-    for (int32_t b : free_) buffers_.Give(uint16_t(b));
-    inKernel_ += uint32_t(deliveredBefore_.size() + free_.size());
-    deliveredBefore_.clear();
-    free_.clear();
-    buffers_.Publish();
-  }
+  Recycle();
   deliveredBefore_.insert(deliveredBefore_.end(), deliveredNow_.begin(), deliveredNow_.end());
   deliveredNow_.clear();
-  // Receives that found no buffer are armed again once enough came back (with the next
-  // gather's enter); re-arming into an empty ring would only fail again.
-  if (inKernel_ >= kMinBuffers / 2) {
-    toArm_.insert(toArm_.end(), starved_.begin(), starved_.end());
-    starved_.clear();
-  }
   completionMemory_ = nullptr;
   completionLayout_ = nullptr;
   return completions_;

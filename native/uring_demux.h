@@ -2,7 +2,7 @@
 // gone from the per-connection path.
 //  - Each listener has a multishot accept, each connection a multishot receive whose
 //    buffers come from a provided-buffer ring carved out of the module's arena: the
-//    kernel still writes straight into linear memory, and one DATA record is one buffer.
+//    kernel still writes straight into linear memory; one DATA record is one receive.
 //  - A batch's sends (MSG_DONTWAIT: a short send is reported as EV_SENT, exactly as the
 //    epoll host reports it), cancels and re-arms go to the kernel in one io_uring_enter,
 //    which also runs the completions waiting for us (DEFER_TASKRUN).
@@ -10,9 +10,11 @@
 //    (level-triggered, as epoll reports it).
 //  - Node's loop polls an eventfd registered with the ring.
 // Arena: two InjectionRoom()-byte areas for JS's events (one per batch, alternating),
-// then the rest of the arena cut into buffers. A buffer delivered in batch k is given back to the kernel
-// only after dispatch k+1 and the sends it submitted (the double-buffering rule of
-// docs/ABI.md, kept per buffer).
+// then the rest of the arena cut into buffers (large ones shared by many receives where
+// the kernel consumes them incrementally, else 2 KiB each). A record delivered in batch k
+// holds its buffer through dispatch k+1 and the sends it submitted (the double-buffering
+// rule of docs/ABI.md, kept per record); a buffer goes back to the kernel when none of
+// its records is held and the kernel has finished filling it.
 #pragma once
 #include <deque>
 #include <vector>
@@ -72,7 +74,7 @@ class UringDemux final : public Demux {
   uint32_t PutEvent(const Memory& m, const Layout& L, uint32_t n, const Event& e);
   void DropHeld(int fd);
   uint32_t DeliverHeld(const Memory& m, const Layout& L, uint32_t n);
-  void GiveBack(int32_t buffer);
+  void Unneeded(int32_t buffer);  // a record's bytes are no longer needed (its buffer, or -1)
   void Recycle();
   void Rebase(const Memory& m);
 
@@ -94,14 +96,14 @@ class UringDemux final : public Demux {
   std::vector<int> closing_;               // closed by the module: close(2) once the cancel is submitted
   std::vector<int32_t> deliveredNow_;      // buffers in this batch's records
   std::vector<int32_t> deliveredBefore_;   // buffers of the batch before (through this dispatch)
-  std::vector<int32_t> free_;              // buffers to give back at the next recycle
+  std::vector<int32_t> free_;              // buffers of records dropped unread, released at the next recycle
   // Completions Execute writes at the start of the event ring (sends that finished in
   // its io_uring_enter); nullptr outside Execute, when they are staged instead.
   const Memory* completionMemory_ = nullptr;
   const Layout* completionLayout_ = nullptr;
   uint32_t completions_ = 0;
   uint32_t sendsInFlight_ = 0;
-  uint32_t inKernel_ = 0;  // buffers the kernel holds (given back minus those completions named)
+  uint32_t rearmAt_ = 0;  // buffers back in the kernel before starved receives are armed again
 };
 
 }  // namespace wr
