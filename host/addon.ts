@@ -19,6 +19,8 @@ export interface NativeStats {
   shed: number;
   /** The most events one dispatch received. */
   largestBatch: number;
+  /** Reads that brought bytes: recv calls on epoll, receive completions on io_uring (bytesIn / receives is the bytes per read). */
+  receives: number;
   /** io_uring: receives that found no free buffer and were armed again later (0 on epoll). */
   starved: number;
 }

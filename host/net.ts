@@ -53,7 +53,7 @@ export class NetHost implements ReactorHost {
   private draining: (() => void) | undefined;
   private closing: Promise<void> | undefined;
   private traps = 0;
-  private readonly counters = { connections: 0, accepted: 0, bytesIn: 0, bytesOut: 0, batches: 0, events: 0, largestBatch: 0 };
+  private readonly counters = { connections: 0, accepted: 0, bytesIn: 0, bytesOut: 0, batches: 0, events: 0, largestBatch: 0, receives: 0 };
 
   constructor(
     private readonly config: ModuleConfig,
@@ -141,7 +141,10 @@ export class NetHost implements ReactorHost {
     this.counters.connections++;
     const [a, b] = acceptWords(listener, socket.remoteAddress, socket.remotePort);
     this.enqueue({ op: EV.ACCEPT, conn: c, a, b });
-    socket.on("data", (data: Buffer) => this.enqueue({ op: EV.DATA, conn: c, a: 0, data }));
+    socket.on("data", (data: Buffer) => {
+      this.counters.receives++;
+      this.enqueue({ op: EV.DATA, conn: c, a: 0, data });
+    });
     socket.on("end", () => this.enqueue({ op: EV.EOF, conn: c, a: 0 }));
     socket.on("drain", () => {
       if (c.interest & INTEREST.OUT) this.enqueue({ op: EV.WRITABLE, conn: c, a: 0 });

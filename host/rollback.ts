@@ -80,6 +80,10 @@ class Rollback {
   /** Taken at the first dispatch (after set-up, or after a replay restored its own), then when the log is full. */
   private checkpoint: Checkpoint | undefined;
   private recoveries: number[] = [];
+  /** Views of the module's memory, made again only when memory.grow replaced its buffer (not per batch). */
+  private viewed: ArrayBuffer | undefined;
+  private bytes = new Uint8Array(0);
+  private view = new DataView(new ArrayBuffer(0));
 
   constructor(private readonly instance: ModuleInstance, private readonly onIsolated: (trap: IsolatedTrap) => void) {
     this.layout = readLayout(instance.memory, instance.header);
@@ -102,15 +106,25 @@ class Rollback {
     return m;
   }
 
+  private memory(): Uint8Array {
+    const buffer = this.instance.memory.buffer;
+    if (buffer !== this.viewed) {
+      this.viewed = buffer;
+      this.bytes = new Uint8Array(buffer);
+      this.view = new DataView(buffer);
+    }
+    return this.bytes;
+  }
+
   /** Logs the batch's input, as the host wrote it into the module's memory; checkpoints first if the log is full. */
   private capture(n: number): Entry {
-    const memory = new Uint8Array(this.instance.memory.buffer);
+    const memory = this.memory();
+    const view = this.view;
     const segments: number[] = [];
     let total = 0;
-    const view = new DataView(memory.buffer);
     for (let i = 0; i < n; i++) {
       const at = this.layout.evRing + i * 16;
-      if (!EVENTS_WITH_BYTES.includes(view.getUint32(at, true))) continue;
+      if (!carriesBytes(view.getUint32(at, true))) continue;
       const ptr = view.getUint32(at + 8, true);
       const length = view.getUint32(at + 12, true);
       if (length === 0) continue;
@@ -120,13 +134,13 @@ class Rollback {
       total += length;
     }
     if (!this.checkpoint || this.used + n * 16 + total + this.layout.subCap * 16 > this.log.length) this.restartLog();
-    const [nowMs, unixSeconds] = readClock(this.instance.memory.buffer, this.instance.header);
+    const [nowMs, unixSeconds] = readClock(memory.buffer as ArrayBuffer, this.instance.header);
     const records = this.used;
-    this.log.set(memory.subarray(this.layout.evRing, this.layout.evRing + n * 16), records);
+    copyOut(memory, this.layout.evRing, n * 16, this.log, records);
     const bytes = records + n * 16;
     let at = bytes;
     for (let k = 0; k < segments.length; k += 2) {
-      this.log.set(memory.subarray(segments[k], segments[k] + segments[k + 1]), at);
+      copyOut(memory, segments[k], segments[k + 1], this.log, at);
       at += segments[k + 1];
     }
     this.used = at;
@@ -134,12 +148,12 @@ class Rollback {
   }
 
   private logOutput(entry: Entry, m: number): void {
-    const memory = new Uint8Array(this.instance.memory.buffer);
+    const memory = this.memory();
     entry.submissions = this.used;
     entry.m = m;
-    this.log.set(memory.subarray(this.layout.subRing, this.layout.subRing + m * 16), this.used);
+    copyOut(memory, this.layout.subRing, m * 16, this.log, this.used);
     this.used += m * 16;
-    entry.fingerprint = outputFingerprint(memory, this.log.subarray(entry.submissions, this.used));
+    entry.fingerprint = outputFingerprint(memory, this.log, entry.submissions, this.used);
     this.entries.push(entry);
   }
 
@@ -193,7 +207,7 @@ class Rollback {
       const m = this.instance.dispatch(logged.n);
       const again = new Uint8Array(memory.buffer, this.layout.subRing, m * 16);
       const before = this.log.subarray(logged.submissions, logged.submissions + logged.m * 16);
-      if (!before.equals(again) || outputFingerprint(new Uint8Array(memory.buffer), again) !== logged.fingerprint) {
+      if (!before.equals(again) || outputFingerprint(new Uint8Array(memory.buffer), again, 0, again.length) !== logged.fingerprint) {
         throw new Error(`the module is not deterministic: batch ${i + 1} of ${this.entries.length} since the checkpoint `
           + "did not do again what it did; the instance restarts");
       }
@@ -220,17 +234,30 @@ const SPOT_BYTES = 16;
  * Reading all of them would cost as much as sending them; a module whose state escaped
  * the checkpoint shows in what its answers start or end with, far more often than not.
  */
-function outputFingerprint(memory: Uint8Array, submissions: Uint8Array): number {
-  const view = new DataView(submissions.buffer, submissions.byteOffset, submissions.byteLength);
+function outputFingerprint(memory: Uint8Array, submissions: Uint8Array, from: number, to: number): number {
   let h = 0x811c9dc5;
-  for (let i = 0; i < submissions.length; i += 16) {
-    const op = view.getUint32(i, true);
+  for (let i = from; i < to; i += 16) {
+    const op = u32(submissions, i);
     if (op !== OP.SEND && op !== OP.SEND_NOTIFY) continue;
-    const at = view.getUint32(i + 8, true);
-    const len = view.getUint32(i + 12, true);
+    const at = u32(submissions, i + 8);
+    const len = u32(submissions, i + 12);
     const head = Math.min(len, SPOT_BYTES);
     for (let k = 0; k < head; k++) h = Math.imul(h ^ memory[at + k], 0x01000193);
     for (let k = Math.max(head, len - SPOT_BYTES); k < len; k++) h = Math.imul(h ^ memory[at + k], 0x01000193);
   }
   return h >>> 0;
 }
+
+/** A little-endian u32 of a byte array (no DataView to make per call). */
+function u32(bytes: Uint8Array, at: number): number {
+  return (bytes[at] | bytes[at + 1] << 8 | bytes[at + 2] << 16 | bytes[at + 3] << 24) >>> 0;
+}
+
+/** Copies `length` bytes at `from` of the memory into the log at `to` (Buffer.copy: no subarray made per call). */
+function copyOut(memory: Uint8Array, from: number, length: number, log: Buffer, to: number): void {
+  Buffer.prototype.copy.call(memory, log, to, from, from + length);
+}
+
+/** Whether an event type carries bytes (a, b) in module memory: a bit per type, not a list search per record. */
+const WITH_BYTES = EVENTS_WITH_BYTES.reduce((mask, ev) => mask | (1 << ev), 0);
+const carriesBytes = (type: number): boolean => type < 32 && (WITH_BYTES & (1 << type)) !== 0;

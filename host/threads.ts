@@ -19,7 +19,7 @@ import { startWorker } from "./worker-script.js";
 
 /** The HostStats fields, in the order each thread writes them into the shared counters. */
 export const STAT_FIELDS = ["connections", "accepted", "bytesIn", "bytesOut", "batches", "events", "shed", "largestBatch",
-  "starved", "traps", "moduleMemoryBytes", "moduleMemoryInUseBytes", "connectionMemoryBytes"] as const;
+  "receives", "starved", "traps", "moduleMemoryBytes", "moduleMemoryInUseBytes", "connectionMemoryBytes"] as const;
 
 export interface ThreadInit {
   config: ModuleConfig;

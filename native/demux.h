@@ -28,6 +28,7 @@ struct Memory {
 
 struct Stats {
   uint64_t accepted = 0, bytesIn = 0, bytesOut = 0, batches = 0, events = 0, shed = 0;
+  uint64_t receives = 0;      // reads that brought bytes (recv calls, receive completions)
   uint64_t starved = 0;       // io_uring: receives that found no free buffer (re-armed later)
   uint32_t largestBatch = 0;  // most events in one dispatch: never more than the ring holds
   uint32_t open = 0;
@@ -86,6 +87,8 @@ class Demux {
   static void Put(const Memory& m, const Layout& L, uint32_t i, uint32_t op, uint32_t conn, uint32_t a, uint32_t b);
   // The module's i-th submission, copied out (the ring may be unaligned for a Record).
   static Record Submission(const Memory& m, const Layout& L, uint32_t i);
+  // The i-th event record as put, copied out.
+  static Record EventAt(const Memory& m, const Layout& L, uint32_t i);
   static uint32_t IdOf(int fd, const FdState& s) { return static_cast<uint32_t>(fd) | uint32_t(s.gen) << kSlotBits; }
   uint32_t TakeAdopted(const Memory& m, const Layout& L, uint32_t n);
   // A new connection joins the demultiplexer (Watch) and the ring (ACCEPT), or is

@@ -122,6 +122,7 @@ uint32_t EpollDemux::ReadReady(const Memory& m, const Layout& L, uint32_t n, con
       Put(m, L, n++, kEvData, id, arenaPos_, static_cast<uint32_t>(r));
       arenaPos_ += static_cast<uint32_t>(r);
       stats_.bytesIn += static_cast<uint64_t>(r);
+      stats_.receives++;
     } else if (r == 0) {
       Put(m, L, n++, kEvEof, id, 0, 0);
     } else if (errno != EAGAIN && errno != EINTR) {

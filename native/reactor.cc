@@ -202,6 +202,7 @@ Napi::Value Reactor::GetStats(const Napi::CallbackInfo& info) {
   o.Set("events", double(s.events));
   o.Set("shed", double(s.shed));
   o.Set("largestBatch", s.largestBatch);
+  o.Set("receives", double(s.receives));
   o.Set("starved", double(s.starved));
   return o;
 }

@@ -271,6 +271,7 @@ void UringDemux::OnCompletion(const io_uring_cqe& cqe) {
     bool current = seq == c.recvSeq;
     if (current && !more) c.receiving = false;
     if (cqe.res > 0) {
+      stats_.receives++;
       Stage({kEvData, id, at, uint32_t(cqe.res), buffer, true});
       return;
     }
@@ -309,6 +310,22 @@ uint32_t UringDemux::PutEvent(const Memory& m, const Layout& L, uint32_t n, cons
   if (e.op == kEvData) {
     deliveredNow_.push_back(e.buffer);
     stats_.bytesIn += e.b;
+    // A receive that continues the record just put (same connection, the next bytes in
+    // memory: consecutive receives into one buffer, or across buffers that lie side by
+    // side) extends it: one record lets the module send the bytes straight from the
+    // arena, where two would make it copy them into the connection's buffer first. Up to
+    // one large buffer's worth, so a batch's bytes stay bounded by its records as before.
+    if (n > 0 && n - 1 == lastData_ && e.conn == lastDataConn_ && e.a == lastDataEnd_) {
+      Record r = EventAt(m, L, n - 1);
+      if (r.b + e.b <= kIncrementalBufferBytes) {
+        Put(m, L, n - 1, r.op, r.conn, r.a, r.b + e.b);
+        lastDataEnd_ += e.b;
+        return n;
+      }
+    }
+    lastData_ = n;
+    lastDataConn_ = e.conn;
+    lastDataEnd_ = e.a + e.b;
   }
   Put(m, L, n, e.op, e.conn, e.a, e.b);
   return n + 1;
@@ -398,6 +415,7 @@ void UringDemux::ArmWaiting() {
 
 uint32_t UringDemux::Gather(const Memory& m, const Layout& L, uint32_t n, uint32_t, uint32_t) {
   Rebase(m);
+  lastData_ = UINT32_MAX;
   n = TakeAdopted(m, L, n);
   ArmWaiting();
   if (ring_.Queued() > 0 || ring_.WorkPending()) ring_.Enter();

@@ -2,7 +2,8 @@
 // gone from the per-connection path.
 //  - Each listener has a multishot accept, each connection a multishot receive whose
 //    buffers come from a provided-buffer ring carved out of the module's arena: the
-//    kernel still writes straight into linear memory; one DATA record is one receive.
+//    kernel still writes straight into linear memory; one DATA record is one receive (or
+//    a few of one connection that continue each other in memory).
 //  - A batch's sends (MSG_DONTWAIT: a short send is reported as EV_SENT, exactly as the
 //    epoll host reports it), cancels and re-arms go to the kernel in one io_uring_enter,
 //    which also runs the completions waiting for us (DEFER_TASKRUN).
@@ -103,6 +104,7 @@ class UringDemux final : public Demux {
   const Layout* completionLayout_ = nullptr;
   uint32_t completions_ = 0;
   uint32_t sendsInFlight_ = 0;
+  uint32_t lastData_ = UINT32_MAX, lastDataConn_ = 0, lastDataEnd_ = 0;  // the DATA record a next receive may extend
   uint32_t rearmAt_ = 0;  // buffers back in the kernel before starved receives are armed again
 };
 

@@ -470,7 +470,7 @@ export class Server extends typedEmitter<ServerEvents>() {
 
   stats(): ServerStats {
     if (!this.host) {
-      return { connections: 0, accepted: 0, bytesIn: 0, bytesOut: 0, batches: 0, events: 0, shed: 0, largestBatch: 0, starved: 0,
+      return { connections: 0, accepted: 0, bytesIn: 0, bytesOut: 0, batches: 0, events: 0, shed: 0, largestBatch: 0, receives: 0, starved: 0,
         traps: 0, moduleMemoryBytes: 0, moduleMemoryInUseBytes: 0, connectionMemoryBytes: 0, moduleMemoryLimitBytes: this.options.maxMemory };
     }
     return { ...this.host.stats(), moduleMemoryLimitBytes: this.options.maxMemory };

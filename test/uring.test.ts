@@ -31,25 +31,33 @@ test("where io_uring is refused, uring falls back to epoll with one notice, and 
   assert.equal(notices, ["wasm-reactor: io_uring unavailable (disabled by WASM_REACTOR_IO_URING=0); using the epoll host"]);
 });
 
-function receives(env: Record<string, string> = {}): { uploadEvents: number; intact: boolean; starved: number } {
+function receives(env: Record<string, string> = {}): { uploadReceives: number; uploadEvents: number; intact: boolean; starved: number } {
   const r = spawnSync(process.execPath, ["--import", "tsx", "test/fixtures/uring-receives.ts"],
     { encoding: "utf8", env: { ...process.env, ...env }, timeout: 60_000 });
   assert.is(r.status, 0, r.stderr);
   return JSON.parse(r.stdout.trim().split("\n").pop()!);
 }
 
-test("receives share large buffers here (incremental consumption): few records per upload, no receive starved by 1,000 small ones", () => {
-  const { uploadEvents, intact, starved } = receives();
+test("receives share large buffers here (incremental consumption): few receives per upload, none starved by 1,000 small ones", () => {
+  const { uploadReceives, uploadEvents, intact, starved } = receives();
   assert.ok(intact, "every echo came back intact");
-  // 1 MiB in 32 KiB buffers is 32 records at least; whole 2 KiB buffers would take 512.
-  assert.ok(uploadEvents < 200, `a 1 MiB upload took ${uploadEvents} events`);
+  // 1 MiB in 32 KiB buffers is 32 receives at least; whole 2 KiB buffers would take 512.
+  assert.ok(uploadReceives >= 32 && uploadReceives < 200, `a 1 MiB upload took ${uploadReceives} receives`);
+  assert.ok(uploadEvents <= uploadReceives, `${uploadEvents} events for ${uploadReceives} receives`);
   assert.is(starved, 0, "1,000 receives of 64 bytes share a few buffers instead of one each");
 });
 
 test("WASM_REACTOR_IO_URING=fixed keeps the older kernels' whole-buffer receives, and they echo intact", () => {
-  const { uploadEvents, intact } = receives({ WASM_REACTOR_IO_URING: "fixed" });
+  const { uploadReceives, intact } = receives({ WASM_REACTOR_IO_URING: "fixed" });
   assert.ok(intact, "every echo came back intact");
-  assert.ok(uploadEvents >= 512, `a 1 MiB upload in 2 KiB buffers took only ${uploadEvents} events`);
+  assert.ok(uploadReceives >= 512, `a 1 MiB upload in 2 KiB buffers took only ${uploadReceives} receives`);
+});
+
+test("receives that continue each other in memory reach the module as one record", () => {
+  // One connection's 1 MiB lands in buffers side by side (they start in order), so the
+  // module sees far fewer DATA records than receives, and echoes straight from the arena.
+  const { uploadReceives, uploadEvents } = receives({ WASM_REACTOR_IO_URING: "fixed" });
+  assert.ok(uploadEvents * 4 < uploadReceives, `${uploadEvents} events for ${uploadReceives} receives`);
 });
 
 test("the module's memory grows while the kernel holds buffers in it: every byte still lands and echoes intact", async () => {
