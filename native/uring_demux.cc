@@ -442,7 +442,10 @@ uint32_t UringDemux::Gather(const Memory& m, const Layout& L, uint32_t n, uint32
 
 // Releases the records of the batch before and those dropped unread; receives that found
 // no buffer are armed again (with the next gather's enter) once enough buffers came back:
-// re-armed into an empty ring they would only fail again.
+// re-armed into an empty ring they would only fail again. At most half as many as there
+// are free buffers, oldest first: re-armed all at once, the first few take every buffer
+// and the rest fail again at once (at 50 connections of 64 KiB messages, ~90,000
+// failed receives a second).
 void UringDemux::Recycle() {
   if (sendsInFlight_ > 0) return;
   for (int32_t b : deliveredBefore_) buffers_.Drop(uint16_t(b));
@@ -451,8 +454,9 @@ void UringDemux::Recycle() {
   free_.clear();
   buffers_.Publish();
   if (buffers_.inKernel() >= rearmAt_) {
-    toArm_.insert(toArm_.end(), starved_.begin(), starved_.end());
-    starved_.clear();
+    size_t k = std::min(starved_.size(), std::max<size_t>(1, buffers_.inKernel() / 2));
+    toArm_.insert(toArm_.end(), starved_.begin(), starved_.begin() + std::ptrdiff_t(k));
+    starved_.erase(starved_.begin(), starved_.begin() + std::ptrdiff_t(k));
   }
 }
 

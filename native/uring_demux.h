@@ -93,7 +93,7 @@ class UringDemux final : public Demux {
   void CloseAccepted();
   std::vector<int> heldFds_;               // connections with held input
   std::vector<uint32_t> toArm_;            // connection ids to (re)arm after this batch
-  std::vector<uint32_t> starved_;          // receives that found no buffer: re-armed after a recycle
+  std::deque<uint32_t> starved_;           // receives that found no buffer: re-armed after a recycle, oldest first
   std::vector<int> closing_;               // closed by the module: close(2) once the cancel is submitted
   std::vector<int32_t> deliveredNow_;      // buffers in this batch's records
   std::vector<int32_t> deliveredBefore_;   // buffers of the batch before (through this dispatch)
