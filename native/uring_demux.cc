@@ -21,9 +21,9 @@ uint64_t UserData(uint64_t kind, uint8_t seq, uint32_t id) { return kind << 56 |
 constexpr unsigned kSubmissionEntries = 4096;
 constexpr unsigned kCompletionEntries = 16384;
 constexpr uint16_t kGroup = 0;
-// One DATA record is at most one buffer (the module assembles partial packets anyway).
+// A receive fills at most one buffer (the module assembles partial packets anyway).
 // Incremental buffers are shared by many small receives, so they can be large: a 64 KiB
-// message arrives in two records, and 1,000 connections' small reads share a few.
+// message arrives in two or three receives, and 1,000 connections' small reads share a few.
 constexpr uint32_t kIncrementalBufferBytes = 32 * 1024;
 constexpr uint32_t kMinIncrementalBuffers = 8;
 // Where a receive takes a whole buffer (kernels before 6.12), 2 KiB holds a typical
