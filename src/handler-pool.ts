@@ -4,7 +4,7 @@
 // come back to the owning reactor, which alone writes to sockets (the native host is
 // woken through its eventfd when an answer is injected).
 import type { Worker } from "node:worker_threads";
-import type { RequestHandoff } from "./http.js";
+import { abandonRequest, type RequestHandoff } from "./http.js";
 import { startWorker } from "../host/worker-script.js";
 
 export interface HandlerThreadInit {
@@ -45,27 +45,93 @@ export class HandlerPool {
   private readonly runningSince: number[];
   private readonly waiting: RequestHandoff[] = [];
   private readonly ready: Promise<void>;
+  /** Requests a worker holds (running or queued behind the one it runs): answered for it if it stops. */
+  private readonly held = new Map<number, { worker: number; request: RequestHandoff; answerStarted: boolean }>();
+  private closing = false;
 
   /** Which worker each open WebSocket's events go to: one per connection, so they run in order. */
   private readonly wsWorker = new Map<number, number>();
   private readonly wsPerWorker: number[];
 
-  constructor(init: HandlerThreadInit, count: number, respond: (conn: number, piece: Uint8Array) => void,
-    onError: (message: string) => void, act: (action: WebSocketAction) => void = () => {}) {
+  constructor(private readonly init: HandlerThreadInit, count: number, private readonly respond: (conn: number, piece: Uint8Array) => void,
+    private readonly onError: (message: string) => void, private readonly act: (action: WebSocketAction) => void = () => {}) {
     this.wsPerWorker = new Array(count).fill(0);
     this.inFlight = new Array(count).fill(0);
     this.runningSince = new Array(count).fill(0);
-    this.workers = Array.from({ length: count }, () => startWorker(new URL("./handler-thread.js", import.meta.url), init));
-    this.ready = Promise.all(this.workers.map((w, i) => new Promise<void>((resolve, reject) => {
+    this.workers = [];
+    this.ready = Promise.all(Array.from({ length: count }, (_, i) => this.start(i))).then(() => undefined);
+  }
+
+  /**
+   * Starts worker `i`; resolves once it has loaded the handler module, rejects if it
+   * could not. A worker that stops later (an error thrown outside any request, an
+   * unhandled rejection, process.exit in the handler) is reported, its requests are
+   * answered for it, and a new one takes its place: one bad handler call costs the
+   * exchanges that worker held, not a worker of the pool for good.
+   */
+  private start(i: number): Promise<void> {
+    const w = startWorker(new URL("./handler-thread.js", import.meta.url), this.init);
+    this.workers[i] = w;
+    return new Promise<void>((resolve, reject) => {
+      let loaded = false;
+      let failure: Error | undefined;
       w.on("message", (m: FromHandlerThread) => {
-        if ("ready" in m) resolve();
-        else if ("piece" in m) respond(m.conn, m.piece);
-        else if ("ws" in m) act(m);
-        else if ("done" in m) this.finished(i);
-        else onError(m.error);
+        if ("ready" in m) {
+          loaded = true;
+          resolve();
+        } else if ("piece" in m) {
+          const held = this.held.get(m.conn);
+          if (held) held.answerStarted = true;
+          this.respond(m.conn, m.piece);
+        } else if ("ws" in m) this.act(m);
+        else if ("done" in m) this.finished(i, m.done);
+        else this.onError(m.error);
       });
-      w.once("error", reject);
-    }))).then(() => undefined);
+      w.on("error", (err) => {
+        failure = err as Error;
+        if (!loaded) reject(err);
+      });
+      w.once("exit", (code) => {
+        if (!loaded || this.closing || this.workers[i] !== w) return;
+        this.replace(i, failure?.stack ?? String(failure ?? `the handler called process.exit(${code})`));
+      });
+    });
+  }
+
+  private replace(i: number, why: string): void {
+    this.onError(`wasm-reactor: a handler worker stopped (${why}); its requests get a 500 and a new worker takes its place`);
+    this.abandonHeld(i);
+    for (const [conn, worker] of this.wsWorker) {
+      if (worker !== i) continue;
+      this.wsWorker.delete(conn);
+      this.act({ conn, ws: "close", code: 1011, reason: "handler worker stopped" });
+    }
+    this.wsPerWorker[i] = 0;
+    this.inFlight[i] = 0;
+    // Requests posted to it meanwhile wait in its port until the new one has loaded.
+    this.start(i).catch((err: Error) => {
+      this.inFlight[i] = Infinity; // it cannot load the module now: it takes no more requests
+      this.abandonHeld(i);
+      this.onError(`wasm-reactor: a replacement handler worker could not load the handler module: ${err.message}`);
+    });
+    for (let next = this.waiting.shift(); next; next = this.waiting.shift()) {
+      const worker = this.pick();
+      if (worker < 0) {
+        this.waiting.unshift(next);
+        break;
+      }
+      this.run(worker, next);
+    }
+  }
+
+  /** Answers for worker `i` every request it held: it will never answer them. */
+  private abandonHeld(i: number): void {
+    const stopped = new Error("wasm-reactor: the request's handler worker stopped");
+    for (const [conn, held] of this.held) {
+      if (held.worker !== i) continue;
+      this.held.delete(conn);
+      abandonRequest(held.request, held.answerStarted, this.respond, stopped);
+    }
   }
 
   /** Resolves once every worker has loaded the handler module (rejects if one could not). */
@@ -118,11 +184,13 @@ export class HandlerPool {
 
   private run(worker: number, request: RequestHandoff): void {
     if (this.inFlight[worker]++ === 0) this.runningSince[worker] = performance.now();
+    this.held.set(request.conn, { worker, request, answerStarted: false });
     // Copied, not transferred: a small Buffer shares its ArrayBuffer with Node's pool.
     this.workers[worker].postMessage({ conn: request.conn, descriptor: request.descriptor });
   }
 
-  private finished(worker: number): void {
+  private finished(worker: number, conn: number): void {
+    this.held.delete(conn);
     this.inFlight[worker]--;
     this.runningSince[worker] = performance.now(); // the queued one (if any) starts now
     const next = this.waiting.shift();
@@ -130,6 +198,7 @@ export class HandlerPool {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 }

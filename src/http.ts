@@ -196,6 +196,16 @@ function guardedEmit(this: Guarded, event: string | symbol, ...args: unknown[]):
   }
 }
 
+/**
+ * The worker pool's way to give up on a request whose handler is gone (its worker
+ * stopped): a 500 if no piece of the answer went out yet, else the connection closes, so
+ * the client cannot mistake a cut answer for a whole one.
+ */
+export function abandonRequest(handoff: RequestHandoff, answerStarted: boolean, send: (conn: number, piece: Buffer) => void, why: Error): void {
+  if (answerStarted) send(handoff.conn, piece([P_ABORT_END, 0, 0]));
+  else handleRequest([() => { throw why; }], handoff, send, () => {});
+}
+
 /** The worker pool's way: one request, arrived whole, answered through `send`. */
 export function handleRequest(listeners: RequestListener[], handoff: RequestHandoff, send: (conn: number, piece: Buffer) => void,
   onError: (err: unknown) => void): ServerResponse {

@@ -54,4 +54,25 @@ test("a worker's handler publishes, closes with a code; one that throws is repor
   });
 });
 
+test("a handler that ends its worker closes that worker's connections with 1011; a new worker serves the rest and new ones", async () => {
+  const errors: string[] = [];
+  await withServer({ workers: 1, handler: HANDLER }, () => {}, async (port, server) => {
+    server.on("requestError", (err) => errors.push(err.message));
+    const clients = await Promise.all(Array.from({ length: 3 }, () => open(port)));
+    const boxes = clients.map(inbox);
+    await waitFor(() => boxes.every((b) => b.length === 1), 5000, "welcomes");
+    const closes = clients.map(closeOf);
+    clients[0].send("exit");
+    const late = new Promise((r) => setTimeout(r, 5000).unref()).then(() => "no close within 5 s");
+    const codes = await Promise.race([Promise.all(closes), late]);
+    assert.equal(codes, clients.map(() => [1011, "handler worker stopped"]));
+    assert.match(errors.join("\n"), "a handler worker stopped (the handler called process.exit(5))");
+    const fresh = await open(port);
+    const box = inbox(fresh);
+    fresh.send("hello");
+    await waitFor(() => box.includes("hello done"), 5000, "the new worker's answer");
+    fresh.terminate();
+  });
+});
+
 test.run();
