@@ -26,8 +26,10 @@ for (const accept of ["reuseport", "handoff"] as const) {
       const got: string[][] = clients.map(() => []);
       clients.forEach((c, i) => c.on("message", (d) => got[i].push(String(d))));
       await waitFor(() => server.subscriberCount("all") === 16, 5000, "every subscription");
-      const perThread = server.threadStats().map((s) => s.accepted);
-      assert.ok(perThread.every((n) => n > 0), `connections on both threads: ${perThread}`);
+      // Each thread publishes its counters every 20 ms: wait until they have caught up.
+      const accepted = () => server.threadStats().map((s) => s.accepted);
+      await waitFor(() => accepted().reduce((a, b) => a + b, 0) === 16, 5000, "every thread's counters");
+      assert.ok(accepted().every((n) => n > 0), `connections on both threads: ${accepted()}`);
       clients.forEach((c, i) => c.send(`hi${i}`));
       await waitFor(() => got.every((g) => g.length === 1), 5000, "echoes");
       clients.forEach((c, i) => assert.is(got[i][0], `echo hi${i} from ${(c as unknown as { _socket: { localPort: number } })._socket.localPort}`));
