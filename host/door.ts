@@ -78,8 +78,8 @@ export function forEachOutboxEntry(outbox: Buffer, visit: (kind: number, conn: n
 }
 
 /** The clock words as the host wrote them for the coming dispatch (for recorders). */
-export function readClock(memory: ArrayBuffer, header: number): [number, number] {
-  const view = new DataView(memory);
+export function readClock(memory: ArrayBuffer | DataView, header: number): [number, number] {
+  const view = memory instanceof DataView ? memory : new DataView(memory);
   return [view.getUint32(header + H.NOW_MS, true), view.getUint32(header + H.UNIX_SECONDS, true)];
 }
 

@@ -134,7 +134,7 @@ class Rollback {
       total += length;
     }
     if (!this.checkpoint || this.used + n * 16 + total + this.layout.subCap * 16 > this.log.length) this.restartLog();
-    const [nowMs, unixSeconds] = readClock(memory.buffer as ArrayBuffer, this.instance.header);
+    const [nowMs, unixSeconds] = readClock(view, this.instance.header);
     const records = this.used;
     copyOut(memory, this.layout.evRing, n * 16, this.log, records);
     const bytes = records + n * 16;

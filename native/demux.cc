@@ -23,15 +23,9 @@ void Demux::Put(const Memory& m, const Layout& L, uint32_t i, uint32_t op, uint3
   std::memcpy(m.base + L.evRing + size_t(i) * sizeof(Record), &r, sizeof r);
 }
 
-Record Demux::EventAt(const Memory& m, const Layout& L, uint32_t i) {
+Record Demux::RecordAt(const Memory& m, uint32_t ring, uint32_t i) {
   Record r;
-  std::memcpy(&r, m.base + L.evRing + size_t(i) * sizeof(Record), sizeof r);
-  return r;
-}
-
-Record Demux::Submission(const Memory& m, const Layout& L, uint32_t i) {
-  Record r;
-  std::memcpy(&r, m.base + L.subRing + size_t(i) * sizeof(Record), sizeof r);
+  std::memcpy(&r, m.base + ring + size_t(i) * sizeof(Record), sizeof r);
   return r;
 }
 

@@ -85,10 +85,11 @@ class Demux {
     uint8_t interest = 0;
   };
   static void Put(const Memory& m, const Layout& L, uint32_t i, uint32_t op, uint32_t conn, uint32_t a, uint32_t b);
-  // The module's i-th submission, copied out (the ring may be unaligned for a Record).
-  static Record Submission(const Memory& m, const Layout& L, uint32_t i);
-  // The i-th event record as put, copied out.
-  static Record EventAt(const Memory& m, const Layout& L, uint32_t i);
+  // The i-th record of a ring, copied out (a ring may be unaligned for a Record): the
+  // module's submissions, or the events as put.
+  static Record RecordAt(const Memory& m, uint32_t ring, uint32_t i);
+  static Record Submission(const Memory& m, const Layout& L, uint32_t i) { return RecordAt(m, L.subRing, i); }
+  static Record EventAt(const Memory& m, const Layout& L, uint32_t i) { return RecordAt(m, L.evRing, i); }
   static uint32_t IdOf(int fd, const FdState& s) { return static_cast<uint32_t>(fd) | uint32_t(s.gen) << kSlotBits; }
   uint32_t TakeAdopted(const Memory& m, const Layout& L, uint32_t n);
   // A new connection joins the demultiplexer (Watch) and the ring (ACCEPT), or is

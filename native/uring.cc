@@ -156,11 +156,9 @@ bool BufferRing::Init(Ring* ring, uint16_t group, uint8_t* base, uint32_t offset
     return false;
   }
   registered_ = true;
-  incremental_ = incremental;
   base_ = base;
   offset_ = offset;
   size_ = size;
-  count_ = count;
   mask_ = entries - 1;
   group_ = group;
   tail_ = 0;
@@ -200,8 +198,9 @@ void BufferRing::Give(uint16_t id) {
 uint32_t BufferRing::Take(uint16_t id, uint32_t bytes, bool kernelKeeps) {
   Lent& l = lent_[id];
   // Receives into one buffer complete in the order they consumed it (the kernel runs
-  // them one after another in our io_uring_enter), so the running total is their start.
-  uint32_t at = OffsetOf(id) + (incremental_ ? l.used : 0);
+  // them one after another in our io_uring_enter), so the running total is their start
+  // (0 for a whole buffer: its only receive).
+  uint32_t at = OffsetOf(id) + l.used;
   l.used += bytes;
   l.records++;
   if (!kernelKeeps) {

@@ -92,9 +92,7 @@ class BufferRing {
   void Drop(uint16_t id);
   void Publish();
   void Rebase(uint8_t* base);
-  uint32_t count() const { return count_; }
   uint32_t inKernel() const { return inKernel_; }
-  bool incremental() const { return incremental_; }
 
  private:
   struct Lent {
@@ -109,9 +107,9 @@ class BufferRing {
   io_uring_buf_ring* entries_ = nullptr;
   size_t bytes_ = 0;
   uint8_t* base_ = nullptr;
-  uint32_t offset_ = 0, size_ = 0, count_ = 0, mask_ = 0, inKernel_ = 0;
+  uint32_t offset_ = 0, size_ = 0, mask_ = 0, inKernel_ = 0;
   uint16_t group_ = 0, tail_ = 0;
-  bool registered_ = false, incremental_ = false;
+  bool registered_ = false;
   std::vector<Lent> lent_;
 };
 
